@@ -1,0 +1,120 @@
+//! Every SPAPS operation, by group. Each group module holds its endpoint structs, the
+//! accessor struct that `client.<group>()` returns, and its line of the registry.
+//!
+//! Adding an endpoint touches one group module only: the struct and its [`Endpoint`]
+//! impl, a method on the group's accessor, and its name in the module's `registry!`.
+//! Both clients pick it up from there.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::endpoint::Endpoint;
+
+pub mod auth;
+pub mod sessions;
+
+/// Something done generically with one endpoint type, chosen by name at run time
+/// (the conformance runner, a CLI, a fuzz target).
+pub trait Visitor {
+    /// What the visit returns.
+    type Out;
+
+    /// Called with the endpoint type whose name matched.
+    fn visit<E>(self) -> Self::Out
+    where
+        E: Endpoint + DeserializeOwned,
+        E::Output: Serialize;
+}
+
+/// Calls `visitor` with the endpoint named `name` (`group.method`, as the reference
+/// client names it); `None` when no endpoint has that name.
+///
+/// ```
+/// use spaps_proto::api::{visit, Visitor};
+/// use spaps_proto::Endpoint;
+/// struct Name;
+/// impl Visitor for Name {
+///     type Out = &'static str;
+///     fn visit<E: Endpoint>(self) -> &'static str { E::NAME }
+/// }
+/// assert_eq!(visit("auth.logout", Name), Some("auth.logout"));
+/// assert_eq!(visit("auth.nope", Name), None);
+/// ```
+pub fn visit<V: Visitor>(name: &str, visitor: V) -> Option<V::Out> {
+    let visitor = match auth::visit(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    sessions::visit(name, visitor).ok()
+}
+
+/// The names of every endpoint, in registry order.
+pub fn names() -> Vec<&'static str> {
+    let mut names = Vec::new();
+    names.extend_from_slice(auth::NAMES);
+    names.extend_from_slice(sessions::NAMES);
+    names
+}
+
+/// Declares a group's endpoints: generates `NAMES` and `visit`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! registry {
+    ($($endpoint:ty),* $(,)?) => {
+        /// The names of this group's endpoints.
+        pub const NAMES: &[&str] = &[$(<$endpoint as $crate::Endpoint>::NAME),*];
+
+        /// Visits the endpoint of this group named `name`, or gives the visitor back.
+        pub(crate) fn visit<V: $crate::api::Visitor>(name: &str, visitor: V) -> Result<V::Out, V> {
+            $(
+                if name == <$endpoint as $crate::Endpoint>::NAME {
+                    return Ok(visitor.visit::<$endpoint>());
+                }
+            )*
+            Err(visitor)
+        }
+    };
+}
+
+/// Expands, inside an `impl` block of a client that implements [`crate::Execute`], to
+/// one accessor per group: `auth()`, `sessions()`, ... Used by both adapters, so a new
+/// group reaches both clients from here.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! group_accessors {
+    () => {
+        /// Sign-in, registration, password reset, the current user and logout.
+        pub fn auth(&self) -> $crate::api::auth::AuthApi<'_, Self> {
+            $crate::api::auth::AuthApi::new(self)
+        }
+
+        /// The signed-in user's sessions.
+        pub fn sessions(&self) -> $crate::api::sessions::SessionsApi<'_, Self> {
+            $crate::api::sessions::SessionsApi::new(self)
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_visitable() {
+        struct Name;
+        impl Visitor for Name {
+            type Out = &'static str;
+            fn visit<E: Endpoint>(self) -> &'static str {
+                E::NAME
+            }
+        }
+        let names = names();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), names.len());
+        for n in names {
+            assert_eq!(visit(n, Name), Some(n));
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! [`Config`]: where the client talks to and how.
+
+use std::time::Duration;
+
+use http::HeaderValue;
+
+use crate::error::Error;
+use crate::retry::RetryPolicy;
+use crate::secret::Secret;
+
+/// The base URL used when none is given: a SPAPS server on this machine.
+pub const DEFAULT_BASE_URL: &str = "http://localhost:3301";
+
+/// The default time allowed for one attempt.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default cap on a response body: 16 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The `User-Agent` every request carries: `spaps-rs/<version>`.
+pub const USER_AGENT: &str = concat!("spaps-rs/", env!("CARGO_PKG_VERSION"));
+
+/// Client configuration. `Debug` never shows the API key.
+///
+/// ```
+/// use std::time::Duration;
+/// use spaps_proto::{Config, RetryPolicy};
+/// let config = Config::new("https://api.example.com/spaps/")?
+///     .api_key("spaps_live_123")
+///     .timeout(Duration::from_secs(5))
+///     .retry(RetryPolicy::disabled());
+/// assert_eq!(config.base_url(), "https://api.example.com/spaps");
+/// assert!(!format!("{config:?}").contains("spaps_live_123"));
+/// # Ok::<(), spaps_proto::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    base_url: String,
+    api_key: Option<Secret>,
+    timeout: Duration,
+    retry: RetryPolicy,
+    retry_budget: u32,
+    user_agent: HeaderValue,
+    max_response_bytes: usize,
+    refresh_skew: Duration,
+}
+
+impl Config {
+    /// A configuration for `base_url` (an `http` or `https` URL; a path prefix such as
+    /// `https://host/spaps` is kept, a trailing `/` dropped).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the URL does not parse, is not http(s), or
+    /// carries a query, fragment or credentials.
+    pub fn new(base_url: &str) -> Result<Self, Error> {
+        Ok(Self {
+            base_url: normalize_base_url(base_url)?,
+            api_key: None,
+            timeout: DEFAULT_TIMEOUT,
+            retry: RetryPolicy::default(),
+            retry_budget: 500,
+            user_agent: HeaderValue::from_static(USER_AGENT),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            refresh_skew: Duration::from_secs(30),
+        })
+    }
+
+    /// Reads `SPAPS_API_URL`, `SPAPS_API_KEY` and `SPAPS_REQUEST_TIMEOUT` (seconds, may be
+    /// fractional) through `var`, so the core itself reads no environment.
+    /// An unset or empty variable keeps the default.
+    ///
+    /// ```
+    /// use spaps_proto::Config;
+    /// let env = |k: &str| match k {
+    ///     "SPAPS_API_URL" => Some("https://api.example.com".to_owned()),
+    ///     "SPAPS_REQUEST_TIMEOUT" => Some("2.5".to_owned()),
+    ///     _ => None,
+    /// };
+    /// let config = Config::from_env_with(env)?;
+    /// assert_eq!(config.request_timeout().as_millis(), 2500);
+    /// # Ok::<(), spaps_proto::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an unusable URL or timeout.
+    pub fn from_env_with(var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let get = |k: &str| var(k).filter(|v| !v.trim().is_empty());
+        let mut config = Config::new(get("SPAPS_API_URL").as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        if let Some(key) = get("SPAPS_API_KEY") {
+            config = config.api_key(key);
+        }
+        if let Some(t) = get("SPAPS_REQUEST_TIMEOUT") {
+            let secs: f64 = t
+                .trim()
+                .parse()
+                .map_err(|_| Error::invalid("SPAPS_REQUEST_TIMEOUT", "not a number of seconds"))?;
+            let timeout = Duration::try_from_secs_f64(secs).map_err(|_| {
+                Error::invalid(
+                    "SPAPS_REQUEST_TIMEOUT",
+                    "must be a positive number of seconds",
+                )
+            })?;
+            if timeout.is_zero() {
+                return Err(Error::invalid(
+                    "SPAPS_REQUEST_TIMEOUT",
+                    "must be more than zero",
+                ));
+            }
+            config = config.timeout(timeout);
+        }
+        Ok(config)
+    }
+
+    /// Sets the API key sent as `X-API-Key`.
+    pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Sets the time allowed for one attempt (connect, send and read).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the retry policy.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Sets the capacity of the client-wide retry budget (see [`crate::retry::RetryBudget`]).
+    pub fn retry_budget(mut self, tokens: u32) -> Self {
+        self.retry_budget = tokens;
+        self
+    }
+
+    /// Appends `product` (e.g. `my-service/1.2`) to the `User-Agent`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when it holds characters a header cannot carry.
+    pub fn user_agent_suffix(mut self, product: &str) -> Result<Self, Error> {
+        self.user_agent = HeaderValue::from_str(&format!("{USER_AGENT} {product}"))
+            .map_err(|_| Error::invalid("user_agent", "not a valid header value"))?;
+        Ok(self)
+    }
+
+    /// Sets the largest response body accepted, in bytes.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// Sets how long before expiry the access token is refreshed.
+    pub fn refresh_skew(mut self, skew: Duration) -> Self {
+        self.refresh_skew = skew;
+        self
+    }
+
+    /// The base URL, without a trailing `/`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The API key, when set.
+    pub fn api_key_ref(&self) -> Option<&Secret> {
+        self.api_key.as_ref()
+    }
+
+    /// The per-attempt timeout.
+    pub fn request_timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// The retry budget capacity.
+    pub fn retry_budget_capacity(&self) -> u32 {
+        self.retry_budget
+    }
+
+    /// The `User-Agent` header value.
+    pub fn user_agent(&self) -> &HeaderValue {
+        &self.user_agent
+    }
+
+    /// The response body cap, in bytes.
+    pub fn response_limit(&self) -> usize {
+        self.max_response_bytes
+    }
+
+    /// How long before expiry tokens are refreshed.
+    pub fn token_refresh_skew(&self) -> Duration {
+        self.refresh_skew
+    }
+}
+
+fn normalize_base_url(raw: &str) -> Result<String, Error> {
+    let url = url::Url::parse(raw.trim()).map_err(|e| Error::invalid("base_url", e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::invalid(
+            "base_url",
+            "the scheme must be http or https",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::invalid(
+            "base_url",
+            "must not carry a query or fragment",
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid("base_url", "must not carry credentials"));
+    }
+    if url.host_str().is_none() {
+        return Err(Error::invalid("base_url", "has no host"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_path_prefix_and_drops_trailing_slash() {
+        assert_eq!(
+            Config::new("https://h/spaps/").unwrap().base_url(),
+            "https://h/spaps"
+        );
+        assert_eq!(
+            Config::new("http://localhost:3301").unwrap().base_url(),
+            "http://localhost:3301"
+        );
+    }
+
+    #[test]
+    fn rejects_bad_urls() {
+        for bad in [
+            "",
+            "ftp://h",
+            "https://h/?q=1",
+            "https://u:p@h",
+            "not a url",
+        ] {
+            assert!(Config::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn env_defaults_and_errors() {
+        let c = Config::from_env_with(|_| None).unwrap();
+        assert_eq!(c.base_url(), DEFAULT_BASE_URL);
+        assert!(c.api_key_ref().is_none());
+        assert_eq!(c.request_timeout(), DEFAULT_TIMEOUT);
+        for bad in ["abc", "-1", "0", "NaN", "inf"] {
+            let r =
+                Config::from_env_with(|k| (k == "SPAPS_REQUEST_TIMEOUT").then(|| bad.to_owned()));
+            assert!(r.is_err(), "{bad}");
+        }
+    }
+}

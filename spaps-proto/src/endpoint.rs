@@ -1,0 +1,158 @@
+//! [`Endpoint`]: one SPAPS operation as data, and [`Execute`]: what a client does with it.
+//!
+//! Every operation is a struct holding its arguments that implements [`Endpoint`]:
+//! how its request is built, how its response is read, and what it does to the stored
+//! tokens. A client adapter implements [`Execute`] once, generically; the accessors
+//! such as `client.auth().sign_in_with_password(..)` are defined here, in the core,
+//! over any `Execute`, so both clients offer every endpoint without endpoint-specific
+//! code of their own.
+
+use std::future::IntoFuture;
+
+use bytes::Bytes;
+
+use crate::error::Error;
+use crate::secret::Secret;
+use crate::spec::RequestSpec;
+use crate::tokens::TokenUpdate;
+
+/// One SPAPS operation.
+pub trait Endpoint: Send + 'static {
+    /// The typed result.
+    type Output: Send + 'static;
+
+    /// The operation's name, `group.method` as the reference client names it.
+    const NAME: &'static str;
+
+    /// Describes the request. Errors here are local: nothing is sent.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an argument the server would refuse anyway.
+    fn request(&self) -> Result<RequestSpec, Error>;
+
+    /// Reads a 2xx response.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] when the body does not fit the model.
+    fn parse(&self, response: &http::Response<Bytes>) -> Result<Self::Output, Error>;
+
+    /// What a success does to the stored tokens.
+    fn token_update(&self, _output: &Self::Output) -> TokenUpdate {
+        TokenUpdate::Keep
+    }
+}
+
+/// Per-call options that are not arguments of the operation.
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    /// A bearer token used instead of the stored one (no refresh is attempted for it).
+    pub access_token: Option<Secret>,
+    /// An idempotency key, sent as `X-Idempotency-Key`; makes POST and PATCH retryable.
+    pub idempotency_key: Option<String>,
+}
+
+/// A client that can run any [`Endpoint`]: implemented by `spaps_tokio::Client`
+/// (where the outcome is a future) and `spaps_blocking::Client` (where it is the result).
+pub trait Execute {
+    /// What `execute` gives back for an endpoint with output `T`.
+    type Outcome<'a, T: Send + 'static>
+    where
+        Self: 'a;
+
+    /// Runs `endpoint` with `options`.
+    fn execute<E: Endpoint>(
+        &self,
+        endpoint: E,
+        options: CallOptions,
+    ) -> Self::Outcome<'_, E::Output>;
+}
+
+/// A call ready to send: the endpoint, its options and the client to run it on.
+/// Optional arguments are set with the methods named after them; then call
+/// [`Request::send`] (or `.await` it on an async client).
+#[must_use = "a request does nothing until it is sent"]
+pub struct Request<'a, X, E> {
+    client: &'a X,
+    endpoint: E,
+    options: CallOptions,
+}
+
+impl<'a, X: Execute, E: Endpoint> Request<'a, X, E> {
+    /// A request of `endpoint` on `client`.
+    pub fn new(client: &'a X, endpoint: E) -> Self {
+        Self {
+            client,
+            endpoint,
+            options: CallOptions::default(),
+        }
+    }
+
+    /// Uses `token` as the bearer token for this call instead of the stored one.
+    pub fn access_token(mut self, token: impl Into<Secret>) -> Self {
+        self.options.access_token = Some(token.into());
+        self
+    }
+
+    /// Attaches an idempotency key, kept the same on every retry.
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.options.idempotency_key = Some(key.into());
+        self
+    }
+
+    /// The endpoint and its arguments.
+    pub fn endpoint(&self) -> &E {
+        &self.endpoint
+    }
+
+    /// Changes the endpoint's arguments in place.
+    pub fn with(mut self, change: impl FnOnce(&mut E)) -> Self {
+        change(&mut self.endpoint);
+        self
+    }
+
+    /// Sends the request.
+    pub fn send(self) -> X::Outcome<'a, E::Output> {
+        self.client.execute(self.endpoint, self.options)
+    }
+}
+
+impl<'a, X, E> IntoFuture for Request<'a, X, E>
+where
+    X: Execute,
+    E: Endpoint,
+    X::Outcome<'a, E::Output>: std::future::Future,
+{
+    type Output = <X::Outcome<'a, E::Output> as std::future::Future>::Output;
+    type IntoFuture = X::Outcome<'a, E::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        self.send()
+    }
+}
+
+impl<X, E: std::fmt::Debug> std::fmt::Debug for Request<'_, X, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("endpoint", &self.endpoint)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Generates setters for optional arguments on [`Request`] of one endpoint:
+/// `setters!(ListSessions { limit: u32, starting_after: String })` gives
+/// `.limit(u32)` and `.starting_after(impl Into<String>)`, each storing `Some(value)`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! setters {
+    ($endpoint:ty { $($field:ident : $ty:ty),* $(,)? }) => {
+        impl<'a, X: $crate::Execute> $crate::Request<'a, X, $endpoint> {
+            $(
+                #[doc = concat!("Sets the optional argument `", stringify!($field), "`.")]
+                pub fn $field(self, value: impl Into<$ty>) -> Self {
+                    self.with(|e| e.$field = Some(value.into()))
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,264 @@
+//! Unwrapping SPAPS success envelopes.
+//!
+//! The server wraps most results as `{"success": true, "data": {...}, "message"?,
+//! "metadata"?}`, but some endpoints answer with a bare object or put `message`,
+//! `user` and `tokens` at the top level. [`Envelope`] reads the top level once,
+//! keeping each value as raw JSON, so an endpoint can pick the field it needs
+//! (`data`, then maybe a key inside it) and decode only that into its model.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{DeserializeOwned, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+
+use crate::error::{DecodeError, Error};
+
+/// The top level of a response body, with each value left undecoded.
+pub struct Envelope<'a> {
+    operation: &'static str,
+    whole: &'a RawValue,
+    fields: Vec<(Cow<'a, str>, &'a RawValue)>,
+}
+
+/// A raw JSON value located in a body, ready to decode.
+#[derive(Clone, Copy)]
+pub struct Slot<'a> {
+    operation: &'static str,
+    path: &'static str,
+    raw: &'a RawValue,
+}
+
+impl<'a> Envelope<'a> {
+    /// Reads the top level of `body`.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] when the body is empty or not JSON.
+    pub fn parse(operation: &'static str, body: &'a [u8]) -> Result<Self, Error> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(DecodeError::new(operation, ".", "the body is empty").into());
+        }
+        let whole: &RawValue = serde_json::from_slice(body)
+            .map_err(|e| DecodeError::new(operation, ".", format!("not JSON: {e}")))?;
+        let fields = if whole.get().trim_start().starts_with('{') {
+            serde_json::from_str::<TopLevel<'a>>(whole.get())
+                .map_err(|e| DecodeError::new(operation, ".", e.to_string()))?
+                .0
+        } else {
+            Vec::new()
+        };
+        Ok(Self {
+            operation,
+            whole,
+            fields,
+        })
+    }
+
+    /// The top-level value of `key`, when present (even when `null`).
+    pub fn field(&self, key: &'static str) -> Option<Slot<'a>> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, raw)| Slot {
+                operation: self.operation,
+                path: key,
+                raw,
+            })
+    }
+
+    /// The whole body.
+    pub fn whole(&self) -> Slot<'a> {
+        Slot {
+            operation: self.operation,
+            path: ".",
+            raw: self.whole,
+        }
+    }
+
+    /// `data` when the key is present, else the whole body (the common envelope rule).
+    pub fn data(&self) -> Slot<'a> {
+        self.field("data").unwrap_or_else(|| self.whole())
+    }
+
+    /// `data.<key>` (or `<key>` of a bare body) when present, else what [`Self::data`] gives.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] when `data` is not valid JSON (it always is, once parsed).
+    pub fn data_or_key(&self, key: &'static str) -> Result<Slot<'a>, Error> {
+        let data = self.data();
+        Ok(data.key(key)?.unwrap_or(data))
+    }
+
+    /// Decodes `data` (or the whole body) as `T`.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] naming the offending field.
+    pub fn decode_data<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        self.data().decode()
+    }
+}
+
+impl<'a> Slot<'a> {
+    /// True when the value is JSON `null`.
+    pub fn is_null(&self) -> bool {
+        self.raw.get().trim() == "null"
+    }
+
+    /// True when the value is a JSON object.
+    pub fn is_object(&self) -> bool {
+        self.raw.get().trim_start().starts_with('{')
+    }
+
+    /// The value of `key` inside this object, when this is an object that has it.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] when the object is malformed.
+    pub fn key(&self, key: &'static str) -> Result<Option<Slot<'a>>, Error> {
+        if !self.is_object() {
+            return Ok(None);
+        }
+        let fields = serde_json::from_str::<TopLevel<'a>>(self.raw.get())
+            .map_err(|e| DecodeError::new(self.operation, self.path, e.to_string()))?
+            .0;
+        Ok(fields
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, raw)| Slot {
+                operation: self.operation,
+                path: key,
+                raw,
+            }))
+    }
+
+    /// Decodes the value as `T`.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] with the path of the field that did not fit.
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        decode_str(self.operation, self.path, self.raw.get())
+    }
+
+    /// Decodes the value as `T`, or `None` when it is `null`.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] with the path of the field that did not fit.
+    pub fn decode_opt<T: DeserializeOwned>(&self) -> Result<Option<T>, Error> {
+        if self.is_null() {
+            Ok(None)
+        } else {
+            self.decode().map(Some)
+        }
+    }
+}
+
+/// Decodes JSON text as `T`; on failure, decodes again tracking the path so the error
+/// can name the offending field (the fast path pays nothing for it).
+pub(crate) fn decode_str<T: DeserializeOwned>(
+    operation: &'static str,
+    base: &str,
+    text: &str,
+) -> Result<T, Error> {
+    match serde_json::from_str::<T>(text) {
+        Ok(v) => Ok(v),
+        Err(first) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let (path, reason) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                Err(e) => (e.path().to_string(), e.into_inner().to_string()),
+                Ok(_) => (".".to_owned(), first.to_string()),
+            };
+            let full = match (base, path.as_str()) {
+                (".", p) => p.to_owned(),
+                (b, ".") => b.to_owned(),
+                (b, p) => format!("{b}.{p}"),
+            };
+            Err(DecodeError::new(operation, full, reason).into())
+        }
+    }
+}
+
+struct TopLevel<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for TopLevel<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = TopLevel<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<TopLevel<'a>, M::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(4));
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    let value: &'de RawValue = map.next_value()?;
+                    fields.push((key, value));
+                }
+                Ok(TopLevel(fields))
+            }
+        }
+        deserializer.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct M {
+        id: String,
+        n: Option<u32>,
+    }
+
+    #[test]
+    fn data_if_present_else_whole() {
+        let e = Envelope::parse("t", br#"{"success":true,"data":{"id":"a"}}"#).unwrap();
+        assert_eq!(
+            e.decode_data::<M>().unwrap(),
+            M {
+                id: "a".into(),
+                n: None
+            }
+        );
+        let e = Envelope::parse("t", br#"{"id":"b","n":2}"#).unwrap();
+        assert_eq!(e.decode_data::<M>().unwrap().id, "b");
+    }
+
+    #[test]
+    fn second_level_key() {
+        let e = Envelope::parse("t", br#"{"data":{"session":{"id":"s"}}}"#).unwrap();
+        assert_eq!(
+            e.data_or_key("session").unwrap().decode::<M>().unwrap().id,
+            "s"
+        );
+        let e = Envelope::parse("t", br#"{"data":{"id":"t"}}"#).unwrap();
+        assert_eq!(
+            e.data_or_key("session").unwrap().decode::<M>().unwrap().id,
+            "t"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = Envelope::parse("op", br#"{"data":{"id":"a","n":"x"}}"#).unwrap();
+        match e.decode_data::<M>() {
+            Err(Error::Decode(d)) => {
+                assert_eq!(d.path, "data.n");
+                assert_eq!(d.operation, "op");
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = Envelope::parse("op", br#"{"data":null}"#).unwrap();
+        assert!(matches!(e.decode_data::<M>(), Err(Error::Decode(_))));
+    }
+
+    #[test]
+    fn escaped_keys_and_odd_bodies() {
+        let e = Envelope::parse("t", br#"{"d\u0061ta":{"id":"esc"}}"#).unwrap();
+        assert_eq!(e.decode_data::<M>().unwrap().id, "esc");
+        assert!(Envelope::parse("t", b"").is_err());
+        assert!(Envelope::parse("t", b"{").is_err());
+        let arr = Envelope::parse("t", b"[1,2]").unwrap();
+        assert_eq!(arr.decode_data::<Vec<u8>>().unwrap(), vec![1, 2]);
+    }
+}

@@ -1,0 +1,115 @@
+//! [`ClientState`]: what every call of one client shares, and [`Event`]s for the driver.
+
+use std::collections::VecDeque;
+
+use crate::call::Call;
+use crate::config::Config;
+use crate::endpoint::{CallOptions, Endpoint};
+use crate::retry::RetryBudget;
+use crate::timestamp::Timestamp;
+use crate::tokens::{TokenManager, TokenUpdate, Tokens};
+
+/// Something the driver must act on after feeding a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The tokens changed: persist them (`None`: clear the store).
+    TokensChanged(Option<Tokens>),
+    /// A refresh ended, successfully or not: wake the calls that wait for it
+    /// ([`crate::Output::AwaitRefresh`]).
+    RefreshSettled,
+}
+
+/// The state one client shares between its calls: configuration, tokens, the retry
+/// budget and the jitter source. Pure: a driver keeps it behind a lock and passes it
+/// to [`Call::poll`] and the `handle_*` methods.
+#[derive(Debug)]
+pub struct ClientState {
+    config: Config,
+    pub(crate) tokens: TokenManager,
+    pub(crate) budget: RetryBudget,
+    rng: u64,
+    events: VecDeque<Event>,
+}
+
+impl ClientState {
+    /// State for `config`. `seed` seeds the backoff jitter (draw it from a random
+    /// source in production, fix it in tests).
+    pub fn new(config: Config, seed: u64) -> Self {
+        Self {
+            tokens: TokenManager::new(config.token_refresh_skew()),
+            budget: RetryBudget::new(config.retry_budget_capacity()),
+            config,
+            rng: seed,
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Starts a call of `endpoint`.
+    pub fn call<E: Endpoint>(&self, endpoint: E, options: CallOptions) -> Call<E> {
+        Call::new(&self.config, endpoint, options)
+    }
+
+    /// The current tokens.
+    pub fn tokens(&self) -> Option<&Tokens> {
+        self.tokens.tokens()
+    }
+
+    /// The token manager (read-only).
+    pub fn token_manager(&self) -> &TokenManager {
+        &self.tokens
+    }
+
+    /// Tokens loaded from a store at start-up: set without an [`Event`].
+    pub fn load_tokens(&mut self, tokens: Option<Tokens>) {
+        self.tokens.set(tokens);
+    }
+
+    /// Replaces the tokens and emits [`Event::TokensChanged`] so the driver persists them.
+    pub fn set_tokens(&mut self, tokens: Option<Tokens>) {
+        self.tokens.set(tokens.clone());
+        self.events.push_back(Event::TokensChanged(tokens));
+    }
+
+    /// The retry budget.
+    pub fn retry_budget(&self) -> &RetryBudget {
+        &self.budget
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    pub(crate) fn apply(&mut self, update: TokenUpdate, now: Timestamp) {
+        match update {
+            TokenUpdate::Keep => {}
+            TokenUpdate::Store(issued) => self.set_tokens(Some(issued.at(now))),
+            TokenUpdate::Clear => self.set_tokens(None),
+        }
+    }
+
+    pub(crate) fn refresh_done(&mut self, epoch: u64, result: Result<Tokens, crate::Error>) {
+        let stored = result.as_ref().ok().cloned();
+        self.tokens.finish(epoch, result);
+        if let Some(tokens) = stored {
+            self.events.push_back(Event::TokensChanged(Some(tokens)));
+        }
+        self.events.push_back(Event::RefreshSettled);
+    }
+
+    /// A uniform sample in `[0, 1)` (splitmix64).
+    pub(crate) fn jitter(&mut self) -> f64 {
+        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
