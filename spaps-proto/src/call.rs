@@ -49,6 +49,12 @@ impl Now {
     }
 }
 
+/// A source of [`Now`]. Drivers read the real clocks; tests pass a virtual one.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Both clocks, now.
+    fn now(&self) -> Now;
+}
+
 /// What the driver must do next.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -134,6 +140,11 @@ impl<E: Endpoint> Call<E> {
     /// The path template of the operation (safe to log), when the request was built.
     pub fn template(&self) -> Option<&'static str> {
         self.prepared.as_ref().map(|p| p.template)
+    }
+
+    /// The operation's HTTP method, when the request was built.
+    pub fn method(&self) -> Option<&Method> {
+        self.prepared.as_ref().map(|p| &p.method)
     }
 
     /// Attempts of the operation's own request sent so far (refreshes not counted).

@@ -111,6 +111,15 @@ impl Config {
         Ok(config)
     }
 
+    /// The same configuration for another base URL.
+    ///
+    /// # Errors
+    /// As [`Config::new`].
+    pub fn with_base_url(mut self, base_url: &str) -> Result<Self, Error> {
+        self.base_url = normalize_base_url(base_url)?;
+        Ok(self)
+    }
+
     /// Sets the API key sent as `X-API-Key`.
     pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
         self.api_key = Some(key.into());

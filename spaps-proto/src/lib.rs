@@ -62,8 +62,9 @@ pub mod spec;
 mod state;
 mod timestamp;
 pub mod tokens;
+pub mod trace;
 
-pub use call::{Call, Now, Output};
+pub use call::{Call, Clock, Now, Output};
 pub use config::{
     Config, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, USER_AGENT,
 };
@@ -73,4 +74,4 @@ pub use retry::{RetryBudget, RetryPolicy};
 pub use secret::Secret;
 pub use state::{ClientState, Event};
 pub use timestamp::Timestamp;
-pub use tokens::Tokens;
+pub use tokens::{MemoryTokenStore, TokenStore, Tokens};

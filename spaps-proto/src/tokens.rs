@@ -262,6 +262,94 @@ impl TokenManager {
     }
 }
 
+/// Where a client keeps its tokens between calls and, for a persistent store, between
+/// runs. Implementations must be cheap to call and safe to share between threads.
+///
+/// Both clients offer [`MemoryTokenStore`] (the default) and a `FileTokenStore`.
+pub trait TokenStore: Send + Sync + std::fmt::Debug {
+    /// The stored tokens, if any.
+    ///
+    /// # Errors
+    /// [`Error::TokenStore`] when the store exists but cannot be read (a corrupt file).
+    fn load(&self) -> Result<Option<Tokens>, Error>;
+
+    /// Replaces the stored tokens.
+    ///
+    /// # Errors
+    /// [`Error::TokenStore`] when they cannot be written.
+    fn save(&self, tokens: &Tokens) -> Result<(), Error>;
+
+    /// Forgets the stored tokens.
+    ///
+    /// # Errors
+    /// [`Error::TokenStore`] when they cannot be removed.
+    fn clear(&self) -> Result<(), Error>;
+}
+
+/// Tokens kept in memory for the life of the process.
+#[derive(Debug, Default)]
+pub struct MemoryTokenStore {
+    tokens: std::sync::Mutex<Option<Tokens>>,
+}
+
+impl MemoryTokenStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store holding `tokens`.
+    pub fn with_tokens(tokens: Tokens) -> Self {
+        Self {
+            tokens: std::sync::Mutex::new(Some(tokens)),
+        }
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Tokens>> {
+        // A panic while holding this lock cannot leave the Option half-written.
+        self.tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl TokenStore for MemoryTokenStore {
+    fn load(&self) -> Result<Option<Tokens>, Error> {
+        Ok(self.slot().clone())
+    }
+
+    fn save(&self, tokens: &Tokens) -> Result<(), Error> {
+        *self.slot() = Some(tokens.clone());
+        Ok(())
+    }
+
+    fn clear(&self) -> Result<(), Error> {
+        *self.slot() = None;
+        Ok(())
+    }
+}
+
+/// Encodes tokens as the file token store's JSON record (pretty-printed, four keys).
+pub fn encode_token_file(tokens: &Tokens) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(tokens).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+/// Decodes the file token store's JSON record.
+///
+/// # Errors
+/// [`Error::TokenStore`] naming what is wrong (never the token values).
+pub fn decode_token_file(bytes: &[u8]) -> Result<Tokens, Error> {
+    crate::envelope::decode_str::<Tokens>(
+        "token_store",
+        ".",
+        std::str::from_utf8(bytes)
+            .map_err(|_| Error::TokenStore("the token file is not UTF-8".to_owned()))?,
+    )
+    .map_err(|e| Error::TokenStore(format!("the token file is corrupt: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,6 +437,29 @@ mod tests {
         assert!(matches!(m.acquire(t(100)), Acquire::Use { .. }));
         let g = m.generation();
         assert_eq!(m.on_unauthorized(g), Acquire::Missing);
+    }
+
+    #[test]
+    fn token_file_round_trips_and_rejects_garbage() {
+        let t = expired();
+        let bytes = encode_token_file(&t);
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.contains("\"access_token\"") && text.contains("\"expires_at\""));
+        assert_eq!(decode_token_file(&bytes).unwrap(), t);
+        for bad in [&b""[..], b"{", b"[]", b"{\"refresh_token\":\"x\"}", b"\xff"] {
+            let e = decode_token_file(bad).unwrap_err();
+            assert!(matches!(e, Error::TokenStore(_)));
+        }
+    }
+
+    #[test]
+    fn memory_store() {
+        let s = MemoryTokenStore::new();
+        assert_eq!(s.load().unwrap(), None);
+        s.save(&expired()).unwrap();
+        assert!(s.load().unwrap().is_some());
+        s.clear().unwrap();
+        assert_eq!(s.load().unwrap(), None);
     }
 
     #[test]

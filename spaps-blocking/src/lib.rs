@@ -1,0 +1,38 @@
+//! # spaps-blocking
+//!
+//! A blocking client for SPAPS, the Sweet Potato Authentication & Payment Service,
+//! over [ureq](https://docs.rs/ureq). All protocol decisions (envelopes, errors,
+//! retries, token refresh) are made by the sans-IO core, `spaps-proto`; this crate
+//! only sends the requests it asks for and sleeps when it says so.
+//!
+//! ```no_run
+//! use spaps_blocking::{Client, FileTokenStore};
+//!
+//! let client = Client::builder()
+//!     .base_url("https://api.sweetpotato.dev")
+//!     .api_key("spaps_live_...")
+//!     .token_store(FileTokenStore::new("tokens.json"))
+//!     .build()?;
+//! client.auth().sign_in_with_password("ada@example.com", "correct horse").send()?;
+//! // Tokens are stored, sent, and refreshed before they expire.
+//! let sessions = client.sessions().list_sessions().limit(10u32).send()?;
+//! println!("{} sessions", sessions.total);
+//! # Ok::<(), spaps_blocking::Error>(())
+//! ```
+//!
+//! Every operation is reached through a group accessor (`auth()`, `sessions()`, ...)
+//! and returns a [`spaps_proto::Request`]: set optional arguments with its methods,
+//! then call `send()`. Errors are [`Error`]s.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod client;
+mod file_store;
+mod transport;
+
+pub use client::{Client, ClientBuilder, Sleeper, SystemClock, ThreadSleeper};
+pub use file_store::FileTokenStore;
+pub use spaps_proto::{
+    api, model, ApiError, Clock, Config, Error, ErrorKind, MemoryTokenStore, Now, RetryPolicy,
+    Secret, Timestamp, TokenStore, Tokens,
+};

@@ -1,0 +1,9 @@
+//! Test support for spaps-rs: the conformance cassette format, request matching,
+//! a loopback HTTP server that replays or misbehaves on purpose, and an embedded mock SPAPS.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod cassette;
+pub mod matching;
+pub mod mock_spaps;
+pub mod server;

@@ -1,0 +1,1434 @@
+//! A loopback HTTP/1.1 server on plain std threads, for replaying cassettes and injecting
+//! faults.
+//!
+//! [`MockServer::start`] binds `127.0.0.1:0`, runs one accept thread and one thread per
+//! connection, and answers every request with whatever the handler returns: a normal
+//! [`Reply::Response`] (keep-alive, `Content-Length` added by the server) or one of the fault
+//! replies (closed or reset connections, truncated or trickled bodies, stalls, raw bytes).
+//!
+//! Limits: request header blocks over [`MAX_HEADER_BYTES`] get `431` and bodies over
+//! [`MAX_BODY_BYTES`] get `413` (then the connection is closed); connections silent for
+//! [`IDLE_TIMEOUT`] are closed; faults never run longer than [`MAX_FAULT_TIME`]; and every
+//! connection thread notices shutdown within a few tens of milliseconds (except while the
+//! handler itself runs).
+
+use std::fmt;
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::matching::ObservedRequest;
+
+/// Largest accepted request header block (request line, headers, and chunked trailers).
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// A connection on which nothing arrives for this long is closed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Upper bound on how long a [`Reply::Stall`] or [`Reply::Trickle`] may run.
+pub const MAX_FAULT_TIME: Duration = Duration::from_secs(300);
+
+/// Granularity of socket reads and sleeps: how quickly threads notice shutdown.
+const POLL: Duration = Duration::from_millis(20);
+/// Writes to a client that does not read fail after this long.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long shutdown waits for connection threads before detaching them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+/// After a graceful close, unread input is drained for at most this long...
+const DRAIN_TIME: Duration = Duration::from_millis(500);
+/// ...or this many bytes.
+const DRAIN_BYTES: usize = 1024 * 1024;
+/// Longest accepted chunk-size line in a chunked request body.
+const MAX_CHUNK_LINE: usize = 4096;
+
+/// What the server does with a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reply {
+    /// A normal response. The server adds `Content-Length` (and `Connection: close` when the
+    /// connection is closing) and ignores any `Content-Length`, `Transfer-Encoding` and
+    /// `Connection` headers given here (a `Connection: close` header closes the connection
+    /// after the response). No body is sent for `1xx`, `204` and `304`, nor to `HEAD`.
+    Response {
+        /// Status code.
+        status: u16,
+        /// Headers, in order. Headers with invalid names or values are skipped.
+        headers: Vec<(String, String)>,
+        /// Body.
+        body: Vec<u8>,
+    },
+    /// Read the request, then close the connection (FIN) without writing anything.
+    CloseBeforeHeaders,
+    /// Read the request, then tear the connection down at once, without writing anything or
+    /// draining input.
+    ///
+    /// A true RST needs `SO_LINGER` 0, which std only offers as an unstable API (and this
+    /// crate has no `unsafe`), so this does `shutdown(Both)` and drops the socket: the peer
+    /// sees an immediate end of stream, or a connection reset if it had sent bytes that were
+    /// not read yet or writes more.
+    ResetBeforeHeaders,
+    /// Write the status line and headers with `Content-Length: declared_len`, then
+    /// `body_prefix`, then tear the connection down as [`Reply::ResetBeforeHeaders`] does.
+    ResetMidBody {
+        /// Status code.
+        status: u16,
+        /// Headers (framing headers are replaced as for [`Reply::Response`]).
+        headers: Vec<(String, String)>,
+        /// The part of the body that is sent.
+        body_prefix: Vec<u8>,
+        /// The `Content-Length` announced.
+        declared_len: usize,
+    },
+    /// Write the status line and headers with `Content-Length: declared_len` (larger than
+    /// the body), then `body`, then close the connection cleanly (FIN).
+    TruncatedBody {
+        /// Status code.
+        status: u16,
+        /// Headers (framing headers are replaced as for [`Reply::Response`]).
+        headers: Vec<(String, String)>,
+        /// The body actually sent.
+        body: Vec<u8>,
+        /// The `Content-Length` announced.
+        declared_len: usize,
+    },
+    /// Write the status line and headers (with the true `Content-Length`) at once, then the
+    /// body `chunk` bytes at a time, waiting `interval` before each chunk. Stops (closing the
+    /// connection) if the client goes away, the server shuts down, or [`MAX_FAULT_TIME`]
+    /// passes; once the whole body is sent the connection stays usable.
+    Trickle {
+        /// Status code.
+        status: u16,
+        /// Headers (framing headers are replaced as for [`Reply::Response`]).
+        headers: Vec<(String, String)>,
+        /// The full body.
+        body: Vec<u8>,
+        /// Bytes per write (0 is treated as 1).
+        chunk: usize,
+        /// Wait before each chunk.
+        interval: Duration,
+    },
+    /// Read the request, write nothing for `for_` (at most [`MAX_FAULT_TIME`]), or until the
+    /// client closes or the server shuts down, then close the connection.
+    Stall {
+        /// How long to stay silent.
+        for_: Duration,
+    },
+    /// Write these bytes verbatim, then close the connection (FIN).
+    Raw(Vec<u8>),
+}
+
+impl Reply {
+    /// A JSON response with `Content-Type: application/json`.
+    pub fn json(status: u16, body: &Value) -> Reply {
+        Reply::Response {
+            status,
+            headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+            body: serde_json::to_vec(body).unwrap_or_default(),
+        }
+    }
+
+    /// A response with the given content type and body.
+    pub fn text(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
+        Reply::Response {
+            status,
+            headers: vec![("content-type".to_owned(), content_type.to_owned())],
+            body: body.into(),
+        }
+    }
+
+    /// A response with no headers and no body.
+    pub fn empty(status: u16) -> Reply {
+        Reply::Response {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// Adds a header to a reply that has headers ([`Reply::Response`],
+    /// [`Reply::ResetMidBody`], [`Reply::TruncatedBody`], [`Reply::Trickle`]); other replies
+    /// are returned unchanged.
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Reply {
+        match &mut self {
+            Reply::Response { headers, .. }
+            | Reply::ResetMidBody { headers, .. }
+            | Reply::TruncatedBody { headers, .. }
+            | Reply::Trickle { headers, .. } => headers.push((name.into(), value.into())),
+            _ => {}
+        }
+        self
+    }
+}
+
+type Handler = dyn Fn(&ObservedRequest) -> Reply + Send + Sync + 'static;
+
+struct Shared {
+    shutdown: AtomicBool,
+    requests: Mutex<Vec<ObservedRequest>>,
+    handler: Box<Handler>,
+}
+
+impl Shared {
+    fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::SeqCst)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A running loopback HTTP/1.1 server. Dropping it (or calling [`MockServer::shutdown`])
+/// stops it.
+pub struct MockServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    conns: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockServer")
+            .field("addr", &self.addr)
+            .field("request_count", &self.request_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockServer {
+    /// Binds `127.0.0.1:0` and starts serving; every request is answered with
+    /// `handler(&request)`. If the handler panics the client gets a `500` and the
+    /// connection is closed.
+    pub fn start<H>(handler: H) -> io::Result<MockServer>
+    where
+        H: Fn(&ObservedRequest) -> Reply + Send + Sync + 'static,
+    {
+        let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            shutdown: AtomicBool::new(false),
+            requests: Mutex::new(Vec::new()),
+            handler: Box::new(handler),
+        });
+        let conns = Arc::new(Mutex::new(Vec::new()));
+        let accept = {
+            let shared = Arc::clone(&shared);
+            let conns = Arc::clone(&conns);
+            thread::Builder::new()
+                .name(format!("mock-http-accept-{}", addr.port()))
+                .spawn(move || accept_loop(&listener, &shared, &conns))?
+        };
+        Ok(MockServer {
+            addr,
+            shared,
+            conns,
+            accept: Some(accept),
+        })
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Every request received so far, in the order they were read.
+    pub fn requests(&self) -> Vec<ObservedRequest> {
+        lock(&self.shared.requests).clone()
+    }
+
+    /// How many requests were received so far.
+    pub fn request_count(&self) -> usize {
+        lock(&self.shared.requests).len()
+    }
+
+    /// Stops the server: no more connections are accepted, open connections are closed
+    /// (within a few tens of milliseconds, unless a handler is running), and connection
+    /// threads are waited for at most about two seconds.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        let Some(accept) = self.accept.take() else {
+            return;
+        };
+        self.shared.shutdown.store(true, Ordering::SeqCst);
+        // Unblock `accept()` with a connection of our own.
+        let woke = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok();
+        if woke || accept.is_finished() {
+            let _ = accept.join();
+        }
+        let deadline = Instant::now() + SHUTDOWN_GRACE;
+        let handles = std::mem::take(&mut *lock(&self.conns));
+        for handle in handles {
+            while !handle.is_finished() && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(5));
+            }
+            if handle.is_finished() {
+                let _ = handle.join();
+            }
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, conns: &Mutex<Vec<JoinHandle<()>>>) {
+    loop {
+        let accepted = listener.accept();
+        if shared.is_shutdown() {
+            return;
+        }
+        match accepted {
+            Ok((stream, _)) => {
+                let shared = Arc::clone(shared);
+                let spawned = thread::Builder::new()
+                    .name("mock-http-conn".to_owned())
+                    .spawn(move || serve_connection(stream, &shared));
+                if let Ok(handle) = spawned {
+                    let mut conns = lock(conns);
+                    conns.retain(|h| !h.is_finished());
+                    conns.push(handle);
+                }
+            }
+            // E.g. out of file descriptors: back off instead of spinning.
+            Err(_) => thread::sleep(Duration::from_millis(10)),
+        }
+    }
+}
+
+/// Why reading a request stopped.
+enum ReadError {
+    /// End of stream, I/O error, idle timeout or shutdown: close silently.
+    Closed,
+    /// A bad request: answer with this status, then close.
+    Status(u16),
+}
+
+/// How a connection continues after a reply.
+enum Next {
+    KeepAlive,
+    /// Close cleanly (FIN, then drain a little).
+    Close,
+    /// Tear down at once.
+    Abort,
+}
+
+struct Request {
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    keep_alive: bool,
+}
+
+struct Conn<'a> {
+    stream: TcpStream,
+    buf: Vec<u8>,
+    shared: &'a Shared,
+    last_activity: Instant,
+}
+
+fn serve_connection(stream: TcpStream, shared: &Shared) {
+    if stream.set_read_timeout(Some(POLL)).is_err()
+        || stream.set_write_timeout(Some(WRITE_TIMEOUT)).is_err()
+    {
+        return;
+    }
+    let _ = stream.set_nodelay(true);
+    let mut conn = Conn {
+        stream,
+        buf: Vec::new(),
+        shared,
+        last_activity: Instant::now(),
+    };
+    loop {
+        let request = match conn.read_request() {
+            Ok(r) => r,
+            Err(ReadError::Closed) => return,
+            Err(ReadError::Status(status)) => {
+                let _ = conn.write_response(status, &[], b"", true, false);
+                conn.close_gracefully();
+                return;
+            }
+        };
+        let observed = ObservedRequest::from_parts(
+            &request.method,
+            &request.target,
+            request
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+            request.body,
+        );
+        lock(&shared.requests).push(observed.clone());
+        let reply =
+            catch_unwind(AssertUnwindSafe(|| (shared.handler)(&observed))).unwrap_or_else(|_| {
+                Reply::text(500, "text/plain", "mock server handler panicked")
+                    .with_header("connection", "close")
+            });
+        let is_head = request.method.eq_ignore_ascii_case("HEAD");
+        match conn.send(reply, request.keep_alive, is_head) {
+            Next::KeepAlive => conn.last_activity = Instant::now(),
+            Next::Close => {
+                conn.close_gracefully();
+                return;
+            }
+            Next::Abort => {
+                let _ = conn.stream.shutdown(Shutdown::Both);
+                return;
+            }
+        }
+    }
+}
+
+impl Conn<'_> {
+    /// Reads more bytes into `buf`, waiting in small slices so that shutdown and the idle
+    /// timeout are noticed.
+    fn fill(&mut self) -> Result<(), ReadError> {
+        let mut tmp = [0u8; 16 * 1024];
+        loop {
+            if self.shared.is_shutdown() {
+                return Err(ReadError::Closed);
+            }
+            match self.stream.read(&mut tmp) {
+                Ok(0) => return Err(ReadError::Closed),
+                Ok(n) => {
+                    self.buf.extend_from_slice(&tmp[..n]);
+                    self.last_activity = Instant::now();
+                    return Ok(());
+                }
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    if self.last_activity.elapsed() >= IDLE_TIMEOUT {
+                        return Err(ReadError::Closed);
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return Err(ReadError::Closed),
+            }
+        }
+    }
+
+    fn read_request(&mut self) -> Result<Request, ReadError> {
+        // Head.
+        let (head_len, total) = loop {
+            // Ignore empty lines before a request line (RFC 9112 §2.2).
+            let blank = self
+                .buf
+                .iter()
+                .take_while(|&&b| b == b'\r' || b == b'\n')
+                .count();
+            if blank > 0 {
+                self.buf.drain(..blank);
+            }
+            if let Some(found) = find_head_end(&self.buf) {
+                break found;
+            }
+            if self.buf.len() > MAX_HEADER_BYTES {
+                return Err(ReadError::Status(431));
+            }
+            self.fill()?;
+        };
+        if total > MAX_HEADER_BYTES {
+            return Err(ReadError::Status(431));
+        }
+        let head: Vec<u8> = self.buf[..head_len].to_vec();
+        self.buf.drain(..total);
+        let (method, target, http11, headers) = parse_head(&head)?;
+
+        let connection_tokens: Vec<String> = header_tokens(&headers, "connection");
+        let keep_alive = if http11 {
+            !connection_tokens.iter().any(|t| t == "close")
+        } else {
+            connection_tokens.iter().any(|t| t == "keep-alive")
+        };
+
+        // Body framing.
+        let te = header_tokens(&headers, "transfer-encoding");
+        let chunked = match te.last() {
+            None => false,
+            Some(last) if last == "chunked" => true,
+            Some(_) => return Err(ReadError::Status(400)),
+        };
+        let content_length = if chunked {
+            None
+        } else {
+            content_length(&headers)?
+        };
+        if content_length.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            return Err(ReadError::Status(413));
+        }
+        let expects_body = chunked || content_length.is_some_and(|n| n > 0);
+        let wants_continue = header_tokens(&headers, "expect")
+            .iter()
+            .any(|t| t == "100-continue");
+        let send_continue = http11 && wants_continue && expects_body && self.buf.is_empty();
+        if send_continue
+            && self
+                .stream
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                .is_err()
+        {
+            return Err(ReadError::Closed);
+        }
+
+        let body = if chunked {
+            self.read_chunked()?
+        } else {
+            // Checked against MAX_BODY_BYTES above, so it fits in usize.
+            let len =
+                usize::try_from(content_length.unwrap_or(0)).map_err(|_| ReadError::Status(413))?;
+            while self.buf.len() < len {
+                self.fill()?;
+            }
+            self.buf.drain(..len).collect()
+        };
+
+        Ok(Request {
+            method,
+            target,
+            headers,
+            body,
+            keep_alive,
+        })
+    }
+
+    /// Reads one line (up to `\n`), returning it without the line ending.
+    fn read_line(&mut self, limit: usize, too_long: u16) -> Result<Vec<u8>, ReadError> {
+        loop {
+            if let Some(i) = self.buf.iter().position(|&b| b == b'\n') {
+                let mut line: Vec<u8> = self.buf.drain(..=i).collect();
+                line.pop();
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                return Ok(line);
+            }
+            if self.buf.len() > limit {
+                return Err(ReadError::Status(too_long));
+            }
+            self.fill()?;
+        }
+    }
+
+    fn read_chunked(&mut self) -> Result<Vec<u8>, ReadError> {
+        let mut body = Vec::new();
+        loop {
+            let line = self.read_line(MAX_CHUNK_LINE, 400)?;
+            let size_text = line.split(|&b| b == b';').next().unwrap_or(&[]);
+            let size_text = std::str::from_utf8(size_text)
+                .map_err(|_| ReadError::Status(400))?
+                .trim_matches([' ', '\t']);
+            if size_text.is_empty() || !size_text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(ReadError::Status(400));
+            }
+            let size = u64::from_str_radix(size_text, 16).map_err(|_| ReadError::Status(413))?;
+            if size == 0 {
+                break;
+            }
+            if size > (MAX_BODY_BYTES - body.len()) as u64 {
+                return Err(ReadError::Status(413));
+            }
+            let size = usize::try_from(size).map_err(|_| ReadError::Status(413))?;
+            while self.buf.len() < size {
+                self.fill()?;
+            }
+            body.extend(self.buf.drain(..size));
+            let end = self.read_line(2, 400)?;
+            if !end.is_empty() {
+                return Err(ReadError::Status(400));
+            }
+        }
+        // Trailers, up to an empty line.
+        let mut trailer_bytes = 0usize;
+        loop {
+            let line = self.read_line(MAX_HEADER_BYTES, 431)?;
+            trailer_bytes += line.len() + 2;
+            if trailer_bytes > MAX_HEADER_BYTES {
+                return Err(ReadError::Status(431));
+            }
+            if line.is_empty() {
+                return Ok(body);
+            }
+        }
+    }
+
+    fn write_head(
+        &mut self,
+        status: u16,
+        headers: &[(String, String)],
+        content_length: Option<usize>,
+        close: bool,
+    ) -> io::Result<()> {
+        let head = head_bytes(status, headers, content_length, close);
+        self.stream.write_all(&head)
+    }
+
+    fn write_response(
+        &mut self,
+        status: u16,
+        headers: &[(String, String)],
+        body: &[u8],
+        close: bool,
+        is_head: bool,
+    ) -> io::Result<()> {
+        let body_allowed = !(status < 200 || status == 204 || status == 304);
+        let mut out = head_bytes(status, headers, body_allowed.then_some(body.len()), close);
+        if body_allowed && !is_head {
+            out.extend_from_slice(body);
+        }
+        self.stream.write_all(&out)?;
+        self.stream.flush()
+    }
+
+    fn send(&mut self, reply: Reply, keep_alive: bool, is_head: bool) -> Next {
+        match reply {
+            Reply::Response {
+                status,
+                headers,
+                body,
+            } => {
+                let close = !keep_alive
+                    || header_tokens(&headers, "connection")
+                        .iter()
+                        .any(|t| t == "close");
+                match self.write_response(status, &headers, &body, close, is_head) {
+                    Ok(()) if !close => Next::KeepAlive,
+                    Ok(()) => Next::Close,
+                    Err(_) => Next::Abort,
+                }
+            }
+            Reply::CloseBeforeHeaders => Next::Close,
+            Reply::ResetBeforeHeaders => Next::Abort,
+            Reply::ResetMidBody {
+                status,
+                headers,
+                body_prefix,
+                declared_len,
+            } => {
+                let _ = self
+                    .write_head(status, &headers, Some(declared_len), false)
+                    .and_then(|()| self.stream.write_all(&body_prefix))
+                    .and_then(|()| self.stream.flush());
+                Next::Abort
+            }
+            Reply::TruncatedBody {
+                status,
+                headers,
+                body,
+                declared_len,
+            } => {
+                match self
+                    .write_head(status, &headers, Some(declared_len), false)
+                    .and_then(|()| self.stream.write_all(&body))
+                    .and_then(|()| self.stream.flush())
+                {
+                    Ok(()) => Next::Close,
+                    Err(_) => Next::Abort,
+                }
+            }
+            Reply::Trickle {
+                status,
+                headers,
+                body,
+                chunk,
+                interval,
+            } => self.trickle(status, &headers, &body, chunk, interval, keep_alive),
+            Reply::Stall { for_ } => {
+                self.stall(for_);
+                Next::Close
+            }
+            Reply::Raw(bytes) => match self
+                .stream
+                .write_all(&bytes)
+                .and_then(|()| self.stream.flush())
+            {
+                Ok(()) => Next::Close,
+                Err(_) => Next::Abort,
+            },
+        }
+    }
+
+    fn trickle(
+        &mut self,
+        status: u16,
+        headers: &[(String, String)],
+        body: &[u8],
+        chunk: usize,
+        interval: Duration,
+        keep_alive: bool,
+    ) -> Next {
+        let started = Instant::now();
+        let close = !keep_alive;
+        if self
+            .write_head(status, headers, Some(body.len()), close)
+            .and_then(|()| self.stream.flush())
+            .is_err()
+        {
+            return Next::Abort;
+        }
+        for piece in body.chunks(chunk.max(1)) {
+            if !self.pause(interval, started) {
+                return Next::Abort;
+            }
+            if self
+                .stream
+                .write_all(piece)
+                .and_then(|()| self.stream.flush())
+                .is_err()
+            {
+                return Next::Abort;
+            }
+        }
+        if close {
+            Next::Close
+        } else {
+            Next::KeepAlive
+        }
+    }
+
+    /// Sleeps for `d` in small slices; false if the server shut down or the fault has run
+    /// for [`MAX_FAULT_TIME`] since `started`.
+    fn pause(&self, d: Duration, started: Instant) -> bool {
+        let until = Instant::now().checked_add(d);
+        loop {
+            if self.shared.is_shutdown() || started.elapsed() >= MAX_FAULT_TIME {
+                return false;
+            }
+            let now = Instant::now();
+            let left = match until {
+                Some(until) if now >= until => return true,
+                Some(until) => until - now,
+                None => POLL,
+            };
+            thread::sleep(left.min(POLL));
+        }
+    }
+
+    /// Writes nothing for `d` (capped at [`MAX_FAULT_TIME`]), or until the client closes or
+    /// the server shuts down; input is read and discarded meanwhile.
+    fn stall(&mut self, d: Duration) {
+        let started = Instant::now();
+        let d = d.min(MAX_FAULT_TIME);
+        let mut tmp = [0u8; 4096];
+        while started.elapsed() < d && !self.shared.is_shutdown() {
+            match self.stream.read(&mut tmp) {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                    ) => {}
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Sends FIN, then reads and discards input for a short while so that unread input
+    /// does not turn the close into a reset before the client has read the response.
+    fn close_gracefully(&mut self) {
+        let _ = self.stream.flush();
+        let _ = self.stream.shutdown(Shutdown::Write);
+        let started = Instant::now();
+        let mut drained = 0usize;
+        let mut tmp = [0u8; 4096];
+        while started.elapsed() < DRAIN_TIME && drained < DRAIN_BYTES && !self.shared.is_shutdown()
+        {
+            match self.stream.read(&mut tmp) {
+                Ok(0) => return,
+                Ok(n) => drained += n,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                    ) => {}
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+/// Finds the end of the header block: returns (length of the head without the blank line,
+/// length including it). Lines may end in CRLF or bare LF.
+fn find_head_end(buf: &[u8]) -> Option<(usize, usize)> {
+    let mut from = 0;
+    while let Some(rel) = buf[from..].iter().position(|&b| b == b'\n') {
+        let i = from + rel;
+        match buf.get(i + 1) {
+            Some(b'\n') => return Some((i, i + 2)),
+            Some(b'\r') if buf.get(i + 2) == Some(&b'\n') => return Some((i, i + 3)),
+            _ => from = i + 1,
+        }
+    }
+    None
+}
+
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+type Head = (String, String, bool, Vec<(String, String)>);
+
+fn parse_head(head: &[u8]) -> Result<Head, ReadError> {
+    let bad = ReadError::Status(400);
+    let mut lines = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let request_line = lines.next().ok_or(ReadError::Status(400))?;
+    let parts: Vec<&[u8]> = request_line.split(|&b| b == b' ').collect();
+    let [method, target, version] = parts.as_slice() else {
+        return Err(bad);
+    };
+    if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
+        return Err(ReadError::Status(400));
+    }
+    if target.is_empty() || target.iter().any(|&b| b <= b' ' || b == 0x7f) {
+        return Err(ReadError::Status(400));
+    }
+    let http11 = match *version {
+        b"HTTP/1.1" => true,
+        b"HTTP/1.0" => false,
+        v if v.starts_with(b"HTTP/") => return Err(ReadError::Status(505)),
+        _ => return Err(ReadError::Status(400)),
+    };
+    let mut headers = Vec::new();
+    for line in lines {
+        if line.first().is_some_and(|&b| b == b' ' || b == b'\t') {
+            // Obsolete line folding.
+            return Err(ReadError::Status(400));
+        }
+        let colon = line
+            .iter()
+            .position(|&b| b == b':')
+            .ok_or(ReadError::Status(400))?;
+        let (name, value) = (&line[..colon], &line[colon + 1..]);
+        if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+            return Err(ReadError::Status(400));
+        }
+        let value = String::from_utf8_lossy(value);
+        headers.push((
+            String::from_utf8_lossy(name).to_ascii_lowercase(),
+            value.trim_matches([' ', '\t']).to_owned(),
+        ));
+    }
+    Ok((
+        String::from_utf8_lossy(method).into_owned(),
+        String::from_utf8_lossy(target).into_owned(),
+        http11,
+        headers,
+    ))
+}
+
+/// Comma-separated tokens of every `name` header, lower-cased and trimmed.
+fn header_tokens(headers: &[(String, String)], name: &str) -> Vec<String> {
+    headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .flat_map(|(_, v)| v.split(','))
+        .map(|t| t.trim_matches([' ', '\t']).to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// The request's `Content-Length`: all values must agree and be plain decimal.
+fn content_length(headers: &[(String, String)]) -> Result<Option<u64>, ReadError> {
+    let mut found: Option<u64> = None;
+    for value in headers
+        .iter()
+        .filter(|(n, _)| n == "content-length")
+        .flat_map(|(_, v)| v.split(','))
+    {
+        let value = value.trim_matches([' ', '\t']);
+        if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ReadError::Status(400));
+        }
+        // Too many digits to fit: certainly over the body limit.
+        let n = value.parse::<u64>().map_err(|_| ReadError::Status(413))?;
+        if found.is_some_and(|f| f != n) {
+            return Err(ReadError::Status(400));
+        }
+        found = Some(n);
+    }
+    Ok(found)
+}
+
+fn head_bytes(
+    status: u16,
+    headers: &[(String, String)],
+    content_length: Option<usize>,
+    close: bool,
+) -> Vec<u8> {
+    let reason = http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Unknown");
+    let mut out = format!("HTTP/1.1 {status} {reason}\r\n").into_bytes();
+    for (name, value) in headers {
+        let framing = ["content-length", "transfer-encoding", "connection"]
+            .iter()
+            .any(|f| name.eq_ignore_ascii_case(f));
+        if framing
+            || http::HeaderName::from_bytes(name.as_bytes()).is_err()
+            || http::HeaderValue::from_bytes(value.as_bytes()).is_err()
+        {
+            continue;
+        }
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if let Some(len) = content_length {
+        out.extend_from_slice(format!("Content-Length: {len}\r\n").as_bytes());
+    }
+    if close {
+        out.extend_from_slice(b"Connection: close\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// A minimal raw HTTP/1.1 client over a std `TcpStream`, for tests.
+#[cfg(test)]
+pub(crate) mod test_client {
+    use std::io::{self, ErrorKind, Read, Write};
+    use std::net::{SocketAddr, TcpStream};
+    use std::time::Duration;
+
+    /// A parsed response.
+    #[derive(Debug)]
+    pub(crate) struct RawResponse {
+        pub(crate) status: u16,
+        pub(crate) headers: Vec<(String, String)>,
+        pub(crate) body: Vec<u8>,
+    }
+
+    impl RawResponse {
+        pub(crate) fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        }
+
+        pub(crate) fn json(&self) -> serde_json::Value {
+            serde_json::from_slice(&self.body).unwrap()
+        }
+    }
+
+    pub(crate) struct RawClient {
+        pub(crate) stream: TcpStream,
+        buf: Vec<u8>,
+    }
+
+    impl RawClient {
+        pub(crate) fn connect(addr: SocketAddr) -> RawClient {
+            let stream = TcpStream::connect(addr).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            RawClient {
+                stream,
+                buf: Vec::new(),
+            }
+        }
+
+        pub(crate) fn send(&mut self, bytes: &[u8]) {
+            self.stream.write_all(bytes).unwrap();
+        }
+
+        fn fill(&mut self) -> io::Result<usize> {
+            let mut tmp = [0u8; 8192];
+            let n = self.stream.read(&mut tmp)?;
+            self.buf.extend_from_slice(&tmp[..n]);
+            Ok(n)
+        }
+
+        /// Reads one response framed by Content-Length.
+        pub(crate) fn read_response(&mut self) -> io::Result<RawResponse> {
+            let head_end = loop {
+                if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break i;
+                }
+                if self.fill()? == 0 {
+                    return Err(io::Error::new(ErrorKind::UnexpectedEof, "eof in head"));
+                }
+            };
+            let head = String::from_utf8(self.buf[..head_end].to_vec()).unwrap();
+            self.buf.drain(..head_end + 4);
+            let mut lines = head.split("\r\n");
+            let status_line = lines.next().unwrap();
+            let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+            let headers: Vec<(String, String)> = lines
+                .map(|l| {
+                    let (n, v) = l.split_once(':').unwrap();
+                    (n.to_ascii_lowercase(), v.trim().to_owned())
+                })
+                .collect();
+            let len: usize = headers
+                .iter()
+                .find(|(n, _)| n == "content-length")
+                .map(|(_, v)| v.parse().unwrap())
+                .unwrap_or(0);
+            while self.buf.len() < len {
+                if self.fill()? == 0 {
+                    return Err(io::Error::new(ErrorKind::UnexpectedEof, "eof in body"));
+                }
+            }
+            let body = self.buf.drain(..len).collect();
+            Ok(RawResponse {
+                status,
+                headers,
+                body,
+            })
+        }
+
+        /// Reads everything until end of stream or a reset; returns the bytes and whether
+        /// the stream ended with an error.
+        pub(crate) fn read_all(&mut self) -> (Vec<u8>, Option<io::ErrorKind>) {
+            loop {
+                match self.fill() {
+                    Ok(0) => return (std::mem::take(&mut self.buf), None),
+                    Ok(_) => {}
+                    Err(e) => return (std::mem::take(&mut self.buf), Some(e.kind())),
+                }
+            }
+        }
+
+        /// Sends a request and reads its response.
+        pub(crate) fn request(
+            &mut self,
+            method: &str,
+            path: &str,
+            headers: &[(&str, &str)],
+            body: Option<&str>,
+        ) -> RawResponse {
+            let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\n");
+            for (n, v) in headers {
+                req.push_str(&format!("{n}: {v}\r\n"));
+            }
+            if let Some(b) = body {
+                req.push_str(&format!("Content-Length: {}\r\n", b.len()));
+            }
+            req.push_str("\r\n");
+            if let Some(b) = body {
+                req.push_str(b);
+            }
+            self.send(req.as_bytes());
+            self.read_response().unwrap()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_client::RawClient;
+    use super::*;
+    use serde_json::json;
+
+    fn echo_server() -> MockServer {
+        MockServer::start(|req: &ObservedRequest| {
+            Reply::json(
+                200,
+                &json!({
+                    "method": req.method,
+                    "path": req.path,
+                    "query": req.query,
+                    "body": String::from_utf8_lossy(&req.body),
+                }),
+            )
+            .with_header("x-request-id", "req_1")
+        })
+        .unwrap()
+    }
+
+    fn get(path: &str) -> String {
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n")
+    }
+
+    #[test]
+    fn keep_alive_three_requests_on_one_connection() {
+        let server = echo_server();
+        assert!(server.url().starts_with("http://127.0.0.1:"));
+        let mut c = RawClient::connect(server.addr());
+        let r1 = c.request("GET", "/a?x=1&y=a+b", &[("X-Api-Key", "k")], None);
+        assert_eq!(r1.status, 200);
+        assert_eq!(r1.header("x-request-id"), Some("req_1"));
+        assert_eq!(r1.header("connection"), None);
+        assert_eq!(r1.json()["query"], json!([["x", "1"], ["y", "a b"]]));
+        let r2 = c.request("POST", "/b", &[], Some(r#"{"a":1}"#));
+        assert_eq!(r2.json()["body"], r#"{"a":1}"#);
+        let r3 = c.request("DELETE", "/c%20d", &[], None);
+        assert_eq!(r3.json()["path"], "/c%20d");
+
+        let reqs = server.requests();
+        assert_eq!(server.request_count(), 3);
+        assert_eq!(reqs[0].method, "GET");
+        assert_eq!(reqs[0].header("x-api-key"), Some("k"));
+        assert_eq!(reqs[1].body, br#"{"a":1}"#);
+        assert_eq!(reqs[2].path, "/c%20d");
+        server.shutdown();
+    }
+
+    #[test]
+    fn pipelined_requests_and_head() {
+        let server = echo_server();
+        let mut c = RawClient::connect(server.addr());
+        c.send(format!("{}{}", get("/1"), get("/2")).as_bytes());
+        assert_eq!(c.read_response().unwrap().json()["path"], "/1");
+        assert_eq!(c.read_response().unwrap().json()["path"], "/2");
+        // A HEAD response has Content-Length but no body.
+        c.send(
+            b"HEAD /h HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nConnection: close\r\n\r\n",
+        );
+        let (bytes, err) = c.read_all();
+        assert_eq!(err, None);
+        let text = String::from_utf8_lossy(&bytes);
+        assert_eq!(text.matches("HTTP/1.1 200 OK").count(), 2, "{text}");
+        assert_eq!(text.matches("Content-Length: ").count(), 2, "{text}");
+        assert!(!text.contains("/h"), "{text}");
+        assert!(text.contains("Connection: close"), "{text}");
+        assert!(text.ends_with('}') && text.contains("/after"), "{text}");
+    }
+
+    #[test]
+    fn chunked_request_body() {
+        let server = echo_server();
+        let mut c = RawClient::connect(server.addr());
+        c.send(
+            b"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\
+              4\r\nWiki\r\n5;ext=1\r\npedia\r\nD\r\n in\r\n\r\nchunks\r\n0\r\nX-Trailer: t\r\n\r\n",
+        );
+        let r = c.read_response().unwrap();
+        assert_eq!(r.json()["body"], "Wikipedia in\r\n\r\nchunks");
+        // The connection is still usable.
+        let r = c.request("GET", "/next", &[], None);
+        assert_eq!(r.status, 200);
+        assert_eq!(server.requests()[0].body, b"Wikipedia in\r\n\r\nchunks");
+    }
+
+    #[test]
+    fn expect_continue() {
+        let server = echo_server();
+        let mut c = RawClient::connect(server.addr());
+        c.send(b"POST /e HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n");
+        let interim = c.read_response().unwrap();
+        assert_eq!(interim.status, 100);
+        c.send(b"hi");
+        assert_eq!(c.read_response().unwrap().json()["body"], "hi");
+    }
+
+    #[test]
+    fn bad_requests_and_limits() {
+        let server = echo_server();
+        let mut c = RawClient::connect(server.addr());
+        c.send(b"GARBAGE\r\n\r\n");
+        let (bytes, _) = c.read_all();
+        assert!(bytes.starts_with(b"HTTP/1.1 400 "), "{bytes:?}");
+
+        let mut c = RawClient::connect(server.addr());
+        let big = format!(
+            "GET / HTTP/1.1\r\nX-Big: {}\r\n\r\n",
+            "a".repeat(MAX_HEADER_BYTES)
+        );
+        c.send(big.as_bytes());
+        let (bytes, _) = c.read_all();
+        assert!(bytes.starts_with(b"HTTP/1.1 431 "), "{bytes:?}");
+
+        let mut c = RawClient::connect(server.addr());
+        c.send(
+            format!(
+                "POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+                MAX_BODY_BYTES + 1
+            )
+            .as_bytes(),
+        );
+        let (bytes, _) = c.read_all();
+        assert!(bytes.starts_with(b"HTTP/1.1 413 "), "{bytes:?}");
+
+        let mut c = RawClient::connect(server.addr());
+        c.send(b"POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n");
+        let (bytes, _) = c.read_all();
+        assert!(bytes.starts_with(b"HTTP/1.1 413 "), "{bytes:?}");
+
+        let mut c = RawClient::connect(server.addr());
+        c.send(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFF\r\n");
+        let (bytes, _) = c.read_all();
+        assert!(bytes.starts_with(b"HTTP/1.1 413 "), "{bytes:?}");
+
+        let mut c = RawClient::connect(server.addr());
+        c.send(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+        let (bytes, _) = c.read_all();
+        assert!(bytes.starts_with(b"HTTP/1.1 400 "), "{bytes:?}");
+
+        let mut c = RawClient::connect(server.addr());
+        c.send(b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab");
+        let (bytes, _) = c.read_all();
+        assert!(bytes.starts_with(b"HTTP/1.1 400 "), "{bytes:?}");
+
+        let mut c = RawClient::connect(server.addr());
+        c.send(b"GET / HTTP/2.0\r\n\r\n");
+        let (bytes, _) = c.read_all();
+        assert!(bytes.starts_with(b"HTTP/1.1 505 "), "{bytes:?}");
+        assert_eq!(server.request_count(), 0);
+    }
+
+    #[test]
+    fn http10_closes_by_default() {
+        let server = echo_server();
+        let mut c = RawClient::connect(server.addr());
+        c.send(b"GET /old HTTP/1.0\r\n\r\n");
+        let (bytes, err) = c.read_all();
+        assert_eq!(err, None);
+        assert!(String::from_utf8_lossy(&bytes).contains("Connection: close"));
+    }
+
+    fn fault_server(reply: Reply) -> MockServer {
+        MockServer::start(move |_: &ObservedRequest| reply.clone()).unwrap()
+    }
+
+    #[test]
+    fn fault_close_before_headers() {
+        let server = fault_server(Reply::CloseBeforeHeaders);
+        let mut c = RawClient::connect(server.addr());
+        c.send(get("/x").as_bytes());
+        let (bytes, _) = c.read_all();
+        assert!(bytes.is_empty());
+        assert_eq!(server.request_count(), 1);
+    }
+
+    #[test]
+    fn fault_reset_before_headers() {
+        let server = fault_server(Reply::ResetBeforeHeaders);
+        let mut c = RawClient::connect(server.addr());
+        c.send(get("/x").as_bytes());
+        let (bytes, err) = c.read_all();
+        assert!(bytes.is_empty());
+        assert!(
+            matches!(err, None | Some(ErrorKind::ConnectionReset)),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn fault_reset_mid_body() {
+        let server = fault_server(Reply::ResetMidBody {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body_prefix: b"{\"partial\":".to_vec(),
+            declared_len: 100,
+        });
+        let mut c = RawClient::connect(server.addr());
+        c.send(get("/x").as_bytes());
+        let (bytes, err) = c.read_all();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+        assert!(text.contains("Content-Length: 100\r\n"), "{text}");
+        assert!(text.ends_with("\r\n\r\n{\"partial\":"), "{text}");
+        assert!(
+            matches!(err, None | Some(ErrorKind::ConnectionReset)),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn fault_truncated_body() {
+        let server = fault_server(Reply::TruncatedBody {
+            status: 201,
+            headers: vec![("Content-Length".into(), "3".into())],
+            body: b"abc".to_vec(),
+            declared_len: 10,
+        });
+        let mut c = RawClient::connect(server.addr());
+        c.send(get("/x").as_bytes());
+        let (bytes, err) = c.read_all();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.starts_with("HTTP/1.1 201 Created\r\n"), "{text}");
+        assert_eq!(text.matches("Content-Length").count(), 1, "{text}");
+        assert!(text.contains("Content-Length: 10\r\n"), "{text}");
+        assert!(text.ends_with("\r\n\r\nabc"), "{text}");
+        assert_eq!(err, None);
+    }
+
+    #[test]
+    fn fault_trickle() {
+        let server = fault_server(Reply::Trickle {
+            status: 200,
+            headers: vec![],
+            body: b"abcdef".to_vec(),
+            chunk: 2,
+            interval: Duration::from_millis(40),
+        });
+        let mut c = RawClient::connect(server.addr());
+        let started = Instant::now();
+        c.send(get("/x").as_bytes());
+        let r = c.read_response().unwrap();
+        assert!(
+            started.elapsed() >= Duration::from_millis(110),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(r.body, b"abcdef");
+        // The connection stays usable after a complete trickle.
+        c.send(get("/y").as_bytes());
+        assert_eq!(c.read_response().unwrap().body, b"abcdef");
+        assert_eq!(server.request_count(), 2);
+    }
+
+    #[test]
+    fn fault_trickle_stops_when_client_leaves() {
+        let server = fault_server(Reply::Trickle {
+            status: 200,
+            headers: vec![],
+            body: vec![b'x'; 1000],
+            chunk: 1,
+            interval: Duration::from_millis(5),
+        });
+        let mut c = RawClient::connect(server.addr());
+        c.send(get("/x").as_bytes());
+        let mut first = [0u8; 1];
+        c.stream.read_exact(&mut first).unwrap();
+        drop(c);
+        let started = Instant::now();
+        server.shutdown();
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn fault_stall() {
+        let server = fault_server(Reply::Stall {
+            for_: Duration::from_millis(200),
+        });
+        let mut c = RawClient::connect(server.addr());
+        let started = Instant::now();
+        c.send(get("/x").as_bytes());
+        let (bytes, err) = c.read_all();
+        assert!(bytes.is_empty());
+        assert_eq!(err, None);
+        assert!(
+            started.elapsed() >= Duration::from_millis(180),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn fault_stall_ends_on_shutdown() {
+        let server = fault_server(Reply::Stall {
+            for_: Duration::from_secs(3600),
+        });
+        let mut c = RawClient::connect(server.addr());
+        c.send(get("/x").as_bytes());
+        while server.request_count() == 0 {
+            thread::sleep(Duration::from_millis(5));
+        }
+        let started = Instant::now();
+        server.shutdown();
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        let (bytes, _) = c.read_all();
+        assert!(bytes.is_empty());
+    }
+
+    #[test]
+    fn fault_raw() {
+        let server = fault_server(Reply::Raw(b"HTTP/1.1 200 OK\r\nnonsense".to_vec()));
+        let mut c = RawClient::connect(server.addr());
+        c.send(get("/x").as_bytes());
+        let (bytes, err) = c.read_all();
+        assert_eq!(bytes, b"HTTP/1.1 200 OK\r\nnonsense");
+        assert_eq!(err, None);
+    }
+
+    #[test]
+    fn handler_panic_gives_500() {
+        let server = MockServer::start(|_: &ObservedRequest| -> Reply { panic!("boom") }).unwrap();
+        let mut c = RawClient::connect(server.addr());
+        c.send(get("/x").as_bytes());
+        let (bytes, _) = c.read_all();
+        assert!(bytes.starts_with(b"HTTP/1.1 500 "), "{bytes:?}");
+    }
+
+    #[test]
+    fn no_body_statuses_and_invalid_headers() {
+        let server = fault_server(
+            Reply::text(204, "text/plain", "ignored")
+                .with_header("x-bad", "a\r\nInjected: yes")
+                .with_header("x-good", "1"),
+        );
+        let mut c = RawClient::connect(server.addr());
+        c.send(get("/x").as_bytes());
+        c.send(b"GET /y HTTP/1.1\r\nConnection: close\r\n\r\n");
+        let (bytes, _) = c.read_all();
+        let text = String::from_utf8_lossy(&bytes);
+        assert_eq!(
+            text.matches("HTTP/1.1 204 No Content\r\n").count(),
+            2,
+            "{text}"
+        );
+        assert!(!text.contains("Injected"), "{text}");
+        assert!(!text.contains("ignored"), "{text}");
+        assert!(!text.contains("Content-Length"), "{text}");
+        assert!(text.contains("x-good: 1\r\n"), "{text}");
+    }
+
+    #[test]
+    fn shutdown_closes_idle_connections_promptly() {
+        let server = echo_server();
+        let mut idle = RawClient::connect(server.addr());
+        let mut c = RawClient::connect(server.addr());
+        assert_eq!(c.request("GET", "/", &[], None).status, 200);
+        let started = Instant::now();
+        drop(server);
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        let (bytes, _) = idle.read_all();
+        assert!(bytes.is_empty());
+        let (bytes, _) = c.read_all();
+        assert!(bytes.is_empty());
+    }
+
+    #[test]
+    fn many_concurrent_clients() {
+        let server = Arc::new(echo_server());
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let addr = server.addr();
+                thread::spawn(move || {
+                    let mut c = RawClient::connect(addr);
+                    for j in 0..5 {
+                        let r = c.request("GET", &format!("/{i}/{j}"), &[], None);
+                        assert_eq!(r.json()["path"], format!("/{i}/{j}"));
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(server.request_count(), 40);
+    }
+}

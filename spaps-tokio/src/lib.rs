@@ -1,0 +1,42 @@
+//! # spaps-tokio
+//!
+//! An async client for SPAPS, the Sweet Potato Authentication & Payment Service, over
+//! tokio and [reqwest](https://docs.rs/reqwest) (rustls by default). All protocol
+//! decisions (envelopes, errors, retries, token refresh) are made by the sans-IO core,
+//! `spaps-proto`; this crate only sends the requests it asks for and sleeps when it
+//! says so.
+//!
+//! ```no_run
+//! use spaps_tokio::{Client, FileTokenStore};
+//!
+//! # async fn run() -> Result<(), spaps_tokio::Error> {
+//! let client = Client::builder()
+//!     .base_url("https://api.sweetpotato.dev")
+//!     .api_key("spaps_live_...")
+//!     .token_store(FileTokenStore::new("tokens.json"))
+//!     .build()?;
+//! client.auth().sign_in_with_password("ada@example.com", "correct horse").await?;
+//! // Tokens are stored, sent, and refreshed before they expire; concurrent calls
+//! // share one refresh.
+//! let sessions = client.sessions().list_sessions().limit(10u32).await?;
+//! println!("{} sessions", sessions.total);
+//! # Ok(()) }
+//! ```
+//!
+//! Every operation is reached through a group accessor (`auth()`, `sessions()`, ...)
+//! and returns a [`spaps_proto::Request`]: set optional arguments with its methods,
+//! then `.await` it. Errors are [`Error`]s.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod client;
+#[path = "../../spaps-blocking/src/file_store.rs"]
+mod file_store;
+mod transport;
+
+pub use client::{BoxFuture, Client, ClientBuilder, Sleeper, SystemClock, TokioSleeper};
+pub use file_store::FileTokenStore;
+pub use spaps_proto::{
+    api, model, ApiError, Clock, Config, Error, ErrorKind, MemoryTokenStore, Now, RetryPolicy,
+    Secret, Timestamp, TokenStore, Tokens,
+};

@@ -1,0 +1,107 @@
+//! Sending one `http::Request` with reqwest and reading the response within limits.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use spaps_proto::{Config, Error, TransportError, TransportErrorKind};
+
+/// A reqwest client configured for SPAPS: no redirects, one timeout per exchange.
+#[derive(Debug, Clone)]
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    timeout: Duration,
+    limit: usize,
+}
+
+impl Transport {
+    pub(crate) fn new(config: &Config) -> Result<Self, Error> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.request_timeout())
+            .build()
+            .map_err(|e| {
+                Error::Transport(TransportError::new(
+                    TransportErrorKind::Other,
+                    e.to_string(),
+                ))
+            })?;
+        Ok(Self::with_client(http, config))
+    }
+
+    pub(crate) fn with_client(http: reqwest::Client, config: &Config) -> Self {
+        Self {
+            http,
+            timeout: config.request_timeout(),
+            limit: config.response_limit(),
+        }
+    }
+
+    pub(crate) async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, Error> {
+        let mut request = reqwest::Request::try_from(request).map_err(|e| {
+            Error::Transport(TransportError::new(
+                TransportErrorKind::Other,
+                e.to_string(),
+            ))
+        })?;
+        // Applies even to a caller-supplied reqwest client.
+        *request.timeout_mut() = Some(self.timeout);
+        let mut response = self
+            .http
+            .execute(request)
+            .await
+            .map_err(|e| self.map_error(e, TransportErrorKind::Send))?;
+        if response
+            .content_length()
+            .is_some_and(|len| len > self.limit as u64)
+        {
+            return Err(Error::ResponseTooLarge { limit: self.limit });
+        }
+        let mut builder = http::Response::builder()
+            .status(response.status())
+            .version(response.version());
+        if let Some(headers) = builder.headers_mut() {
+            *headers = std::mem::take(response.headers_mut());
+        }
+        let mut body = BytesMut::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.map_error(e, TransportErrorKind::Body))?
+        {
+            if body.len() + chunk.len() > self.limit {
+                return Err(Error::ResponseTooLarge { limit: self.limit });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        builder.body(body.freeze()).map_err(|e| {
+            Error::Transport(TransportError::new(
+                TransportErrorKind::Other,
+                e.to_string(),
+            ))
+        })
+    }
+
+    fn map_error(&self, error: reqwest::Error, stage: TransportErrorKind) -> Error {
+        if error.is_timeout() {
+            return Error::Timeout(self.timeout);
+        }
+        let kind = if error.is_connect() {
+            TransportErrorKind::Connect
+        } else {
+            stage
+        };
+        // The URL is left out: it may carry an email address in its path.
+        let error = error.without_url();
+        let mut message = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        Error::Transport(TransportError::new(kind, message))
+    }
+}
