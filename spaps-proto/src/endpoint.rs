@@ -42,6 +42,21 @@ pub trait Endpoint: Send + 'static {
     }
 }
 
+/// A list endpoint whose results come in pages.
+///
+/// Implement it with [`crate::paging::next_offset`] or [`crate::paging::next_cursor`];
+/// the clients' `pages`/`items` helpers walk every page with it.
+pub trait Paginated: Endpoint + Clone {
+    /// One item of a page.
+    type Item: Send + 'static;
+
+    /// The request for the page after `page`, or `None` when `page` was the last.
+    fn next_page(&self, page: &Self::Output) -> Option<Self>;
+
+    /// The items of a page.
+    fn into_items(page: Self::Output) -> Vec<Self::Item>;
+}
+
 /// Per-call options that are not arguments of the operation.
 #[derive(Debug, Clone, Default)]
 pub struct CallOptions {

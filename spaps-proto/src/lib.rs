@@ -51,10 +51,12 @@
 pub mod api;
 mod call;
 mod config;
+pub mod decimal;
 mod endpoint;
 pub mod envelope;
 mod error;
 pub mod model;
+pub mod paging;
 pub mod response;
 pub mod retry;
 mod secret;
@@ -68,7 +70,8 @@ pub use call::{Call, Clock, Now, Output};
 pub use config::{
     Config, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, USER_AGENT,
 };
-pub use endpoint::{CallOptions, Endpoint, Execute, Request};
+pub use decimal::Decimal;
+pub use endpoint::{CallOptions, Endpoint, Execute, Paginated, Request};
 pub use error::{ApiError, DecodeError, Error, ErrorKind, TransportError, TransportErrorKind};
 pub use retry::{RetryBudget, RetryPolicy};
 pub use secret::Secret;

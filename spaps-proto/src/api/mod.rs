@@ -10,8 +10,61 @@ use serde::Serialize;
 
 use crate::endpoint::Endpoint;
 
-pub mod auth;
-pub mod sessions;
+/// Declares the group modules once: the modules, [`visit`] and [`names`].
+macro_rules! groups {
+    ($($group:ident),* $(,)?) => {
+        $(pub mod $group;)*
+
+        /// Calls `visitor` with the endpoint named `name` (`group.method`, as the
+        /// reference client names it); `None` when no endpoint has that name.
+        ///
+        /// ```
+        /// use spaps_proto::api::{visit, Visitor};
+        /// use spaps_proto::Endpoint;
+        /// struct Name;
+        /// impl Visitor for Name {
+        ///     type Out = &'static str;
+        ///     fn visit<E: Endpoint>(self) -> &'static str { E::NAME }
+        /// }
+        /// assert_eq!(visit("auth.logout", Name), Some("auth.logout"));
+        /// assert_eq!(visit("auth.nope", Name), None);
+        /// ```
+        pub fn visit<V: Visitor>(name: &str, visitor: V) -> Option<V::Out> {
+            $(
+                let visitor = match $group::visit(name, visitor) {
+                    Ok(out) => return Some(out),
+                    Err(v) => v,
+                };
+            )*
+            drop(visitor);
+            None
+        }
+
+        /// The names of every endpoint, in registry order.
+        pub fn names() -> Vec<&'static str> {
+            let mut names = Vec::new();
+            $(names.extend_from_slice($group::NAMES);)*
+            names
+        }
+    };
+}
+
+groups!(
+    auth,
+    sessions,
+    payments,
+    crypto,
+    usage,
+    whitelist,
+    secure_messages,
+    issue_reporting,
+    metrics,
+    support_telemetry,
+    entitlements,
+    email,
+    users,
+    dayrate
+);
 
 /// Something done generically with one endpoint type, chosen by name at run time
 /// (the conformance runner, a CLI, a fuzz target).
@@ -26,36 +79,6 @@ pub trait Visitor {
         E::Output: Serialize;
 }
 
-/// Calls `visitor` with the endpoint named `name` (`group.method`, as the reference
-/// client names it); `None` when no endpoint has that name.
-///
-/// ```
-/// use spaps_proto::api::{visit, Visitor};
-/// use spaps_proto::Endpoint;
-/// struct Name;
-/// impl Visitor for Name {
-///     type Out = &'static str;
-///     fn visit<E: Endpoint>(self) -> &'static str { E::NAME }
-/// }
-/// assert_eq!(visit("auth.logout", Name), Some("auth.logout"));
-/// assert_eq!(visit("auth.nope", Name), None);
-/// ```
-pub fn visit<V: Visitor>(name: &str, visitor: V) -> Option<V::Out> {
-    let visitor = match auth::visit(name, visitor) {
-        Ok(out) => return Some(out),
-        Err(v) => v,
-    };
-    sessions::visit(name, visitor).ok()
-}
-
-/// The names of every endpoint, in registry order.
-pub fn names() -> Vec<&'static str> {
-    let mut names = Vec::new();
-    names.extend_from_slice(auth::NAMES);
-    names.extend_from_slice(sessions::NAMES);
-    names
-}
-
 /// Declares a group's endpoints: generates `NAMES` and `visit`.
 #[macro_export]
 #[doc(hidden)]
@@ -66,6 +89,7 @@ macro_rules! registry {
 
         /// Visits the endpoint of this group named `name`, or gives the visitor back.
         pub(crate) fn visit<V: $crate::api::Visitor>(name: &str, visitor: V) -> Result<V::Out, V> {
+            let _ = name;
             $(
                 if name == <$endpoint as $crate::Endpoint>::NAME {
                     return Ok(visitor.visit::<$endpoint>());
@@ -91,6 +115,68 @@ macro_rules! group_accessors {
         /// The signed-in user's sessions.
         pub fn sessions(&self) -> $crate::api::sessions::SessionsApi<'_, Self> {
             $crate::api::sessions::SessionsApi::new(self)
+        }
+
+        /// Payments and Stripe checkout: checkout sessions, payment intents, subscriptions, guest checkout, history, the product catalog.
+        pub fn payments(&self) -> $crate::api::payments::PaymentsApi<'_, Self> {
+            $crate::api::payments::PaymentsApi::new(self)
+        }
+
+        /// Crypto invoices and reconciliation.
+        pub fn crypto(&self) -> $crate::api::crypto::CryptoApi<'_, Self> {
+            $crate::api::crypto::CryptoApi::new(self)
+        }
+
+        /// Usage metering: features, recording, history.
+        pub fn usage(&self) -> $crate::api::usage::UsageApi<'_, Self> {
+            $crate::api::usage::UsageApi::new(self)
+        }
+
+        /// The application's whitelist.
+        pub fn whitelist(&self) -> $crate::api::whitelist::WhitelistApi<'_, Self> {
+            $crate::api::whitelist::WhitelistApi::new(self)
+        }
+
+        /// Secure messages between patients and practitioners.
+        pub fn secure_messages(&self) -> $crate::api::secure_messages::SecureMessagesApi<'_, Self> {
+            $crate::api::secure_messages::SecureMessagesApi::new(self)
+        }
+
+        /// Issue reports.
+        pub fn issue_reporting(&self) -> $crate::api::issue_reporting::IssueReportingApi<'_, Self> {
+            $crate::api::issue_reporting::IssueReportingApi::new(self)
+        }
+
+        /// Metrics, health and readiness (no credentials).
+        pub fn metrics(&self) -> $crate::api::metrics::MetricsApi<'_, Self> {
+            $crate::api::metrics::MetricsApi::new(self)
+        }
+
+        /// Support telemetry: events and cases.
+        pub fn support_telemetry(
+            &self,
+        ) -> $crate::api::support_telemetry::SupportTelemetryApi<'_, Self> {
+            $crate::api::support_telemetry::SupportTelemetryApi::new(self)
+        }
+
+        /// Entitlements: checks, history, claims, grants, revocation.
+        pub fn entitlements(&self) -> $crate::api::entitlements::EntitlementsApi<'_, Self> {
+            $crate::api::entitlements::EntitlementsApi::new(self)
+        }
+
+        /// Email sending, templates, overrides and logs.
+        pub fn email(&self) -> $crate::api::email::EmailApi<'_, Self> {
+            $crate::api::email::EmailApi::new(self)
+        }
+
+        /// Batch user lookups.
+        pub fn users(&self) -> $crate::api::users::UsersApi<'_, Self> {
+            $crate::api::users::UsersApi::new(self)
+        }
+
+        /// Day-rate bookings.
+        pub fn dayrate(&self) -> $crate::api::dayrate::DayrateApi<'_, Self> {
+            $crate::api::dayrate::DayrateApi::new(self)
         }
     };
 }

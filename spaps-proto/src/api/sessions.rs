@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::endpoint::{Endpoint, Execute, Request};
+use crate::endpoint::{Endpoint, Execute, Paginated, Request};
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::sessions::{
@@ -135,6 +135,23 @@ impl Endpoint for ListSessions {
         let sessions = raw.sessions.unwrap_or_default();
         let total = raw.total.unwrap_or(sessions.len() as u64);
         Ok(SessionList { sessions, total })
+    }
+}
+
+impl Paginated for ListSessions {
+    type Item = SessionRecord;
+
+    fn next_page(&self, page: &SessionList) -> Option<Self> {
+        let last = page.sessions.last().map(|s| s.session_id.as_str());
+        let cursor = crate::paging::next_cursor(None, last, page.sessions.len(), self.limit)?;
+        Some(Self {
+            limit: self.limit,
+            starting_after: Some(cursor),
+        })
+    }
+
+    fn into_items(page: SessionList) -> Vec<SessionRecord> {
+        page.sessions
     }
 }
 

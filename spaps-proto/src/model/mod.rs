@@ -4,4 +4,16 @@
 //! serialize back to JSON. Secrets inside them are [`crate::Secret`]s.
 
 pub mod auth;
+pub mod crypto;
+pub mod dayrate;
+pub mod email;
+pub mod entitlements;
+pub mod issue_reporting;
+pub mod metrics;
+pub mod payments;
+pub mod secure_messages;
 pub mod sessions;
+pub mod support_telemetry;
+pub mod usage;
+pub mod users;
+pub mod whitelist;
