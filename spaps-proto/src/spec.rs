@@ -251,6 +251,24 @@ impl RequestSpec {
     }
 }
 
+/// `skip_serializing_if` helpers for the contract's "sent only when truthy" fields.
+pub mod skip {
+    /// True for `None` and `Some("")`.
+    pub fn blank(value: &Option<String>) -> bool {
+        value.as_deref().is_none_or(str::is_empty)
+    }
+
+    /// True for `None` and an empty object.
+    pub fn empty_map(value: &Option<serde_json::Map<String, serde_json::Value>>) -> bool {
+        value.as_ref().is_none_or(serde_json::Map::is_empty)
+    }
+
+    /// True for `None` and an empty list.
+    pub fn empty_vec<T>(value: &Option<Vec<T>>) -> bool {
+        value.as_ref().is_none_or(Vec::is_empty)
+    }
+}
+
 /// Rejects an empty required argument before anything is sent.
 ///
 /// # Errors

@@ -180,7 +180,7 @@ pub struct RequestNonce {
     /// The wallet address.
     pub wallet_address: String,
     /// The chain (`ethereum`, `solana`, ...); sent as `chain`.
-    #[serde(default, skip_serializing_if = "is_blank")]
+    #[serde(default, skip_serializing_if = "crate::spec::skip::blank")]
     pub chain: Option<String>,
 }
 crate::setters!(RequestNonce { chain: String });
@@ -213,7 +213,7 @@ pub struct VerifyWallet {
     #[serde(
         default,
         rename(serialize = "chain_type"),
-        skip_serializing_if = "is_blank"
+        skip_serializing_if = "crate::spec::skip::blank"
     )]
     pub chain: Option<String>,
 }
@@ -610,10 +610,6 @@ crate::registry!(
     ConfirmPasswordReset,
     SetPassword,
 );
-
-pub(crate) fn is_blank(value: &Option<String>) -> bool {
-    value.as_deref().is_none_or(str::is_empty)
-}
 
 pub(crate) fn token_pair(
     operation: &'static str,
