@@ -165,7 +165,7 @@ impl<E: Endpoint> Call<E> {
         &self.endpoint
     }
 
-    /// What to do next. See the [module docs](self).
+    /// What to do next. See the module docs of `spaps_proto::call`.
     pub fn poll(&mut self, now: Now, state: &mut ClientState) -> Output<E::Output> {
         loop {
             match std::mem::replace(&mut self.phase, Phase::Finished) {

@@ -105,6 +105,11 @@ impl<'a> Slot<'a> {
         self.raw.get().trim() == "null"
     }
 
+    /// True when the value is a JSON array.
+    pub fn is_array(&self) -> bool {
+        self.raw.get().trim_start().starts_with('[')
+    }
+
     /// True when the value is a JSON object.
     pub fn is_object(&self) -> bool {
         self.raw.get().trim_start().starts_with('{')
@@ -170,6 +175,7 @@ pub(crate) fn decode_str<T: DeserializeOwned>(
             let full = match (base, path.as_str()) {
                 (".", p) => p.to_owned(),
                 (b, ".") => b.to_owned(),
+                (b, p) if p.starts_with('[') => format!("{b}{p}"),
                 (b, p) => format!("{b}.{p}"),
             };
             Err(DecodeError::new(operation, full, reason).into())

@@ -4,6 +4,11 @@
 #![warn(missing_docs)]
 
 pub mod cassette;
+pub mod harness;
 pub mod matching;
 pub mod mock_spaps;
+pub mod runner;
 pub mod server;
+pub mod vectors;
+pub mod verify;
+pub mod virtual_time;

@@ -8,7 +8,7 @@ use crate::endpoint::{Endpoint, Execute, Request};
 use crate::envelope::Envelope;
 use crate::error::{DecodeError, Error};
 use crate::model::auth::{
-    EmailSent, MagicLinkSession, Message, Nonce, Registration, TokenPair, UserProfile,
+    EmailSent, LoggedOut, MagicLinkSession, Message, Nonce, Registration, TokenPair, UserProfile,
 };
 use crate::secret::Secret;
 use crate::spec::{require, Auth, RequestSpec};
@@ -501,18 +501,22 @@ impl Endpoint for GetCurrentUser {
 pub struct Logout {}
 
 impl Endpoint for Logout {
-    type Output = ();
+    type Output = LoggedOut;
     const NAME: &'static str = "auth.logout";
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::post("/api/auth/logout").auth(Auth::Bearer))
     }
 
-    fn parse(&self, _response: &http::Response<Bytes>) -> Result<(), Error> {
-        Ok(())
+    /// Any 2xx is a success: an empty or unreadable body just has no message.
+    fn parse(&self, response: &http::Response<Bytes>) -> Result<LoggedOut, Error> {
+        let message = Envelope::parse(Self::NAME, response.body())
+            .ok()
+            .and_then(|env| top_or_data_message(&env).ok().flatten());
+        Ok(LoggedOut { message })
     }
 
-    fn token_update(&self, _output: &()) -> TokenUpdate {
+    fn token_update(&self, _output: &LoggedOut) -> TokenUpdate {
         TokenUpdate::Clear
     }
 }

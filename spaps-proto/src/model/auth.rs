@@ -227,3 +227,12 @@ pub struct UserProfile {
     #[serde(default)]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
+
+/// The result of logout. The server may answer with no body at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LoggedOut {
+    /// The server's message, when it sent one.
+    #[serde(default)]
+    pub message: Option<String>,
+}

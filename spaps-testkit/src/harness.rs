@@ -1,0 +1,438 @@
+//! [`Harness`]: one client of one kind (sans-IO, tokio or blocking) answering from a
+//! script of recorded responses, on virtual time.
+//!
+//! The sans-IO harness drives the core's state machine directly; the two others run the
+//! real clients against a loopback [`MockServer`] that replays the script.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use spaps_proto::api::Visitor;
+use spaps_proto::{
+    CallOptions, ClientState, Clock, Config, Endpoint, Error, Execute, MemoryTokenStore, Output,
+    RetryPolicy, Secret, Timestamp, Tokens, TransportError, TransportErrorKind,
+};
+
+use crate::cassette::{RecordedResponse, Setup};
+use crate::matching::ObservedRequest;
+use crate::server::{MockServer, Reply};
+use crate::virtual_time::VirtualClock;
+
+/// Which client a harness runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AdapterKind {
+    /// The core driven in-process, no sockets.
+    SansIo,
+    /// `spaps_tokio::Client` over a loopback socket.
+    Tokio,
+    /// `spaps_blocking::Client` over a loopback socket.
+    Blocking,
+}
+
+impl AdapterKind {
+    /// All three.
+    pub const ALL: [AdapterKind; 3] = [
+        AdapterKind::SansIo,
+        AdapterKind::Tokio,
+        AdapterKind::Blocking,
+    ];
+
+    /// `sans-io`, `tokio` or `blocking`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AdapterKind::SansIo => "sans-io",
+            AdapterKind::Tokio => "tokio",
+            AdapterKind::Blocking => "blocking",
+        }
+    }
+
+    /// Parses a name as printed by [`Self::name`].
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+impl fmt::Display for AdapterKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The responses still to give and the requests received, shared with the server.
+#[derive(Debug, Default)]
+pub struct Script {
+    inner: Mutex<ScriptState>,
+}
+
+#[derive(Debug, Default)]
+struct ScriptState {
+    responses: VecDeque<RecordedResponse>,
+    observed: Vec<ObservedRequest>,
+}
+
+impl Script {
+    /// Loads the responses of a step and forgets earlier requests.
+    pub fn load(&self, responses: impl IntoIterator<Item = RecordedResponse>) {
+        let mut s = self.lock();
+        s.responses = responses.into_iter().collect();
+        s.observed.clear();
+    }
+
+    /// Records `request` and gives the next response, if any is left.
+    pub fn answer(&self, request: ObservedRequest) -> Option<RecordedResponse> {
+        let mut s = self.lock();
+        s.observed.push(request);
+        s.responses.pop_front()
+    }
+
+    /// The requests received since the last [`Self::load`].
+    pub fn observed(&self) -> Vec<ObservedRequest> {
+        self.lock().observed.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ScriptState> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Converts a recorded response into an `http::Response`.
+pub fn to_http(recorded: &RecordedResponse) -> http::Response<Bytes> {
+    let mut builder = http::Response::builder().status(recorded.status);
+    for (name, value) in &recorded.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    builder
+        .body(Bytes::from(recorded.body_bytes()))
+        .unwrap_or_else(|_| {
+            let mut r = http::Response::new(Bytes::new());
+            *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+            r
+        })
+}
+
+/// One client under test.
+pub struct Harness {
+    kind: AdapterKind,
+    clock: Arc<VirtualClock>,
+    script: Arc<Script>,
+    // Dropped before the server, so the server finds no open keep-alive connection.
+    backend: Backend,
+    server: Option<MockServer>,
+}
+
+enum Backend {
+    Unconfigured,
+    SansIo(Box<ClientState>),
+    Tokio(spaps_tokio::Client),
+    Blocking(spaps_blocking::Client),
+}
+
+impl fmt::Debug for Harness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Harness")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Harness {
+    /// A harness of `kind`; adapters get a loopback server now.
+    ///
+    /// # Errors
+    /// When the loopback server cannot start.
+    pub fn new(kind: AdapterKind) -> std::io::Result<Self> {
+        let script = Arc::new(Script::default());
+        let server = match kind {
+            AdapterKind::SansIo => None,
+            _ => {
+                let s = Arc::clone(&script);
+                Some(MockServer::start(move |req| match s.answer(req.clone()) {
+                    Some(resp) => Reply::Response {
+                        status: resp.status,
+                        headers: resp
+                            .headers
+                            .iter()
+                            .filter(|(n, _)| {
+                                !n.eq_ignore_ascii_case("content-length")
+                                    && !n.eq_ignore_ascii_case("transfer-encoding")
+                                    && !n.eq_ignore_ascii_case("connection")
+                            })
+                            .cloned()
+                            .collect(),
+                        body: resp.body_bytes(),
+                    },
+                    None => Reply::json(
+                        599,
+                        &serde_json::json!({"error": {"code": "NO_RECORDED_RESPONSE", "message": "the cassette has no response for this request"}}),
+                    ),
+                })?)
+            }
+        };
+        Ok(Self {
+            kind,
+            clock: VirtualClock::new(),
+            script,
+            server,
+            backend: Backend::Unconfigured,
+        })
+    }
+
+    /// The kind.
+    pub fn kind(&self) -> AdapterKind {
+        self.kind
+    }
+
+    /// The virtual clock.
+    pub fn clock(&self) -> &Arc<VirtualClock> {
+        &self.clock
+    }
+
+    /// The script the server (or the sans-IO driver) answers from.
+    pub fn script(&self) -> &Arc<Script> {
+        &self.script
+    }
+
+    /// Builds a fresh client from a cassette setup.
+    ///
+    /// # Errors
+    /// A message when the setup cannot be turned into a client.
+    pub fn configure(&mut self, setup: &Setup) -> Result<(), String> {
+        let base = match &self.server {
+            None => setup.base_url.clone(),
+            Some(server) => {
+                let path = url::Url::parse(&setup.base_url)
+                    .map(|u| u.path().trim_end_matches('/').to_owned())
+                    .unwrap_or_default();
+                format!("{}{}", server.url(), path)
+            }
+        };
+        let mut config = Config::new(&base).map_err(|e| format!("base_url: {e}"))?;
+        if let Some(key) = &setup.api_key {
+            config = config.api_key(key.as_str());
+        }
+        config = config
+            .timeout(Duration::from_secs(10))
+            .retry(match &setup.retry_config {
+                None => RetryPolicy::disabled(),
+                Some(rc) => RetryPolicy::default()
+                    .max_attempts(rc.max_attempts)
+                    .base_delay(Duration::try_from_secs_f64(rc.backoff_factor).unwrap_or_default())
+                    .jitter(rc.jitter)
+                    .statuses(rc.status_codes.iter().copied())
+                    .methods(rc.methods.iter().filter_map(|m| m.parse().ok())),
+            });
+        let tokens = self.setup_tokens(setup)?;
+        self.backend = match self.kind {
+            AdapterKind::SansIo => {
+                let mut state = ClientState::new(config, 1);
+                state.load_tokens(tokens);
+                Backend::SansIo(Box::new(state))
+            }
+            AdapterKind::Blocking => {
+                let store = match tokens {
+                    Some(t) => MemoryTokenStore::with_tokens(t),
+                    None => MemoryTokenStore::new(),
+                };
+                let client = spaps_blocking::Client::builder()
+                    .config(config)
+                    .token_store(store)
+                    .clock(self.clock.clone())
+                    .sleeper(self.clock.clone())
+                    .jitter_seed(1)
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                Backend::Blocking(client)
+            }
+            AdapterKind::Tokio => {
+                let store = match tokens {
+                    Some(t) => MemoryTokenStore::with_tokens(t),
+                    None => MemoryTokenStore::new(),
+                };
+                let client = spaps_tokio::Client::builder()
+                    .config(config)
+                    .http_client(shared_reqwest()?)
+                    .token_store(store)
+                    .clock(self.clock.clone())
+                    .sleeper(self.clock.clone())
+                    .jitter_seed(1)
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                Backend::Tokio(client)
+            }
+        };
+        Ok(())
+    }
+
+    fn setup_tokens(&self, setup: &Setup) -> Result<Option<Tokens>, String> {
+        if let Some(st) = &setup.stored_tokens {
+            let mut t = Tokens::new(st.access_token.as_str());
+            t.refresh_token = st.refresh_token.as_deref().map(Secret::from);
+            t.token_type = st.token_type.clone().or(t.token_type);
+            t.expires_at = match (&st.expires_at, st.expires_in_s) {
+                (Some(at), _) => {
+                    Some(Timestamp::parse(at).ok_or_else(|| format!("bad expires_at {at}"))?)
+                }
+                (None, Some(secs)) => Some(
+                    self.clock
+                        .now()
+                        .wall
+                        .saturating_add(Duration::try_from_secs_f64(secs).unwrap_or_default()),
+                ),
+                (None, None) => None,
+            };
+            return Ok(Some(t));
+        }
+        Ok(setup.access_token.as_deref().map(Tokens::new))
+    }
+
+    /// The tokens the client holds now.
+    pub fn tokens(&self) -> Option<Tokens> {
+        match &self.backend {
+            Backend::Unconfigured => None,
+            Backend::SansIo(state) => state.tokens().cloned(),
+            Backend::Tokio(client) => client.tokens(),
+            Backend::Blocking(client) => client.tokens(),
+        }
+    }
+
+    /// Runs the endpoint named `name` with cassette `args`; `None` when no endpoint has
+    /// that name. `Err` means the harness could not run it (arguments that do not fit).
+    pub fn call(
+        &mut self,
+        name: &str,
+        args: &Map<String, Value>,
+    ) -> Option<Result<Result<Value, Error>, String>> {
+        let mut args = args.clone();
+        let mut options = CallOptions::default();
+        for key in ["access_token_override", "access_token"] {
+            if let Some(v) = args.remove(key) {
+                if let Some(s) = v.as_str() {
+                    options.access_token = Some(Secret::from(s));
+                }
+            }
+        }
+        spaps_proto::api::visit(
+            name,
+            RunVisitor {
+                harness: self,
+                args,
+                options,
+            },
+        )
+    }
+
+    /// Runs one endpoint value on this harness's client.
+    pub fn execute<E: Endpoint>(
+        &mut self,
+        endpoint: E,
+        options: CallOptions,
+    ) -> Result<E::Output, Error> {
+        match &mut self.backend {
+            Backend::Unconfigured => Err(Error::Misuse("harness not configured")),
+            Backend::SansIo(state) => drive(state, &self.clock, &self.script, endpoint, options),
+            Backend::Tokio(client) => runtime()?.block_on(client.execute(endpoint, options)),
+            Backend::Blocking(client) => client.execute(endpoint, options),
+        }
+    }
+
+    /// The requests received since the script was last loaded.
+    pub fn observed(&self) -> Vec<ObservedRequest> {
+        self.script.observed()
+    }
+}
+
+/// The runtime every tokio harness runs on (building one per cassette is slow).
+///
+/// # Errors
+/// When no runtime can be built.
+pub fn runtime() -> Result<&'static tokio::runtime::Runtime, Error> {
+    static RT: OnceLock<Option<tokio::runtime::Runtime>> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .ok()
+    })
+    .as_ref()
+    .ok_or(Error::Misuse("no tokio runtime could be built"))
+}
+
+/// One reqwest client for every tokio harness: loading TLS roots per client is slow.
+fn shared_reqwest() -> Result<reqwest::Client, String> {
+    static HTTP: OnceLock<Option<reqwest::Client>> = OnceLock::new();
+    HTTP.get_or_init(|| {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            // No idle connections: each harness's server then shuts down at once.
+            .pool_max_idle_per_host(0)
+            .build()
+            .ok()
+    })
+    .clone()
+    .ok_or_else(|| "no reqwest client could be built".to_owned())
+}
+
+struct RunVisitor<'a> {
+    harness: &'a mut Harness,
+    args: Map<String, Value>,
+    options: CallOptions,
+}
+
+impl Visitor for RunVisitor<'_> {
+    type Out = Result<Result<Value, Error>, String>;
+
+    fn visit<E>(self) -> Self::Out
+    where
+        E: Endpoint + DeserializeOwned,
+        E::Output: Serialize,
+    {
+        let endpoint: E = serde_json::from_value(Value::Object(self.args))
+            .map_err(|e| format!("the arguments do not fit {}: {e}", E::NAME))?;
+        Ok(self
+            .harness
+            .execute(endpoint, self.options)
+            .map(|out| serde_json::to_value(out).unwrap_or(Value::Null)))
+    }
+}
+
+/// Drives one call of the core against the script, on virtual time.
+fn drive<E: Endpoint>(
+    state: &mut ClientState,
+    clock: &VirtualClock,
+    script: &Script,
+    endpoint: E,
+    options: CallOptions,
+) -> Result<E::Output, Error> {
+    let mut call = state.call(endpoint, options);
+    for _ in 0..1000 {
+        match call.poll(clock.now(), state) {
+            Output::Send(request) => {
+                let observed = ObservedRequest::from_http(&request);
+                match script.answer(observed) {
+                    Some(recorded) => call.handle_response(clock.now(), state, to_http(&recorded)),
+                    None => call.handle_error(
+                        clock.now(),
+                        state,
+                        Error::Transport(TransportError::new(
+                            TransportErrorKind::Connect,
+                            "the cassette has no response for this request",
+                        )),
+                    ),
+                }
+                // Alone on its state, the call has no one to persist for or wake.
+                while state.poll_event().is_some() {}
+            }
+            Output::Sleep(until) => clock.sleep_until(until),
+            Output::Done(result) => return result,
+            _ => return Err(Error::Misuse("a lone call waited for another call")),
+        }
+    }
+    Err(Error::Misuse("the call did not finish within 1000 steps"))
+}
