@@ -1,0 +1,160 @@
+//! Driving the sans-IO core with a hand-written transport: no tokio, no ureq, no reqwest.
+//!
+//! `cargo run -p spaps-proto --example custom_transport`
+//!
+//! With `SPAPS_API_URL` set to a plain-`http` server (and `SPAPS_API_KEY`,
+//! `SPAPS_EMAIL`, `SPAPS_PASSWORD`), requests go over a `std::net::TcpStream` written
+//! in a few dozen lines below. Without it, the transport is an in-process function that
+//! plays a tiny SPAPS, which shows that any `Fn(http::Request) -> http::Response` will do.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::{Instant, SystemTime};
+
+use bytes::Bytes;
+use spaps_proto::api::auth::SignInWithPassword;
+use spaps_proto::api::sessions::GetCurrentSession;
+use spaps_proto::{CallOptions, ClientState, Config, Endpoint, Error, Now, Output, Timestamp};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let url = std::env::var("SPAPS_API_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
+    let config = Config::new(url.as_deref().unwrap_or("http://spaps.invalid"))?
+        .api_key(var("SPAPS_API_KEY", "demo_key"));
+    let mut state = ClientState::new(config, seed());
+    let transport: &dyn Fn(http::Request<Bytes>) -> Result<http::Response<Bytes>, Error> = match url
+    {
+        Some(_) => &tcp_transport,
+        None => &in_process_spaps,
+    };
+
+    let email = var("SPAPS_EMAIL", "ada@example.com");
+    let password = var("SPAPS_PASSWORD", "correct horse battery staple");
+    let pair = run(
+        &mut state,
+        transport,
+        SignInWithPassword {
+            email,
+            password: password.into(),
+        },
+    )?;
+    println!("signed in; access token valid for {} s", pair.expires_in);
+    let session = run(&mut state, transport, GetCurrentSession {})?;
+    println!("current session: {}", session.session_id);
+    Ok(())
+}
+
+/// The whole driver: read the clocks, poll, do what the output says, repeat.
+fn run<E: Endpoint>(
+    state: &mut ClientState,
+    transport: &dyn Fn(http::Request<Bytes>) -> Result<http::Response<Bytes>, Error>,
+    endpoint: E,
+) -> Result<E::Output, Error> {
+    let now = || {
+        Now::new(
+            Instant::now(),
+            Timestamp::from_system_time(SystemTime::now()),
+        )
+    };
+    let mut call = state.call(endpoint, CallOptions::default());
+    loop {
+        match call.poll(now(), state) {
+            Output::Send(request) => match transport(request) {
+                Ok(response) => call.handle_response(now(), state, response),
+                Err(error) => call.handle_error(now(), state, error),
+            },
+            Output::Sleep(until) => {
+                std::thread::sleep(until.saturating_duration_since(Instant::now()))
+            }
+            Output::Done(result) => return result,
+            // One call at a time never waits for another call's token refresh.
+            _ => return Err(Error::Misuse("unexpected output")),
+        }
+        // Token changes would be persisted here; this example keeps them in memory.
+        while state.poll_event().is_some() {}
+    }
+}
+
+/// HTTP/1.1 over a plain TCP socket: enough for a local `http://` SPAPS.
+fn tcp_transport(request: http::Request<Bytes>) -> Result<http::Response<Bytes>, Error> {
+    let io = |e: std::io::Error| {
+        Error::Transport(spaps_proto::TransportError::new(
+            spaps_proto::TransportErrorKind::Other,
+            e.to_string(),
+        ))
+    };
+    let host = request.uri().host().unwrap_or("localhost").to_owned();
+    let port = request.uri().port_u16().unwrap_or(80);
+    let mut stream = TcpStream::connect((host.as_str(), port)).map_err(io)?;
+    let target = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let mut head = format!(
+        "{} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n",
+        request.method()
+    );
+    for (name, value) in request.headers() {
+        head.push_str(&format!("{name}: {}\r\n", value.to_str().unwrap_or("")));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", request.body().len()));
+    stream.write_all(head.as_bytes()).map_err(io)?;
+    stream.write_all(request.body()).map_err(io)?;
+
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).map_err(io)?;
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(502);
+    let mut builder = http::Response::builder().status(status);
+    loop {
+        line.clear();
+        reader.read_line(&mut line).map_err(io)?;
+        let Some((name, value)) = line.trim_end().split_once(':') else {
+            break;
+        };
+        builder = builder.header(name.trim(), value.trim());
+    }
+    let mut body = Vec::new();
+    reader.take(16 << 20).read_to_end(&mut body).map_err(io)?;
+    builder
+        .body(Bytes::from(body))
+        .map_err(|_| Error::Misuse("bad response head"))
+}
+
+/// A two-route SPAPS in a function.
+fn in_process_spaps(request: http::Request<Bytes>) -> Result<http::Response<Bytes>, Error> {
+    let body = match request.uri().path() {
+        "/api/auth/login" => {
+            r#"{"success":true,"data":{"access_token":"at_demo","refresh_token":"rt_demo",
+            "expires_in":3600,"token_type":"Bearer","user":{"id":"user_1","email":"ada@example.com"}}}"#
+        }
+        "/api/sessions/current"
+            if request
+                .headers()
+                .get("authorization")
+                .is_some_and(|v| v == "Bearer at_demo") =>
+        {
+            r#"{"success":true,"data":{"session":{"id":"sess_demo","user_id":"user_1","application_id":"app",
+            "created_at":"2026-01-01T00:00:00Z","expires_at":"2026-01-02T00:00:00Z"}}}"#
+        }
+        _ => {
+            return Ok(http::Response::builder()
+                .status(404)
+                .body(Bytes::new())
+                .unwrap_or_default())
+        }
+    };
+    Ok(http::Response::new(Bytes::from_static(body.as_bytes())))
+}
+
+fn seed() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(0u8)
+}
