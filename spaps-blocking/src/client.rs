@@ -6,8 +6,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use spaps_proto::{
-    CallOptions, ClientState, Clock, Config, Endpoint, Error, Event, Execute, MemoryTokenStore,
-    Now, Output, RetryPolicy, Secret, Timestamp, TokenStore, Tokens,
+    ClientState, Clock, Config, Error, Event, Execute, Machine, MemoryTokenStore, Now, Output,
+    RetryPolicy, Secret, Timestamp, TokenStore, Tokens,
 };
 
 use crate::transport::Transport;
@@ -128,9 +128,13 @@ impl Client {
         self.inner.apply(events)
     }
 
-    fn run<E: Endpoint>(&self, endpoint: E, options: CallOptions) -> Result<E::Output, Error> {
+    fn drive<M, F>(&self, start: F) -> Result<M::Output, Error>
+    where
+        M: Machine,
+        F: FnOnce(&ClientState, Now) -> M,
+    {
         let inner = &*self.inner;
-        let mut call = inner.lock().call(endpoint, options);
+        let mut call = start(&inner.lock(), inner.clock.now());
         let span = spaps_proto::trace::call_span(&call);
         let _entered = span.enter();
         loop {
@@ -187,8 +191,12 @@ impl Client {
 impl Execute for Client {
     type Outcome<'a, T: Send + 'static> = Result<T, Error>;
 
-    fn execute<E: Endpoint>(&self, endpoint: E, options: CallOptions) -> Result<E::Output, Error> {
-        self.run(endpoint, options)
+    fn run<M, F>(&self, start: F) -> Result<M::Output, Error>
+    where
+        M: Machine,
+        F: FnOnce(&ClientState, Now) -> M + Send + 'static,
+    {
+        self.drive(start)
     }
 }
 

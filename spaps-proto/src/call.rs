@@ -71,6 +71,21 @@ pub enum Output<T> {
     Done(Result<T, Error>),
 }
 
+impl<T> Output<T> {
+    /// Splits off a successful result: `Err(value)` for `Done(Ok(value))`, else the
+    /// same output re-typed (for machines that chain calls).
+    pub fn split_value<U>(self) -> Result<Output<U>, T> {
+        match self {
+            Output::Done(Ok(value)) => Err(value),
+            Output::Done(Err(e)) => Ok(Output::Done(Err(e))),
+            Output::Send(r) => Ok(Output::Send(r)),
+            Output::Sleep(t) => Ok(Output::Sleep(t)),
+            Output::AwaitRefresh => Ok(Output::AwaitRefresh),
+            Output::AwaitResponse => Ok(Output::AwaitResponse),
+        }
+    }
+}
+
 /// One operation in progress.
 #[derive(Debug)]
 pub struct Call<E: Endpoint> {
@@ -398,6 +413,43 @@ impl<E: Endpoint> Call<E> {
     fn finish(&mut self, result: Result<E::Output, Error>) {
         self.result = Some(result);
         self.phase = Phase::Finished;
+    }
+}
+
+impl<E: Endpoint> crate::machine::Machine for Call<E> {
+    type Output = E::Output;
+
+    fn poll(&mut self, now: Now, state: &mut ClientState) -> Output<E::Output> {
+        Call::poll(self, now, state)
+    }
+
+    fn handle_response(
+        &mut self,
+        now: Now,
+        state: &mut ClientState,
+        response: http::Response<Bytes>,
+    ) {
+        Call::handle_response(self, now, state, response);
+    }
+
+    fn handle_error(&mut self, now: Now, state: &mut ClientState, error: Error) {
+        Call::handle_error(self, now, state, error);
+    }
+
+    fn name(&self) -> &'static str {
+        E::NAME
+    }
+
+    fn describe(&self) -> Option<(&Method, &'static str)> {
+        self.prepared.as_ref().map(|p| (&p.method, p.template))
+    }
+
+    fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    fn refreshing(&self) -> bool {
+        Call::refreshing(self)
     }
 }
 

@@ -11,9 +11,12 @@ use std::future::IntoFuture;
 
 use bytes::Bytes;
 
+use crate::call::Now;
 use crate::error::Error;
+use crate::machine::Machine;
 use crate::secret::Secret;
 use crate::spec::RequestSpec;
+use crate::state::ClientState;
 use crate::tokens::TokenUpdate;
 
 /// One SPAPS operation.
@@ -66,20 +69,30 @@ pub struct CallOptions {
     pub idempotency_key: Option<String>,
 }
 
-/// A client that can run any [`Endpoint`]: implemented by `spaps_tokio::Client`
-/// (where the outcome is a future) and `spaps_blocking::Client` (where it is the result).
+/// A client that can run any [`Endpoint`] (and any [`Machine`]): implemented by
+/// `spaps_tokio::Client` (where the outcome is a future) and `spaps_blocking::Client`
+/// (where it is the result).
 pub trait Execute {
-    /// What `execute` gives back for an endpoint with output `T`.
+    /// What running a machine with output `T` gives back.
     type Outcome<'a, T: Send + 'static>
     where
         Self: 'a;
+
+    /// Runs the machine `start` builds (it is called once, with the client's state and
+    /// the time, before the first poll).
+    fn run<M, F>(&self, start: F) -> Self::Outcome<'_, M::Output>
+    where
+        M: Machine,
+        F: FnOnce(&ClientState, Now) -> M + Send + 'static;
 
     /// Runs `endpoint` with `options`.
     fn execute<E: Endpoint>(
         &self,
         endpoint: E,
         options: CallOptions,
-    ) -> Self::Outcome<'_, E::Output>;
+    ) -> Self::Outcome<'_, E::Output> {
+        self.run(move |state: &ClientState, _now: Now| state.call(endpoint, options))
+    }
 }
 
 /// A call ready to send: the endpoint, its options and the client to run it on.

@@ -68,6 +68,10 @@ pub enum Error {
     #[error("refreshing the access token failed: {0}")]
     RefreshFailed(Box<Error>),
 
+    /// Device-code login ended without tokens.
+    #[error(transparent)]
+    DeviceFlow(crate::device::DeviceFlowError),
+
     /// The token store could not load or save tokens.
     #[error("token store: {0}")]
     TokenStore(String),
@@ -84,6 +88,7 @@ impl Error {
         match self {
             Error::Api(e) => Some(e),
             Error::RefreshFailed(inner) => inner.api(),
+            Error::DeviceFlow(e) => e.api(),
             _ => None,
         }
     }

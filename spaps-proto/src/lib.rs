@@ -52,9 +52,11 @@ pub mod api;
 mod call;
 mod config;
 pub mod decimal;
+pub mod device;
 mod endpoint;
 pub mod envelope;
 mod error;
+mod machine;
 pub mod model;
 pub mod paging;
 pub mod response;
@@ -65,6 +67,7 @@ mod state;
 mod timestamp;
 pub mod tokens;
 pub mod trace;
+pub mod webhook;
 
 pub use call::{Call, Clock, Now, Output};
 pub use config::{
@@ -73,6 +76,7 @@ pub use config::{
 pub use decimal::Decimal;
 pub use endpoint::{CallOptions, Endpoint, Execute, Paginated, Request};
 pub use error::{ApiError, DecodeError, Error, ErrorKind, TransportError, TransportErrorKind};
+pub use machine::Machine;
 pub use retry::{RetryBudget, RetryPolicy};
 pub use secret::Secret;
 pub use state::{ClientState, Event};

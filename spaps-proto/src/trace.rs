@@ -7,18 +7,21 @@
 use bytes::Bytes;
 use tracing::field::Empty;
 
-use crate::call::Call;
-use crate::endpoint::Endpoint;
 use crate::error::Error;
+use crate::machine::Machine;
 use crate::response::request_id;
 
 /// The span of one call. Enter it (or instrument the future with it) while driving.
-pub fn call_span<E: Endpoint>(call: &Call<E>) -> tracing::Span {
+pub fn call_span<M: Machine>(machine: &M) -> tracing::Span {
+    let (method, path) = machine
+        .describe()
+        .map(|(m, t)| (m.as_str(), t))
+        .unwrap_or(("", ""));
     tracing::debug_span!(
         "spaps.call",
-        operation = E::NAME,
-        method = call.method().map(|m| m.as_str()).unwrap_or(""),
-        path = call.template().unwrap_or(""),
+        operation = machine.name(),
+        method,
+        path,
         attempt = Empty,
         status = Empty,
         request_id = Empty,
@@ -26,12 +29,12 @@ pub fn call_span<E: Endpoint>(call: &Call<E>) -> tracing::Span {
 }
 
 /// Records that a request is about to be sent.
-pub fn sending<E: Endpoint>(span: &tracing::Span, call: &Call<E>) {
-    span.record("attempt", call.attempt());
-    if call.refreshing() {
+pub fn sending<M: Machine>(span: &tracing::Span, machine: &M) {
+    span.record("attempt", machine.attempt());
+    if machine.refreshing() {
         tracing::debug!(parent: span, "refreshing the access token");
-    } else {
-        tracing::debug!(parent: span, attempt = call.attempt(), "sending");
+    } else if let Some((method, path)) = machine.describe() {
+        tracing::debug!(parent: span, attempt = machine.attempt(), %method, path, "sending");
     }
 }
 

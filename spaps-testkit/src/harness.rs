@@ -13,10 +13,13 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use spaps_proto::api::device_flow::StartDeviceFlow;
 use spaps_proto::api::Visitor;
+use spaps_proto::device::{DeviceLogin, DevicePoll};
+use spaps_proto::model::device_flow::DeviceAuthorization;
 use spaps_proto::{
-    CallOptions, ClientState, Clock, Config, Endpoint, Error, Execute, MemoryTokenStore, Output,
-    RetryPolicy, Secret, Timestamp, Tokens, TransportError, TransportErrorKind,
+    CallOptions, ClientState, Clock, Config, Endpoint, Error, Execute, Machine, MemoryTokenStore,
+    Now, Output, RetryPolicy, Secret, Timestamp, Tokens, TransportError, TransportErrorKind,
 };
 
 use crate::cassette::{RecordedResponse, Setup};
@@ -124,6 +127,7 @@ pub struct Harness {
     // Dropped before the server, so the server finds no open keep-alive connection.
     backend: Backend,
     server: Option<MockServer>,
+    poll_interval: Option<f64>,
 }
 
 enum Backend {
@@ -180,6 +184,7 @@ impl Harness {
             script,
             server,
             backend: Backend::Unconfigured,
+            poll_interval: None,
         })
     }
 
@@ -228,6 +233,7 @@ impl Harness {
                     .methods(rc.methods.iter().filter_map(|m| m.parse().ok())),
             });
         let tokens = self.setup_tokens(setup)?;
+        self.poll_interval = setup.poll_interval;
         self.backend = match self.kind {
             AdapterKind::SansIo => {
                 let mut state = ClientState::new(config, 1);
@@ -317,6 +323,9 @@ impl Harness {
                 }
             }
         }
+        if let Some(result) = self.device_flow(name, &args) {
+            return Some(result);
+        }
         spaps_proto::api::visit(
             name,
             RunVisitor {
@@ -333,12 +342,59 @@ impl Harness {
         endpoint: E,
         options: CallOptions,
     ) -> Result<E::Output, Error> {
+        self.run(move |state: &ClientState, _now: Now| state.call(endpoint, options))
+    }
+
+    /// Runs a machine on this harness's client.
+    pub fn run<M, F>(&mut self, start: F) -> Result<M::Output, Error>
+    where
+        M: Machine,
+        F: FnOnce(&ClientState, Now) -> M + Send + 'static,
+    {
         match &mut self.backend {
             Backend::Unconfigured => Err(Error::Misuse("harness not configured")),
-            Backend::SansIo(state) => drive(state, &self.clock, &self.script, endpoint, options),
-            Backend::Tokio(client) => runtime()?.block_on(client.execute(endpoint, options)),
-            Backend::Blocking(client) => client.execute(endpoint, options),
+            Backend::SansIo(state) => {
+                let machine = start(state, self.clock.now());
+                drive(state, &self.clock, &self.script, machine)
+            }
+            Backend::Tokio(client) => runtime()?.block_on(client.run(start)),
+            Backend::Blocking(client) => client.run(start),
         }
+    }
+
+    /// Runs the device-flow calls, which are machines rather than single endpoints.
+    fn device_flow(
+        &mut self,
+        name: &str,
+        args: &Map<String, Value>,
+    ) -> Option<Result<Result<Value, Error>, String>> {
+        let result = match name {
+            "device_flow.poll" => {
+                let Some(code) = args.get("device_code").and_then(Value::as_str) else {
+                    return Some(Err("device_flow.poll needs a device_code".to_owned()));
+                };
+                let interval = Duration::try_from_secs_f64(self.poll_interval.unwrap_or(5.0))
+                    .unwrap_or_default();
+                // FORMAT.md: a device code is valid for 15 minutes.
+                let poll =
+                    DevicePoll::new(Secret::from(code), interval, Duration::from_secs(15 * 60));
+                self.run(move |_state, now| poll.started_at(now))
+            }
+            "device_flow.login" => {
+                let scope = args.get("scope").and_then(Value::as_str).map(str::to_owned);
+                self.run(move |state, _now| {
+                    DeviceLogin::new(
+                        state,
+                        StartDeviceFlow { scope },
+                        Box::new(|_: &DeviceAuthorization| {}),
+                    )
+                })
+            }
+            _ => return None,
+        };
+        Some(Ok(
+            result.map(|out| serde_json::to_value(out).unwrap_or(Value::Null))
+        ))
     }
 
     /// The requests received since the script was last loaded.
@@ -402,15 +458,13 @@ impl Visitor for RunVisitor<'_> {
     }
 }
 
-/// Drives one call of the core against the script, on virtual time.
-fn drive<E: Endpoint>(
+/// Drives one machine of the core against the script, on virtual time.
+fn drive<M: Machine>(
     state: &mut ClientState,
     clock: &VirtualClock,
     script: &Script,
-    endpoint: E,
-    options: CallOptions,
-) -> Result<E::Output, Error> {
-    let mut call = state.call(endpoint, options);
+    mut call: M,
+) -> Result<M::Output, Error> {
     for _ in 0..1000 {
         match call.poll(clock.now(), state) {
             Output::Send(request) => {

@@ -12,3 +12,4 @@ pub mod server;
 pub mod vectors;
 pub mod verify;
 pub mod virtual_time;
+pub mod webhooks;

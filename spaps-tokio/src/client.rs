@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use spaps_proto::{
-    CallOptions, ClientState, Clock, Config, Endpoint, Error, Event, Execute, MemoryTokenStore,
-    Now, Output, RetryPolicy, Secret, Timestamp, TokenStore, Tokens,
+    ClientState, Clock, Config, Error, Event, Execute, Machine, MemoryTokenStore, Now, Output,
+    RetryPolicy, Secret, Timestamp, TokenStore, Tokens,
 };
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -136,9 +136,16 @@ impl Client {
         self.inner.apply(events)
     }
 
-    async fn run<E: Endpoint>(self, endpoint: E, options: CallOptions) -> Result<E::Output, Error> {
+    async fn drive<M, F>(self, start: F) -> Result<M::Output, Error>
+    where
+        M: Machine,
+        F: FnOnce(&ClientState, Now) -> M,
+    {
         let inner = &*self.inner;
-        let mut call = inner.lock().call(endpoint, options);
+        let mut call = {
+            let state = inner.lock();
+            start(&state, inner.clock.now())
+        };
         let span = spaps_proto::trace::call_span(&call);
         async {
             loop {
@@ -197,12 +204,12 @@ impl Client {
 impl Execute for Client {
     type Outcome<'a, T: Send + 'static> = BoxFuture<'a, Result<T, Error>>;
 
-    fn execute<E: Endpoint>(
-        &self,
-        endpoint: E,
-        options: CallOptions,
-    ) -> BoxFuture<'_, Result<E::Output, Error>> {
-        Box::pin(self.clone().run(endpoint, options))
+    fn run<M, F>(&self, start: F) -> BoxFuture<'_, Result<M::Output, Error>>
+    where
+        M: Machine,
+        F: FnOnce(&ClientState, Now) -> M + Send + 'static,
+    {
+        Box::pin(self.clone().drive(start))
     }
 }
 

@@ -52,6 +52,7 @@ macro_rules! groups {
 groups!(
     auth,
     sessions,
+    device_flow,
     payments,
     crypto,
     usage,
@@ -115,6 +116,11 @@ macro_rules! group_accessors {
         /// The signed-in user's sessions.
         pub fn sessions(&self) -> $crate::api::sessions::SessionsApi<'_, Self> {
             $crate::api::sessions::SessionsApi::new(self)
+        }
+
+        /// Device-code login (RFC 8628) for CLIs.
+        pub fn device_flow(&self) -> $crate::api::device_flow::DeviceFlowApi<'_, Self> {
+            $crate::api::device_flow::DeviceFlowApi::new(self)
         }
 
         /// Payments and Stripe checkout: checkout sessions, payment intents, subscriptions, guest checkout, history, the product catalog.

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod crypto;
 pub mod dayrate;
+pub mod device_flow;
 pub mod email;
 pub mod entitlements;
 pub mod issue_reporting;

@@ -1,0 +1,125 @@
+//! Device-code login (RFC 8628) for CLIs and devices without a browser
+//! (`/api/cli/device`).
+//!
+//! [`DeviceFlowApi::login`] does it all: it starts the flow, hands the code to your
+//! callback to show the user, polls until the user approves, and stores the tokens.
+//! The waits are decided by [`crate::device::DevicePoll`]: the server's interval
+//! (5 s when absent), 5 s more for every `slow_down`, never past `expires_in`.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::device::{DeviceLogin, DevicePoll};
+use crate::endpoint::{Endpoint, Execute, Request};
+use crate::envelope::Envelope;
+use crate::error::Error;
+use crate::model::device_flow::{DeviceAuthorization, DeviceTokens};
+use crate::secret::Secret;
+use crate::spec::{Auth, RequestSpec};
+use crate::tokens::TokenUpdate;
+
+/// The device-code login operations of a client: `client.device_flow()`.
+#[derive(Debug)]
+pub struct DeviceFlowApi<'a, X> {
+    client: &'a X,
+}
+
+impl<'a, X: Execute> DeviceFlowApi<'a, X> {
+    /// The device-flow operations of `client`.
+    pub fn new(client: &'a X) -> Self {
+        Self { client }
+    }
+
+    /// Starts a login: the server issues a device code and a user code.
+    /// Optional: `.scope(..)`.
+    pub fn start(&self) -> Request<'a, X, StartDeviceFlow> {
+        Request::new(self.client, StartDeviceFlow { scope: None })
+    }
+
+    /// Polls until the user approves `authorization` (or denies it, or it expires);
+    /// stores and returns the tokens.
+    pub fn poll(&self, authorization: &DeviceAuthorization) -> X::Outcome<'a, DeviceTokens> {
+        let poll = DevicePoll::from_authorization(authorization);
+        self.client.run(move |_state, now| poll.started_at(now))
+    }
+
+    /// Polls with a device code obtained elsewhere, every `interval`, for at most
+    /// `valid_for`.
+    pub fn poll_device_code(
+        &self,
+        device_code: impl Into<Secret>,
+        interval: Duration,
+        valid_for: Duration,
+    ) -> X::Outcome<'a, DeviceTokens> {
+        let poll = DevicePoll::new(device_code.into(), interval, valid_for);
+        self.client.run(move |_state, now| poll.started_at(now))
+    }
+
+    /// The whole login: start (with `scope`, if any), call `show` once with the codes
+    /// to display, poll, store the tokens.
+    pub fn login(
+        &self,
+        scope: Option<String>,
+        show: impl FnMut(&DeviceAuthorization) + Send + 'static,
+    ) -> X::Outcome<'a, DeviceTokens> {
+        self.client
+            .run(move |state, _now| DeviceLogin::new(state, StartDeviceFlow { scope }, Box::new(show)))
+    }
+}
+
+/// `POST /api/cli/device/authorize`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartDeviceFlow {
+    /// The scopes asked for, space-separated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+crate::setters!(StartDeviceFlow { scope: String });
+
+impl Endpoint for StartDeviceFlow {
+    type Output = DeviceAuthorization;
+    const NAME: &'static str = "device_flow.start";
+
+    fn request(&self) -> Result<RequestSpec, Error> {
+        Ok(RequestSpec::post("/api/cli/device/authorize").json(self))
+    }
+
+    fn parse(&self, response: &http::Response<Bytes>) -> Result<DeviceAuthorization, Error> {
+        Envelope::parse(Self::NAME, response.body())?.decode_data()
+    }
+}
+
+/// `POST /api/cli/device/token`: one poll. [`DevicePoll`] repeats it as RFC 8628 says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestDeviceToken {
+    /// The device code from [`DeviceAuthorization`].
+    pub device_code: Secret,
+}
+
+impl Endpoint for RequestDeviceToken {
+    type Output = DeviceTokens;
+    const NAME: &'static str = "device_flow.request_token";
+
+    fn request(&self) -> Result<RequestSpec, Error> {
+        if self.device_code.is_empty() {
+            return Err(Error::invalid("device_code", "must not be empty"));
+        }
+        Ok(RequestSpec::post("/api/cli/device/token")
+            .json(self)
+            .auth(Auth::ApiKey))
+    }
+
+    fn parse(&self, response: &http::Response<Bytes>) -> Result<DeviceTokens, Error> {
+        Envelope::parse(Self::NAME, response.body())?.decode_data()
+    }
+
+    fn token_update(&self, output: &DeviceTokens) -> TokenUpdate {
+        TokenUpdate::Store(output.issued())
+    }
+}
+
+crate::registry!(StartDeviceFlow, RequestDeviceToken);

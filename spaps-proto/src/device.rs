@@ -1,0 +1,372 @@
+//! The device-code login machines (RFC 8628 §3.4-3.5).
+//!
+//! [`DevicePoll`] polls the token endpoint: the first poll at once, then every
+//! `interval` (5 s when the server gave none); `authorization_pending` keeps the
+//! interval, `slow_down` adds 5 s to it for every later poll; `access_denied` and
+//! `expired_token` end the login; and no wait ever runs past the device code's expiry:
+//! when the next poll would fall after it, the login ends at once with
+//! [`DeviceFlowError::DeadlineReached`]. Both error shapes are read: `{"error":
+//! {"code": ..}}` and the RFC's `{"error": "..", "error_description": ..}`.
+//!
+//! Unlike the reference client 0.5.0, `slow_down` is not terminal and the server's
+//! `interval` and `expires_in` are honoured.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::Method;
+
+use crate::api::device_flow::{RequestDeviceToken, StartDeviceFlow};
+use crate::call::{Call, Now, Output};
+use crate::endpoint::CallOptions;
+use crate::error::{ApiError, Error};
+use crate::machine::Machine;
+use crate::model::device_flow::{DeviceAuthorization, DeviceTokens};
+use crate::secret::Secret;
+use crate::state::ClientState;
+
+/// The interval used when the server sends none (RFC 8628 §3.2).
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+
+/// What `slow_down` adds to the interval (RFC 8628 §3.5).
+pub const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+
+/// How a device-code login ended without tokens.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeviceFlowError {
+    /// The user refused (`access_denied`).
+    #[error("the user denied the login: {0}")]
+    Denied(Box<ApiError>),
+    /// The server says the device code expired (`expired_token`).
+    #[error("the device code expired: {0}")]
+    Expired(Box<ApiError>),
+    /// The device code's lifetime ran out before the user approved.
+    #[error("no approval within the device code's lifetime of {0:?}")]
+    DeadlineReached(Duration),
+}
+
+impl DeviceFlowError {
+    /// The server's error, for `Denied` and `Expired`.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            DeviceFlowError::Denied(e) | DeviceFlowError::Expired(e) => Some(e),
+            DeviceFlowError::DeadlineReached(_) => None,
+        }
+    }
+}
+
+/// How the server answered one poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollAnswer {
+    /// `authorization_pending`: ask again after the interval.
+    Pending,
+    /// `slow_down`: ask again after the interval plus 5 s, and keep the longer interval.
+    SlowDown,
+    /// `access_denied`: stop.
+    Denied,
+    /// `expired_token`: stop.
+    Expired,
+    /// Anything else: stop with the error.
+    Other,
+}
+
+/// Classifies a failed poll by its error code.
+pub fn classify(error: &Error) -> PollAnswer {
+    let Some(api) = error.api() else {
+        return PollAnswer::Other;
+    };
+    if !api.status.is_client_error() {
+        return PollAnswer::Other;
+    }
+    match api.code.as_deref() {
+        Some("authorization_pending") => PollAnswer::Pending,
+        Some("slow_down") => PollAnswer::SlowDown,
+        Some("access_denied") => PollAnswer::Denied,
+        Some("expired_token") => PollAnswer::Expired,
+        _ => PollAnswer::Other,
+    }
+}
+
+/// Polls the token endpoint until the login ends. See the module docs.
+pub struct DevicePoll {
+    device_code: Secret,
+    interval: Duration,
+    valid_for: Duration,
+    deadline: Option<Instant>,
+    next_at: Option<Instant>,
+    call: Option<Call<RequestDeviceToken>>,
+    result: Option<Result<DeviceTokens, Error>>,
+    polls: u32,
+}
+
+impl fmt::Debug for DevicePoll {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DevicePoll")
+            .field("interval", &self.interval)
+            .field("valid_for", &self.valid_for)
+            .field("polls", &self.polls)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DevicePoll {
+    /// Polls with `device_code` every `interval` for at most `valid_for`.
+    pub fn new(device_code: Secret, interval: Duration, valid_for: Duration) -> Self {
+        Self {
+            device_code,
+            interval,
+            valid_for,
+            deadline: None,
+            next_at: None,
+            call: None,
+            result: None,
+            polls: 0,
+        }
+    }
+
+    /// Polls for `authorization`, with its interval (5 s when absent) and lifetime.
+    pub fn from_authorization(authorization: &DeviceAuthorization) -> Self {
+        Self::new(
+            authorization.device_code.clone(),
+            authorization
+                .interval
+                .map(Duration::from_secs)
+                .unwrap_or(DEFAULT_INTERVAL),
+            Duration::from_secs(authorization.expires_in),
+        )
+    }
+
+    /// Fixes the start of the device code's lifetime (else: the first poll).
+    pub fn started_at(mut self, now: Now) -> Self {
+        self.deadline = Some(now.instant + self.valid_for);
+        self
+    }
+
+    /// The current interval between polls.
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// Polls sent so far.
+    pub fn polls(&self) -> u32 {
+        self.polls
+    }
+
+    fn schedule(&mut self, now: Now, deadline: Instant) {
+        let next = now.instant + self.interval;
+        if next > deadline {
+            self.result = Some(Err(Error::DeviceFlow(DeviceFlowError::DeadlineReached(
+                self.valid_for,
+            ))));
+        } else {
+            self.next_at = Some(next);
+        }
+    }
+}
+
+impl Machine for DevicePoll {
+    type Output = DeviceTokens;
+
+    fn poll(&mut self, now: Now, state: &mut ClientState) -> Output<DeviceTokens> {
+        let deadline = *self.deadline.get_or_insert(now.instant + self.valid_for);
+        loop {
+            if let Some(result) = self.result.take() {
+                return Output::Done(result);
+            }
+            if let Some(call) = &mut self.call {
+                match call.poll(now, state) {
+                    Output::Done(Ok(tokens)) => {
+                        self.call = None;
+                        return Output::Done(Ok(tokens));
+                    }
+                    Output::Done(Err(error)) => {
+                        self.call = None;
+                        match classify(&error) {
+                            PollAnswer::Pending => self.schedule(now, deadline),
+                            PollAnswer::SlowDown => {
+                                self.interval += SLOW_DOWN_STEP;
+                                self.schedule(now, deadline);
+                            }
+                            PollAnswer::Denied | PollAnswer::Expired | PollAnswer::Other => {
+                                return Output::Done(Err(terminal(error)));
+                            }
+                        }
+                        continue;
+                    }
+                    other => return other,
+                }
+            }
+            if let Some(at) = self.next_at {
+                if now.instant < at {
+                    return Output::Sleep(at);
+                }
+            }
+            if now.instant >= deadline && self.polls > 0 {
+                return Output::Done(Err(Error::DeviceFlow(DeviceFlowError::DeadlineReached(
+                    self.valid_for,
+                ))));
+            }
+            self.next_at = None;
+            self.polls += 1;
+            let endpoint = RequestDeviceToken {
+                device_code: self.device_code.clone(),
+            };
+            self.call = Some(state.call(endpoint, CallOptions::default()));
+        }
+    }
+
+    fn handle_response(
+        &mut self,
+        now: Now,
+        state: &mut ClientState,
+        response: http::Response<Bytes>,
+    ) {
+        match &mut self.call {
+            Some(call) => call.handle_response(now, state, response),
+            None => {
+                self.result = Some(Err(Error::Misuse(
+                    "a response was fed while none was outstanding",
+                )))
+            }
+        }
+    }
+
+    fn handle_error(&mut self, now: Now, state: &mut ClientState, error: Error) {
+        match &mut self.call {
+            Some(call) => call.handle_error(now, state, error),
+            None => {
+                self.result = Some(Err(Error::Misuse(
+                    "an error was fed while none was outstanding",
+                )))
+            }
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "device_flow.poll"
+    }
+
+    fn describe(&self) -> Option<(&Method, &'static str)> {
+        self.call.as_ref().and_then(Machine::describe)
+    }
+
+    fn attempt(&self) -> u32 {
+        self.polls
+    }
+
+    fn refreshing(&self) -> bool {
+        false
+    }
+}
+
+fn terminal(error: Error) -> Error {
+    let answer = classify(&error);
+    match error {
+        Error::Api(api) if answer == PollAnswer::Denied => {
+            Error::DeviceFlow(DeviceFlowError::Denied(api))
+        }
+        Error::Api(api) if answer == PollAnswer::Expired => {
+            Error::DeviceFlow(DeviceFlowError::Expired(api))
+        }
+        other => other,
+    }
+}
+
+/// The whole login: start, show the codes, poll.
+pub struct DeviceLogin {
+    start: Option<Call<StartDeviceFlow>>,
+    poll: Option<DevicePoll>,
+    show: Box<dyn FnMut(&DeviceAuthorization) + Send>,
+}
+
+impl fmt::Debug for DeviceLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeviceLogin")
+            .field("poll", &self.poll)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DeviceLogin {
+    /// A login that starts with `start` and calls `show` once with the codes.
+    pub fn new(
+        state: &ClientState,
+        start: StartDeviceFlow,
+        show: Box<dyn FnMut(&DeviceAuthorization) + Send>,
+    ) -> Self {
+        Self {
+            start: Some(state.call(start, CallOptions::default())),
+            poll: None,
+            show,
+        }
+    }
+}
+
+impl Machine for DeviceLogin {
+    type Output = DeviceTokens;
+
+    fn poll(&mut self, now: Now, state: &mut ClientState) -> Output<DeviceTokens> {
+        if let Some(start) = &mut self.start {
+            match start.poll(now, state).split_value() {
+                Err(authorization) => {
+                    self.start = None;
+                    (self.show)(&authorization);
+                    self.poll =
+                        Some(DevicePoll::from_authorization(&authorization).started_at(now));
+                }
+                Ok(other) => return other,
+            }
+        }
+        match &mut self.poll {
+            Some(poll) => poll.poll(now, state),
+            None => Output::Done(Err(Error::Misuse("polled after the login was done"))),
+        }
+    }
+
+    fn handle_response(
+        &mut self,
+        now: Now,
+        state: &mut ClientState,
+        response: http::Response<Bytes>,
+    ) {
+        match (&mut self.start, &mut self.poll) {
+            (Some(start), _) => start.handle_response(now, state, response),
+            (None, Some(poll)) => poll.handle_response(now, state, response),
+            (None, None) => {}
+        }
+    }
+
+    fn handle_error(&mut self, now: Now, state: &mut ClientState, error: Error) {
+        match (&mut self.start, &mut self.poll) {
+            (Some(start), _) => start.handle_error(now, state, error),
+            (None, Some(poll)) => poll.handle_error(now, state, error),
+            (None, None) => {}
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "device_flow.login"
+    }
+
+    fn describe(&self) -> Option<(&Method, &'static str)> {
+        match (&self.start, &self.poll) {
+            (Some(start), _) => Machine::describe(start),
+            (None, Some(poll)) => poll.describe(),
+            (None, None) => None,
+        }
+    }
+
+    fn attempt(&self) -> u32 {
+        match (&self.start, &self.poll) {
+            (Some(start), _) => start.attempt(),
+            (None, Some(poll)) => poll.polls(),
+            (None, None) => 0,
+        }
+    }
+
+    fn refreshing(&self) -> bool {
+        false
+    }
+}

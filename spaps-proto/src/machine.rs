@@ -1,0 +1,43 @@
+//! [`Machine`]: what a driver runs. A [`Call`](crate::Call) is one; so are the
+//! device-flow machines, which chain several calls with waits between them.
+
+use bytes::Bytes;
+use http::Method;
+
+use crate::call::{Now, Output};
+use crate::error::Error;
+use crate::state::ClientState;
+
+/// A state machine a driver can run to completion: poll it, do what the [`Output`]
+/// says, feed back responses and failures. Both clients run every `Machine` with the
+/// same loop.
+pub trait Machine: Send + 'static {
+    /// The result.
+    type Output: Send + 'static;
+
+    /// What to do next.
+    fn poll(&mut self, now: Now, state: &mut ClientState) -> Output<Self::Output>;
+
+    /// Feeds the response to the request last returned by [`Output::Send`].
+    fn handle_response(
+        &mut self,
+        now: Now,
+        state: &mut ClientState,
+        response: http::Response<Bytes>,
+    );
+
+    /// Feeds a failure to send that request or to read its response.
+    fn handle_error(&mut self, now: Now, state: &mut ClientState, error: Error);
+
+    /// The operation's name, for logs.
+    fn name(&self) -> &'static str;
+
+    /// The method and path template of the request in progress, for logs.
+    fn describe(&self) -> Option<(&Method, &'static str)>;
+
+    /// Attempts of the current request so far.
+    fn attempt(&self) -> u32;
+
+    /// True while the outstanding request is a token refresh.
+    fn refreshing(&self) -> bool;
+}
