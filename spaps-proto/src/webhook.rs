@@ -402,7 +402,7 @@ impl WebhookEvent {
 
     /// The event id.
     pub fn id(&self) -> &str {
-        &self.envelope().0
+        self.envelope().0
     }
 
     /// The event type.
