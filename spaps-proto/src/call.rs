@@ -56,7 +56,9 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
 }
 
 /// What the driver must do next.
-#[derive(Debug)]
+///
+/// `Debug` shows a request's method and URI only: request bodies carry passwords and
+/// tokens, so never log an `http::Request` the core built with `{:?}` yourself.
 #[non_exhaustive]
 pub enum Output<T> {
     /// Send this request and feed back the response or the failure.
@@ -69,6 +71,18 @@ pub enum Output<T> {
     AwaitResponse,
     /// The call is over.
     Done(Result<T, Error>),
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Output<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Output::Send(r) => write!(f, "Send({} {})", r.method(), r.uri()),
+            Output::Sleep(t) => f.debug_tuple("Sleep").field(t).finish(),
+            Output::AwaitRefresh => f.write_str("AwaitRefresh"),
+            Output::AwaitResponse => f.write_str("AwaitResponse"),
+            Output::Done(r) => f.debug_tuple("Done").field(r).finish(),
+        }
+    }
 }
 
 impl<T> Output<T> {
@@ -110,7 +124,7 @@ enum Phase {
 }
 
 /// A request built once and re-sent on every attempt.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Prepared {
     method: Method,
     uri: Uri,
@@ -473,6 +487,18 @@ fn refresh_request(config: &Config, refresh_token: Secret) -> Result<http::Reque
     Prepared::new(config, endpoint.request()?, None)?.build(None)
 }
 
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The body may hold a password or a token: only its size is shown.
+        f.debug_struct("Prepared")
+            .field("method", &self.method)
+            .field("uri", &self.uri)
+            .field("body_len", &self.body.len())
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Prepared {
     fn new(
         config: &Config,
@@ -550,3 +576,6 @@ impl Prepared {
         Ok(request)
     }
 }
+
+#[cfg(test)]
+mod tests;

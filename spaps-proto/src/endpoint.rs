@@ -138,6 +138,11 @@ impl<'a, X: Execute, E: Endpoint> Request<'a, X, E> {
         self
     }
 
+    /// The client, the endpoint and the options.
+    pub fn into_parts(self) -> (&'a X, E, CallOptions) {
+        (self.client, self.endpoint, self.options)
+    }
+
     /// Sends the request.
     pub fn send(self) -> X::Outcome<'a, E::Output> {
         self.client.execute(self.endpoint, self.options)

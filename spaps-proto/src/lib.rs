@@ -58,6 +58,7 @@ pub mod envelope;
 mod error;
 mod machine;
 pub mod model;
+pub mod pager;
 pub mod paging;
 pub mod response;
 pub mod retry;

@@ -37,6 +37,11 @@ mod transport;
 pub use client::{BoxFuture, Client, ClientBuilder, Sleeper, SystemClock, TokioSleeper};
 pub use file_store::FileTokenStore;
 pub use spaps_proto::{
-    api, model, ApiError, Clock, Config, Error, ErrorKind, MemoryTokenStore, Now, RetryPolicy,
-    Secret, Timestamp, TokenStore, Tokens,
+    api, device, model, pager, webhook, ApiError, Clock, Config, Error, ErrorKind,
+    MemoryTokenStore, Now, RetryPolicy, Secret, Timestamp, TokenStore, Tokens,
 };
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -1,0 +1,302 @@
+//! Simulations of the call state machine on virtual time: a scheduler interleaves many
+//! calls against a fake server, the way a multi-threaded driver could.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use proptest::prelude::*;
+
+use super::*;
+use crate::api::auth::SignInWithPassword;
+use crate::api::sessions::GetCurrentSession;
+use crate::api::whitelist::Add as AddToWhitelist;
+use crate::retry::RetryPolicy;
+use crate::tokens::Tokens;
+
+const SESSION: &str = r#"{"data":{"session":{"id":"s","user_id":"u","application_id":"a","created_at":"2025-01-15T11:00:00Z","expires_at":"2025-01-15T12:00:00Z"}}}"#;
+
+fn response(status: u16, body: &str) -> http::Response<Bytes> {
+    let mut r = http::Response::new(Bytes::copy_from_slice(body.as_bytes()));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap();
+    r
+}
+
+fn wall(s: i64) -> Timestamp {
+    Timestamp::from_unix_seconds(s).unwrap()
+}
+
+/// A server that accepts only the newest access token and counts refreshes.
+struct Server {
+    refreshes: u32,
+    current: String,
+}
+
+impl Server {
+    fn answer(&mut self, request: &http::Request<Bytes>) -> http::Response<Bytes> {
+        if request.uri().path() == "/api/auth/refresh" {
+            self.refreshes += 1;
+            self.current = format!("at_new_{}", self.refreshes);
+            let body = format!(
+                r#"{{"data":{{"access_token":"{}","refresh_token":"rt_new_{}","expires_in":3600}}}}"#,
+                self.current, self.refreshes
+            );
+            return response(200, &body);
+        }
+        let auth = request
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if auth == format!("Bearer {}", self.current) {
+            response(200, SESSION)
+        } else {
+            response(
+                401,
+                r#"{"error":{"code":"TOKEN_EXPIRED","message":"expired"}}"#,
+            )
+        }
+    }
+}
+
+/// Runs `n` concurrent calls, stepping them in the order `schedule` picks (then
+/// round-robin), and returns the results and the number of refreshes.
+fn simulate(
+    n: usize,
+    tokens: Tokens,
+    server_token: &str,
+    schedule: &[usize],
+) -> (Vec<Result<(), Error>>, u32, ClientState) {
+    let config = Config::new("https://api.example.com")
+        .unwrap()
+        .api_key("k")
+        .retry(RetryPolicy::disabled());
+    let mut state = ClientState::new(config, 9);
+    state.load_tokens(Some(tokens));
+    let mut server = Server {
+        refreshes: 0,
+        current: server_token.to_owned(),
+    };
+    let now = Now::new(Instant::now(), wall(1_736_942_400));
+    let mut calls: Vec<_> = (0..n)
+        .map(|_| state.call(GetCurrentSession {}, CallOptions::default()))
+        .collect();
+    let mut outstanding: Vec<Option<http::Request<Bytes>>> = vec![None; n];
+    let mut results: Vec<Option<Result<(), Error>>> = (0..n).map(|_| None).collect();
+    let picks = schedule.iter().copied().chain((0..).map(|i| i % n));
+    for (step, pick) in picks.enumerate() {
+        if results.iter().all(Option::is_some) {
+            break;
+        }
+        assert!(step < 100_000, "the simulation does not finish");
+        let i = pick % n;
+        if results[i].is_some() {
+            continue;
+        }
+        if let Some(request) = outstanding[i].take() {
+            let answer = server.answer(&request);
+            calls[i].handle_response(now, &mut state, answer);
+            while state.poll_event().is_some() {}
+            continue;
+        }
+        match calls[i].poll(now, &mut state) {
+            Output::Send(request) => outstanding[i] = Some(request),
+            Output::AwaitRefresh => {}
+            Output::Done(result) => results[i] = Some(result.map(|_| ())),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    (
+        results.into_iter().map(Option::unwrap).collect(),
+        server.refreshes,
+        state,
+    )
+}
+
+proptest! {
+    #[test]
+    fn one_refresh_for_any_interleaving_of_calls_meeting_an_expired_token(
+        n in 1usize..24, schedule in proptest::collection::vec(0usize..24, 0..400),
+    ) {
+        let expired = Tokens::new("at_old").with_refresh_token("rt_old").with_expires_at(wall(1_000));
+        let (results, refreshes, state) = simulate(n, expired, "at_old", &schedule);
+        prop_assert_eq!(refreshes, 1);
+        prop_assert!(results.iter().all(Result::is_ok));
+        prop_assert_eq!(state.tokens().unwrap().access_token.expose(), "at_new_1");
+    }
+
+    #[test]
+    fn one_refresh_for_any_interleaving_of_calls_meeting_a_401(
+        n in 1usize..24, schedule in proptest::collection::vec(0usize..24, 0..400),
+    ) {
+        // The token looks fresh, but the server has revoked it.
+        let revoked = Tokens::new("at_old").with_refresh_token("rt_old").with_expires_at(wall(2_000_000_000));
+        let (results, refreshes, state) = simulate(n, revoked, "at_rotated_elsewhere", &schedule);
+        prop_assert_eq!(refreshes, 1);
+        prop_assert!(results.iter().all(Result::is_ok));
+        prop_assert_eq!(state.tokens().unwrap().access_token.expose(), "at_new_1");
+    }
+}
+
+#[test]
+fn a_second_401_is_returned_as_is() {
+    let config = Config::new("https://h")
+        .unwrap()
+        .retry(RetryPolicy::disabled());
+    let mut state = ClientState::new(config, 1);
+    state.load_tokens(Some(Tokens::new("a").with_refresh_token("r")));
+    let now = Now::new(Instant::now(), wall(0));
+    let mut call = state.call(GetCurrentSession {}, CallOptions::default());
+    let mut sent = Vec::new();
+    let result = loop {
+        match call.poll(now, &mut state) {
+            Output::Send(req) => {
+                sent.push(req.uri().path().to_owned());
+                let answer = if req.uri().path() == "/api/auth/refresh" {
+                    response(
+                        200,
+                        r#"{"access_token":"b","refresh_token":"r2","expires_in":60}"#,
+                    )
+                } else {
+                    response(401, r#"{"error":{"code":"NO"}}"#)
+                };
+                call.handle_response(now, &mut state, answer);
+            }
+            Output::Done(r) => break r,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(
+        sent,
+        [
+            "/api/sessions/current",
+            "/api/auth/refresh",
+            "/api/sessions/current"
+        ]
+    );
+    assert_eq!(result.unwrap_err().status(), Some(StatusCode::UNAUTHORIZED));
+}
+
+#[test]
+fn a_failed_refresh_is_not_cached() {
+    let config = Config::new("https://h")
+        .unwrap()
+        .retry(RetryPolicy::disabled());
+    let mut state = ClientState::new(config, 1);
+    state.load_tokens(Some(
+        Tokens::new("a")
+            .with_refresh_token("r")
+            .with_expires_at(wall(0)),
+    ));
+    let now = Now::new(Instant::now(), wall(100));
+    for _ in 0..2 {
+        let mut call = state.call(GetCurrentSession {}, CallOptions::default());
+        let Output::Send(req) = call.poll(now, &mut state) else {
+            panic!()
+        };
+        assert_eq!(req.uri().path(), "/api/auth/refresh");
+        call.handle_response(now, &mut state, response(503, ""));
+        let Output::Done(Err(Error::RefreshFailed(inner))) = call.poll(now, &mut state) else {
+            panic!()
+        };
+        assert_eq!(inner.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+    }
+}
+
+#[test]
+fn retries_idempotent_calls_with_backoff_and_keeps_the_idempotency_key() {
+    let config = Config::new("https://h").unwrap().retry(
+        RetryPolicy::default()
+            .max_attempts(3)
+            .jitter(false)
+            .base_delay(Duration::from_millis(100)),
+    );
+    let mut state = ClientState::new(config, 1);
+    state.load_tokens(Some(Tokens::new("a")));
+    let start = Instant::now();
+    let mut now = Now::new(start, wall(0));
+    let mut call = state.call(
+        AddToWhitelist {
+            email: "x@example.com".into(),
+            tier: None,
+            bypass_payment: None,
+            metadata: None,
+        },
+        CallOptions {
+            idempotency_key: Some("idem-1".into()),
+            ..CallOptions::default()
+        },
+    );
+    let mut keys = Vec::new();
+    let mut sleeps = Vec::new();
+    let result = loop {
+        match call.poll(now, &mut state) {
+            Output::Send(req) => {
+                keys.push(
+                    req.headers()["x-idempotency-key"]
+                        .to_str()
+                        .unwrap()
+                        .to_owned(),
+                );
+                call.handle_response(now, &mut state, response(503, ""));
+            }
+            Output::Sleep(until) => {
+                sleeps.push(until - now.instant);
+                now.instant = until;
+            }
+            Output::Done(r) => break r,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(keys, ["idem-1", "idem-1", "idem-1"]);
+    assert_eq!(
+        sleeps,
+        [Duration::from_millis(100), Duration::from_millis(200)]
+    );
+    assert_eq!(
+        result.unwrap_err().status(),
+        Some(StatusCode::SERVICE_UNAVAILABLE)
+    );
+}
+
+#[test]
+fn post_without_a_key_is_sent_once_and_redirects_are_errors() {
+    let config = Config::new("https://h").unwrap();
+    let mut state = ClientState::new(config, 1);
+    let now = Now::new(Instant::now(), wall(0));
+    let mut call = state.call(
+        SignInWithPassword {
+            email: "e".into(),
+            password: "p".into(),
+        },
+        CallOptions::default(),
+    );
+    let Output::Send(_) = call.poll(now, &mut state) else {
+        panic!()
+    };
+    call.handle_response(now, &mut state, response(503, ""));
+    assert!(matches!(
+        call.poll(now, &mut state),
+        Output::Done(Err(Error::Api(_)))
+    ));
+
+    let mut call = state.call(
+        GetCurrentSession {},
+        CallOptions {
+            access_token: Some("t".into()),
+            ..CallOptions::default()
+        },
+    );
+    let Output::Send(_) = call.poll(now, &mut state) else {
+        panic!()
+    };
+    let mut redirect = response(302, "");
+    redirect.headers_mut().insert(
+        LOCATION,
+        HeaderValue::from_static("https://evil.example/steal"),
+    );
+    call.handle_response(now, &mut state, redirect);
+    assert!(matches!(
+        call.poll(now, &mut state),
+        Output::Done(Err(Error::Redirect { .. }))
+    ));
+}
