@@ -85,9 +85,11 @@ pub struct RecordUsage {
     /// Free-form metadata kept with the record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
-    /// When the usage happened; the server's clock when not set. Sent as RFC 3339.
+    /// When the usage happened, as RFC 3339 text (e.g. from
+    /// [`Timestamp::to_rfc3339`](crate::Timestamp::to_rfc3339)); the server's clock
+    /// when not set. Sent exactly as given, as the server reads it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timestamp: Option<Timestamp>,
+    pub timestamp: Option<String>,
     /// An idempotency key, sent as `X-Idempotency-Key` when not empty (never in the
     /// body). On a request, set it with the generic `Request::idempotency_key`, which
     /// takes precedence over this field.
@@ -96,7 +98,7 @@ pub struct RecordUsage {
 }
 crate::setters!(RecordUsage {
     metadata: serde_json::Map<String, serde_json::Value>,
-    timestamp: Timestamp,
+    timestamp: String,
 });
 
 /// Writes a whole `f64` as a JSON integer, like the reference does for an `int` quantity.
