@@ -9,7 +9,6 @@ use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::usage::{UsageFeatures, UsageHistory, UsageRecordResult};
 use crate::spec::{Auth, RequestSpec};
-use crate::timestamp::Timestamp;
 
 /// The usage operations of a client: `client.usage()`.
 #[derive(Debug)]
