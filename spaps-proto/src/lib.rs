@@ -63,6 +63,7 @@ pub mod paging;
 pub mod response;
 pub mod retry;
 mod secret;
+mod shared;
 pub mod spec;
 mod state;
 mod timestamp;
@@ -80,6 +81,7 @@ pub use error::{ApiError, DecodeError, Error, ErrorKind, TransportError, Transpo
 pub use machine::Machine;
 pub use retry::{RetryBudget, RetryPolicy};
 pub use secret::Secret;
+pub use shared::{ClientOptions, Fed, Shared};
 pub use state::{ClientState, Event};
 pub use timestamp::Timestamp;
 pub use tokens::{MemoryTokenStore, TokenStore, Tokens};

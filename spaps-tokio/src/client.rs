@@ -4,12 +4,12 @@ use std::collections::hash_map::RandomState;
 use std::future::Future;
 use std::hash::BuildHasher;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use spaps_proto::{
-    ClientState, Clock, Config, Error, Event, Execute, Machine, MemoryTokenStore, Now, Output,
-    RetryPolicy, Secret, Timestamp, TokenStore, Tokens,
+    ClientOptions, ClientState, Clock, Config, Error, Execute, Machine, Now, Output, Shared,
+    Timestamp,
 };
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -38,11 +38,10 @@ pub struct Client {
 
 #[derive(Debug)]
 struct Inner {
-    state: Mutex<ClientState>,
+    shared: Shared,
+    /// Bumped every time a token refresh settles; waiting calls watch it.
     settled: watch::Sender<u64>,
     transport: Transport,
-    store: Arc<dyn TokenStore>,
-    clock: Arc<dyn Clock>,
     sleeper: Arc<dyn Sleeper>,
 }
 
@@ -87,7 +86,7 @@ impl Client {
     /// # Errors
     /// [`Error::InvalidArgument`] for an unusable value.
     pub fn from_env() -> Result<Self, Error> {
-        ClientBuilder::from_env()?.build()
+        ClientBuilder::from_env().build()
     }
 
     /// A client for `config` with the default token store.
@@ -98,42 +97,10 @@ impl Client {
         ClientBuilder::new().config(config).build()
     }
 
-    spaps_proto::group_accessors!();
+    spaps_proto::client_methods!();
 
-    /// The configuration.
-    pub fn config(&self) -> Config {
-        self.inner.lock().config().clone()
-    }
-
-    /// The tokens in use, if any.
-    pub fn tokens(&self) -> Option<Tokens> {
-        self.inner.lock().tokens().cloned()
-    }
-
-    /// Uses and stores `tokens` (e.g. obtained elsewhere).
-    ///
-    /// # Errors
-    /// [`Error::TokenStore`] when the store cannot save them.
-    pub fn set_tokens(&self, tokens: Tokens) -> Result<(), Error> {
-        let events = {
-            let mut state = self.inner.lock();
-            state.set_tokens(Some(tokens));
-            drain(&mut state)
-        };
-        self.inner.apply(events)
-    }
-
-    /// Forgets the tokens, in memory and in the store.
-    ///
-    /// # Errors
-    /// [`Error::TokenStore`] when the store cannot clear them.
-    pub fn clear_tokens(&self) -> Result<(), Error> {
-        let events = {
-            let mut state = self.inner.lock();
-            state.set_tokens(None);
-            drain(&mut state)
-        };
-        self.inner.apply(events)
+    fn shared(&self) -> &Shared {
+        &self.inner.shared
     }
 
     async fn drive<M, F>(self, start: F) -> Result<M::Output, Error>
@@ -142,16 +109,13 @@ impl Client {
         F: FnOnce(&ClientState, Now) -> M,
     {
         let inner = &*self.inner;
-        let mut call = {
-            let state = inner.lock();
-            start(&state, inner.clock.now())
-        };
-        let span = spaps_proto::trace::call_span(&call);
+        let mut machine = inner.shared.start(start);
+        let span = spaps_proto::trace::call_span(&machine);
         async {
             loop {
                 let (output, mut settled) = {
-                    let mut state = inner.lock();
-                    let output = call.poll(inner.clock.now(), &mut state);
+                    let mut state = inner.shared.lock();
+                    let output = machine.poll(inner.shared.now(), &mut state);
                     // Subscribed while the lock is held, so a refresh that settles
                     // after the lock is released still wakes this call.
                     let settled =
@@ -160,30 +124,25 @@ impl Client {
                 };
                 match output {
                     Output::Send(request) => {
-                        spaps_proto::trace::sending(&tracing::Span::current(), &call);
+                        spaps_proto::trace::sending(&tracing::Span::current(), &machine);
                         let result = inner.transport.send(request).await;
                         spaps_proto::trace::received(&tracing::Span::current(), &result);
-                        let events = {
-                            let mut state = inner.lock();
-                            let now = inner.clock.now();
-                            match result {
-                                Ok(response) => call.handle_response(now, &mut state, response),
-                                Err(error) => call.handle_error(now, &mut state, error),
-                            }
-                            drain(&mut state)
-                        };
-                        inner.apply(events)?;
+                        let fed = inner.shared.feed(&mut machine, result);
+                        if fed.refresh_settled {
+                            inner.settled.send_modify(|n| *n = n.wrapping_add(1));
+                        }
+                        fed.persisted?;
                     }
                     Output::Sleep(until) => {
-                        let now = inner.clock.now().instant;
+                        let now = inner.shared.now().instant;
                         if until > now {
                             inner.sleeper.sleep(until - now).await;
                         }
                     }
                     Output::AwaitRefresh => {
                         if let Some(rx) = settled.as_mut() {
-                            // The sender lives as long as `inner`, so this cannot fail
-                            // while we hold it; a closed channel just means poll again.
+                            // The sender lives as long as `inner`; a closed channel
+                            // just means: poll again.
                             let _ = rx.changed().await;
                         }
                     }
@@ -213,131 +172,30 @@ impl Execute for Client {
     }
 }
 
-impl Inner {
-    fn lock(&self) -> MutexGuard<'_, ClientState> {
-        // ClientState is updated by whole assignments; a panic elsewhere while the
-        // lock was held cannot leave it half-written.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn apply(&self, events: Vec<Event>) -> Result<(), Error> {
-        let mut outcome = Ok(());
-        for event in events {
-            match event {
-                Event::TokensChanged(Some(tokens)) => {
-                    if let Err(e) = self.store.save(&tokens) {
-                        tracing::warn!(error = %e, "could not persist tokens");
-                        outcome = Err(e);
-                    }
-                }
-                Event::TokensChanged(None) => {
-                    if let Err(e) = self.store.clear() {
-                        tracing::warn!(error = %e, "could not clear stored tokens");
-                        outcome = Err(e);
-                    }
-                }
-                Event::RefreshSettled => {
-                    self.settled.send_modify(|n| *n = n.wrapping_add(1));
-                }
-                _ => {}
-            }
-        }
-        outcome
-    }
-}
-
-fn drain(state: &mut ClientState) -> Vec<Event> {
-    std::iter::from_fn(|| state.poll_event()).collect()
-}
-
 /// Builds a [`Client`].
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct ClientBuilder {
-    config: Result<Config, Error>,
-    store: Option<Arc<dyn TokenStore>>,
-    clock: Option<Arc<dyn Clock>>,
+    options: ClientOptions,
     sleeper: Option<Arc<dyn Sleeper>>,
     http: Option<reqwest::Client>,
-    seed: Option<u64>,
-}
-
-impl Default for ClientBuilder {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 impl ClientBuilder {
     /// The defaults: `http://localhost:3301`, no API key, in-memory tokens.
     pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts from `SPAPS_API_URL`, `SPAPS_API_KEY` and `SPAPS_REQUEST_TIMEOUT`; an
+    /// unusable value fails [`Self::build`].
+    pub fn from_env() -> Self {
         Self {
-            config: Config::new(spaps_proto::DEFAULT_BASE_URL),
-            store: None,
-            clock: None,
-            sleeper: None,
-            http: None,
-            seed: None,
+            options: ClientOptions::from_env_with(|k| std::env::var(k).ok()),
+            ..Self::default()
         }
     }
 
-    /// Starts from `SPAPS_API_URL`, `SPAPS_API_KEY` and `SPAPS_REQUEST_TIMEOUT`.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] for an unusable value.
-    pub fn from_env() -> Result<Self, Error> {
-        Ok(Self::new().config(Config::from_env_with(|k| std::env::var(k).ok())?))
-    }
-
-    /// Replaces the whole configuration.
-    pub fn config(mut self, config: Config) -> Self {
-        self.config = Ok(config);
-        self
-    }
-
-    /// The SPAPS base URL (a path prefix is kept). An invalid URL fails [`Self::build`].
-    pub fn base_url(mut self, url: &str) -> Self {
-        self.config = self.config.and_then(|c| c.with_base_url(url));
-        self
-    }
-
-    /// The API key (`X-API-Key`).
-    pub fn api_key(self, key: impl Into<Secret>) -> Self {
-        self.map(|c| c.api_key(key))
-    }
-
-    /// The time allowed for one attempt.
-    pub fn timeout(self, timeout: Duration) -> Self {
-        self.map(|c| c.timeout(timeout))
-    }
-
-    /// The retry policy ([`RetryPolicy::disabled`] turns retries off).
-    pub fn retry(self, policy: RetryPolicy) -> Self {
-        self.map(|c| c.retry(policy))
-    }
-
-    /// The largest response body accepted.
-    pub fn max_response_bytes(self, bytes: usize) -> Self {
-        self.map(|c| c.max_response_bytes(bytes))
-    }
-
-    /// Where tokens are kept (default: in memory). Tokens already in the store are
-    /// loaded by [`Self::build`]. Store calls are quick and synchronous.
-    pub fn token_store(mut self, store: impl TokenStore + 'static) -> Self {
-        self.store = Some(Arc::new(store));
-        self
-    }
-
-    /// A shared token store.
-    pub fn shared_token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = Some(store);
-        self
-    }
-
-    /// The clock (default: the system clocks).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = Some(clock);
-        self
-    }
+    spaps_proto::builder_methods!();
 
     /// How retry backoffs wait (default: the tokio timer).
     pub fn sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
@@ -354,12 +212,6 @@ impl ClientBuilder {
         self
     }
 
-    /// The seed of the backoff jitter (default: random).
-    pub fn jitter_seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
-        self
-    }
-
     /// Builds the client and loads any stored tokens.
     ///
     /// # Errors
@@ -367,33 +219,22 @@ impl ClientBuilder {
     /// store holds tokens it cannot read; [`Error::Transport`] when no HTTP client
     /// can be built.
     pub fn build(self) -> Result<Client, Error> {
-        let config = self.config?;
-        let store = self
-            .store
-            .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
-        let seed = self
-            .seed
-            .unwrap_or_else(|| RandomState::new().hash_one(std::process::id()));
+        let config = self.options.config()?;
         let transport = match self.http {
-            Some(http) => Transport::with_client(http, &config),
-            None => Transport::new(&config)?,
+            Some(http) => Transport::with_client(http, config),
+            None => Transport::new(config)?,
         };
-        let mut state = ClientState::new(config, seed);
-        state.load_tokens(store.load()?);
+        let shared = self.options.build(
+            || Arc::new(SystemClock),
+            || RandomState::new().hash_one(std::process::id()),
+        )?;
         Ok(Client {
             inner: Arc::new(Inner {
-                state: Mutex::new(state),
+                shared,
                 settled: watch::Sender::new(0),
                 transport,
-                store,
-                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 sleeper: self.sleeper.unwrap_or_else(|| Arc::new(TokioSleeper)),
             }),
         })
-    }
-
-    fn map(mut self, f: impl FnOnce(Config) -> Config) -> Self {
-        self.config = self.config.map(f);
-        self
     }
 }

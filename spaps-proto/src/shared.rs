@@ -1,0 +1,331 @@
+//! [`Shared`] and [`ClientOptions`]: what both clients are made of, apart from their
+//! transport and their way of waiting.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use bytes::Bytes;
+
+use crate::call::{Clock, Now};
+use crate::config::{Config, DEFAULT_BASE_URL};
+use crate::error::Error;
+use crate::machine::Machine;
+use crate::state::{ClientState, Event};
+use crate::tokens::{MemoryTokenStore, TokenStore, Tokens};
+
+/// The state a client's calls share, its token store and its clock.
+///
+/// The lock is held only while the core decides (microseconds), never across IO: the
+/// token store is written after the lock is released.
+#[derive(Debug)]
+pub struct Shared {
+    state: Mutex<ClientState>,
+    store: Arc<dyn TokenStore>,
+    clock: Arc<dyn Clock>,
+}
+
+/// What feeding a machine led to.
+#[derive(Debug)]
+#[must_use]
+pub struct Fed {
+    /// A token refresh ended: wake the calls waiting for it.
+    pub refresh_settled: bool,
+    /// The outcome of persisting changed tokens.
+    pub persisted: Result<(), Error>,
+}
+
+impl Shared {
+    /// Shares `state`, loading the tokens already in `store`.
+    ///
+    /// # Errors
+    /// [`Error::TokenStore`] when the store holds tokens it cannot read.
+    pub fn new(
+        mut state: ClientState,
+        store: Arc<dyn TokenStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, Error> {
+        state.load_tokens(store.load()?);
+        Ok(Self {
+            state: Mutex::new(state),
+            store,
+            clock,
+        })
+    }
+
+    /// Locks the state.
+    pub fn lock(&self) -> MutexGuard<'_, ClientState> {
+        // ClientState is updated by whole assignments; a panic elsewhere while the lock
+        // was held cannot leave it half-written.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The time, from the client's clock.
+    pub fn now(&self) -> Now {
+        self.clock.now()
+    }
+
+    /// Builds a machine with the state and the time.
+    pub fn start<M, F: FnOnce(&ClientState, Now) -> M>(&self, start: F) -> M {
+        let now = self.now();
+        start(&self.lock(), now)
+    }
+
+    /// Feeds the outcome of an exchange to `machine`, then persists token changes.
+    pub fn feed<M: Machine>(
+        &self,
+        machine: &mut M,
+        result: Result<http::Response<Bytes>, Error>,
+    ) -> Fed {
+        let events = {
+            let mut state = self.lock();
+            let now = self.now();
+            match result {
+                Ok(response) => machine.handle_response(now, &mut state, response),
+                Err(error) => machine.handle_error(now, &mut state, error),
+            }
+            drain(&mut state)
+        };
+        self.persist(events)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> Config {
+        self.lock().config().clone()
+    }
+
+    /// The tokens in use.
+    pub fn tokens(&self) -> Option<Tokens> {
+        self.lock().tokens().cloned()
+    }
+
+    /// Replaces the tokens (`None` clears them) and persists the change.
+    ///
+    /// # Errors
+    /// [`Error::TokenStore`] when the store cannot save or clear them.
+    pub fn set_tokens(&self, tokens: Option<Tokens>) -> Result<(), Error> {
+        let events = {
+            let mut state = self.lock();
+            state.set_tokens(tokens);
+            drain(&mut state)
+        };
+        self.persist(events).persisted
+    }
+
+    fn persist(&self, events: Vec<Event>) -> Fed {
+        let mut fed = Fed {
+            refresh_settled: false,
+            persisted: Ok(()),
+        };
+        for event in events {
+            let outcome = match event {
+                Event::TokensChanged(Some(tokens)) => self.store.save(&tokens),
+                Event::TokensChanged(None) => self.store.clear(),
+                Event::RefreshSettled => {
+                    fed.refresh_settled = true;
+                    Ok(())
+                }
+            };
+            if let Err(e) = outcome {
+                tracing::warn!(error = %e, "could not persist tokens");
+                fed.persisted = Err(e);
+            }
+        }
+        fed
+    }
+}
+
+fn drain(state: &mut ClientState) -> Vec<Event> {
+    std::iter::from_fn(|| state.poll_event()).collect()
+}
+
+/// The settings both client builders share: configuration, token store, clock, seed.
+#[derive(Debug)]
+pub struct ClientOptions {
+    config: Result<Config, Error>,
+    store: Option<Arc<dyn TokenStore>>,
+    clock: Option<Arc<dyn Clock>>,
+    seed: Option<u64>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            config: Config::new(DEFAULT_BASE_URL),
+            store: None,
+            clock: None,
+            seed: None,
+        }
+    }
+}
+
+impl ClientOptions {
+    /// Options read from `SPAPS_API_URL`, `SPAPS_API_KEY` and `SPAPS_REQUEST_TIMEOUT`
+    /// through `var`.
+    pub fn from_env_with(var: impl Fn(&str) -> Option<String>) -> Self {
+        Self {
+            config: Config::from_env_with(var),
+            ..Self::default()
+        }
+    }
+
+    /// Replaces the whole configuration.
+    pub fn set_config(&mut self, config: Config) {
+        self.config = Ok(config);
+    }
+
+    /// Changes the configuration; a bad setting is reported by the build.
+    pub fn map_config(&mut self, f: impl FnOnce(Config) -> Result<Config, Error>) {
+        let config =
+            std::mem::replace(&mut self.config, Err(Error::Misuse("configuration in use")));
+        self.config = config.and_then(f);
+    }
+
+    /// Sets the token store.
+    pub fn set_store(&mut self, store: Arc<dyn TokenStore>) {
+        self.store = Some(store);
+    }
+
+    /// Sets the clock.
+    pub fn set_clock(&mut self, clock: Arc<dyn Clock>) {
+        self.clock = Some(clock);
+    }
+
+    /// Sets the jitter seed.
+    pub fn set_seed(&mut self, seed: u64) {
+        self.seed = Some(seed);
+    }
+
+    /// The configuration, or the first bad setting.
+    ///
+    /// # Errors
+    /// The first invalid setting.
+    pub fn config(&self) -> Result<&Config, Error> {
+        self.config.as_ref().map_err(Clone::clone)
+    }
+
+    /// Builds the shared part of a client; `clock` and `seed` are the driver's
+    /// defaults, used when none was set.
+    ///
+    /// # Errors
+    /// The first invalid setting, or [`Error::TokenStore`] from loading the store.
+    pub fn build(
+        self,
+        clock: impl FnOnce() -> Arc<dyn Clock>,
+        seed: impl FnOnce() -> u64,
+    ) -> Result<Shared, Error> {
+        let config = self.config?;
+        let store = self
+            .store
+            .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
+        let state = ClientState::new(config, self.seed.unwrap_or_else(seed));
+        Shared::new(state, store, self.clock.unwrap_or_else(clock))
+    }
+}
+
+/// Expands, inside `impl ClientBuilder` of a driver whose builder has a field
+/// `options: ClientOptions`, to the builder methods both clients share.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! builder_methods {
+    () => {
+        /// Replaces the whole configuration.
+        pub fn config(mut self, config: $crate::Config) -> Self {
+            self.options.set_config(config);
+            self
+        }
+
+        /// The SPAPS base URL (a path prefix is kept). An invalid URL fails the build.
+        pub fn base_url(mut self, url: &str) -> Self {
+            self.options.map_config(|c| c.with_base_url(url));
+            self
+        }
+
+        /// The API key (`X-API-Key`).
+        pub fn api_key(mut self, key: impl Into<$crate::Secret>) -> Self {
+            self.options.map_config(|c| Ok(c.api_key(key)));
+            self
+        }
+
+        /// The time allowed for one attempt.
+        pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.options.map_config(|c| Ok(c.timeout(timeout)));
+            self
+        }
+
+        /// The retry policy ([`RetryPolicy::disabled`]($crate::RetryPolicy::disabled)
+        /// turns retries off).
+        pub fn retry(mut self, policy: $crate::RetryPolicy) -> Self {
+            self.options.map_config(|c| Ok(c.retry(policy)));
+            self
+        }
+
+        /// The largest response body accepted (16 MiB by default).
+        pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+            self.options.map_config(|c| Ok(c.max_response_bytes(bytes)));
+            self
+        }
+
+        /// Where tokens are kept (default: in memory). Tokens already in the store are
+        /// loaded by the build. Store calls are quick and synchronous.
+        pub fn token_store(mut self, store: impl $crate::TokenStore + 'static) -> Self {
+            self.options.set_store(::std::sync::Arc::new(store));
+            self
+        }
+
+        /// A token store shared with other clients or code.
+        pub fn shared_token_store(
+            mut self,
+            store: ::std::sync::Arc<dyn $crate::TokenStore>,
+        ) -> Self {
+            self.options.set_store(store);
+            self
+        }
+
+        /// The clock (default: the system clocks).
+        pub fn clock(mut self, clock: ::std::sync::Arc<dyn $crate::Clock>) -> Self {
+            self.options.set_clock(clock);
+            self
+        }
+
+        /// The seed of the backoff jitter (default: random).
+        pub fn jitter_seed(mut self, seed: u64) -> Self {
+            self.options.set_seed(seed);
+            self
+        }
+    };
+}
+
+/// Expands, inside `impl Client` of a driver with `fn shared(&self) -> &Shared`, to
+/// the token and configuration methods both clients share.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! client_methods {
+    () => {
+        /// The configuration.
+        pub fn config(&self) -> $crate::Config {
+            self.shared().config()
+        }
+
+        /// The tokens in use, if any.
+        pub fn tokens(&self) -> Option<$crate::Tokens> {
+            self.shared().tokens()
+        }
+
+        /// Uses and stores `tokens` (e.g. obtained elsewhere).
+        ///
+        /// # Errors
+        /// [`Error::TokenStore`]($crate::Error::TokenStore) when the store cannot save them.
+        pub fn set_tokens(&self, tokens: $crate::Tokens) -> Result<(), $crate::Error> {
+            self.shared().set_tokens(Some(tokens))
+        }
+
+        /// Forgets the tokens, in memory and in the store.
+        ///
+        /// # Errors
+        /// [`Error::TokenStore`]($crate::Error::TokenStore) when the store cannot clear them.
+        pub fn clear_tokens(&self) -> Result<(), $crate::Error> {
+            self.shared().set_tokens(None)
+        }
+
+        $crate::group_accessors!();
+    };
+}
