@@ -60,6 +60,7 @@ mod machine;
 pub mod model;
 pub mod pager;
 pub mod paging;
+pub mod permissions;
 pub mod response;
 pub mod retry;
 mod secret;
