@@ -33,6 +33,6 @@ mod transport;
 pub use client::{Client, ClientBuilder, Sleeper, SystemClock, ThreadSleeper};
 pub use file_store::FileTokenStore;
 pub use spaps_proto::{
-    api, device, model, pager, webhook, ApiError, Clock, Config, Error, ErrorKind,
+    api, device, model, pager, permissions, webhook, ApiError, Clock, Config, Error, ErrorKind,
     MemoryTokenStore, Now, RetryPolicy, Secret, Timestamp, TokenStore, Tokens,
 };

@@ -37,7 +37,7 @@ mod transport;
 pub use client::{BoxFuture, Client, ClientBuilder, Sleeper, SystemClock, TokioSleeper};
 pub use file_store::FileTokenStore;
 pub use spaps_proto::{
-    api, device, model, pager, webhook, ApiError, Clock, Config, Error, ErrorKind,
+    api, device, model, pager, permissions, webhook, ApiError, Clock, Config, Error, ErrorKind,
     MemoryTokenStore, Now, RetryPolicy, Secret, Timestamp, TokenStore, Tokens,
 };
 
