@@ -169,8 +169,11 @@ pub(crate) fn decode_str<T: DeserializeOwned>(
         Err(first) => {
             let mut de = serde_json::Deserializer::from_str(text);
             let (path, reason) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-                Err(e) => (e.path().to_string(), e.into_inner().to_string()),
-                Ok(_) => (".".to_owned(), first.to_string()),
+                Err(e) => (
+                    e.path().to_string(),
+                    redact_strings(&e.into_inner().to_string()),
+                ),
+                Ok(_) => (".".to_owned(), redact_strings(&first.to_string())),
             };
             let full = match (base, path.as_str()) {
                 (".", p) => p.to_owned(),
@@ -181,6 +184,26 @@ pub(crate) fn decode_str<T: DeserializeOwned>(
             Err(DecodeError::new(operation, full, reason).into())
         }
     }
+}
+
+/// Drops quoted string values from a serde message (`invalid type: string "..."`),
+/// so a token or password that landed in the wrong field never reaches an error.
+fn redact_strings(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find("string \"") {
+        let (head, tail) = rest.split_at(start + "string".len());
+        out.push_str(head);
+        // Skip the quoted value: up to `", ` (serde's separator) or the last quote.
+        let after_quote = &tail[2..];
+        let end = after_quote
+            .find("\", ")
+            .or_else(|| after_quote.rfind('"'))
+            .map_or(after_quote.len(), |i| i + 1);
+        rest = &after_quote[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 struct TopLevel<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
@@ -256,6 +279,25 @@ mod tests {
         }
         let e = Envelope::parse("op", br#"{"data":null}"#).unwrap();
         assert!(matches!(e.decode_data::<M>(), Err(Error::Decode(_))));
+    }
+
+    #[test]
+    fn decode_errors_never_repeat_string_values() {
+        #[derive(Debug, serde::Deserialize)]
+        struct N {
+            #[allow(dead_code)]
+            n: u32,
+        }
+        let e = Envelope::parse("op", br#"{"n":"at_secret_token, with, commas"}"#).unwrap();
+        let err = e.decode_data::<N>().unwrap_err().to_string();
+        assert!(!err.contains("at_secret"), "{err}");
+        assert!(err.contains("invalid type: string"), "{err}");
+        assert_eq!(
+            redact_strings("a string \"x\", expected u8"),
+            "a string, expected u8"
+        );
+        assert_eq!(redact_strings("no strings here"), "no strings here");
+        assert_eq!(redact_strings("string \"unterminated"), "string");
     }
 
     #[test]
