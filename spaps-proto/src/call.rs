@@ -123,6 +123,24 @@ enum Phase {
     Finished,
 }
 
+impl Phase {
+    /// Where a call goes after the token manager's answer: send the refresh it owns,
+    /// wait for another call's refresh, or (a newer token arrived) start again.
+    fn for_refresh(acquire: Acquire) -> Self {
+        match acquire {
+            Acquire::Refresh {
+                refresh_token,
+                epoch,
+            } => Phase::SendRefresh {
+                refresh_token,
+                epoch,
+            },
+            Acquire::Wait { epoch } => Phase::WaitRefresh { epoch },
+            Acquire::Use { .. } | Acquire::Missing => Phase::Ready,
+        }
+    }
+}
+
 /// A request built once and re-sent on every attempt.
 #[derive(Clone)]
 struct Prepared {
@@ -217,18 +235,8 @@ impl<E: Endpoint> Call<E> {
                     } else {
                         match state.tokens.acquire(now.wall) {
                             Acquire::Use { token, generation } => (Some(token), Some(generation)),
-                            Acquire::Refresh {
-                                refresh_token,
-                                epoch,
-                            } => {
-                                self.phase = Phase::SendRefresh {
-                                    refresh_token,
-                                    epoch,
-                                };
-                                continue;
-                            }
-                            Acquire::Wait { epoch } => {
-                                self.phase = Phase::WaitRefresh { epoch };
+                            acquire @ (Acquire::Refresh { .. } | Acquire::Wait { .. }) => {
+                                self.phase = Phase::for_refresh(acquire);
                                 continue;
                             }
                             Acquire::Missing if prepared.auth == Auth::Bearer => {
@@ -369,25 +377,12 @@ impl<E: Endpoint> Call<E> {
             if let Some(generation) = generation {
                 self.replayed = true;
                 match state.tokens.on_unauthorized(generation) {
-                    Acquire::Use { .. } => {
-                        self.phase = Phase::Ready;
-                        return;
-                    }
-                    Acquire::Refresh {
-                        refresh_token,
-                        epoch,
-                    } => {
-                        self.phase = Phase::SendRefresh {
-                            refresh_token,
-                            epoch,
-                        };
-                        return;
-                    }
-                    Acquire::Wait { epoch } => {
-                        self.phase = Phase::WaitRefresh { epoch };
-                        return;
-                    }
+                    // Nothing to refresh with: the 401 is the answer.
                     Acquire::Missing => {}
+                    acquire => {
+                        self.phase = Phase::for_refresh(acquire);
+                        return;
+                    }
                 }
             }
         }
