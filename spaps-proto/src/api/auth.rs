@@ -8,7 +8,7 @@ use crate::endpoint::{Endpoint, Execute, Request};
 use crate::envelope::Envelope;
 use crate::error::{DecodeError, Error};
 use crate::model::auth::{
-    EmailSent, LoggedOut, MagicLinkSession, Message, Nonce, Registration, TokenPair, UserProfile,
+    AccountSession, EmailSent, LoggedOut, Message, Nonce, TokenPair, UserProfile,
 };
 use crate::secret::Secret;
 use crate::spec::{require, Auth, RequestSpec};
@@ -330,14 +330,14 @@ crate::setters!(Register {
 });
 
 impl Endpoint for Register {
-    type Output = Registration;
+    type Output = AccountSession;
     const NAME: &'static str = "auth.register";
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::post("/api/auth/register").json(self))
     }
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<Registration, Error> {
+    fn parse(&self, response: &http::Response<Bytes>) -> Result<AccountSession, Error> {
         let env = Envelope::parse(Self::NAME, response.body())?;
         let data = env.field("data");
         let pick = |key: &'static str| -> Result<Option<crate::envelope::Slot<'_>>, Error> {
@@ -360,18 +360,15 @@ impl Endpoint for Register {
             Some(slot) => slot.decode_opt()?,
             None => None,
         };
-        Ok(Registration {
+        Ok(AccountSession {
             message,
             tokens,
             user,
         })
     }
 
-    fn token_update(&self, output: &Registration) -> TokenUpdate {
-        match &output.tokens {
-            Some(t) => TokenUpdate::Store(t.issued()),
-            None => TokenUpdate::Keep,
-        }
+    fn token_update(&self, output: &AccountSession) -> TokenUpdate {
+        output.token_update()
     }
 }
 
@@ -416,7 +413,7 @@ struct VerifyMagicLinkBody<'a> {
 }
 
 impl Endpoint for VerifyMagicLink {
-    type Output = MagicLinkSession;
+    type Output = AccountSession;
     const NAME: &'static str = "auth.verify_magic_link";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -427,7 +424,7 @@ impl Endpoint for VerifyMagicLink {
         Ok(RequestSpec::post("/api/auth/verify-magic-link").json(&body))
     }
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<MagicLinkSession, Error> {
+    fn parse(&self, response: &http::Response<Bytes>) -> Result<AccountSession, Error> {
         let env = Envelope::parse(Self::NAME, response.body())?;
         // User and tokens come from `data` when it is a non-empty object, else the top level.
         let data = env
@@ -454,18 +451,15 @@ impl Endpoint for VerifyMagicLink {
                 None => None,
             },
         };
-        Ok(MagicLinkSession {
+        Ok(AccountSession {
             message,
             tokens,
             user,
         })
     }
 
-    fn token_update(&self, output: &MagicLinkSession) -> TokenUpdate {
-        match &output.tokens {
-            Some(t) => TokenUpdate::Store(t.issued()),
-            None => TokenUpdate::Keep,
-        }
+    fn token_update(&self, output: &AccountSession) -> TokenUpdate {
+        output.token_update()
     }
 }
 

@@ -137,33 +137,30 @@ pub struct AccountUser {
     pub wallets: Option<Vec<String>>,
 }
 
-/// The result of registration: tokens when the server signs the user in at once,
-/// none when it first asks for an email confirmation.
+/// A user and, when the server signs them in at once, their tokens: the result of
+/// registration (none while an email confirmation is pending) and of magic-link
+/// verification.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct Registration {
+pub struct AccountSession {
     /// The server's message.
     #[serde(default)]
     pub message: Option<String>,
-    /// The tokens, for the auto-login flow.
-    #[serde(default)]
-    pub tokens: Option<SessionTokens>,
-    /// The new user.
-    pub user: AccountUser,
-}
-
-/// The result of magic-link verification.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct MagicLinkSession {
-    /// The server's message.
-    #[serde(default)]
-    pub message: Option<String>,
-    /// The tokens, when the link signs the user in.
+    /// The tokens, when the user is signed in.
     #[serde(default)]
     pub tokens: Option<SessionTokens>,
     /// The user.
     pub user: AccountUser,
+}
+
+impl AccountSession {
+    /// Stores the tokens when there are any.
+    pub fn token_update(&self) -> crate::tokens::TokenUpdate {
+        match &self.tokens {
+            Some(t) => crate::tokens::TokenUpdate::Store(t.issued()),
+            None => crate::tokens::TokenUpdate::Keep,
+        }
+    }
 }
 
 /// An acknowledgement that an email was sent (magic link, password reset).
