@@ -45,3 +45,14 @@ pub fn target() -> std::io::Result<Target> {
         mock: Some(mock),
     })
 }
+
+impl std::fmt::Display for Target {
+    /// The base URL, marked when it is the embedded mock.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.base_url)?;
+        if self.mock.is_some() {
+            f.write_str(" (embedded mock)")?;
+        }
+        Ok(())
+    }
+}

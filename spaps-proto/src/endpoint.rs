@@ -172,9 +172,53 @@ impl<X, E: std::fmt::Debug> std::fmt::Debug for Request<'_, X, E> {
     }
 }
 
+/// A value a setter accepts for an argument of type `T`: `T` itself, and `&str` or
+/// `&String` where `T` is `String` or [`Secret`]. (Unlike `Into`, it lets an integer
+/// literal such as `.limit(20)` take the argument's type.)
+pub trait Arg<T> {
+    /// The argument.
+    fn into_arg(self) -> T;
+}
+
+impl<T> Arg<T> for T {
+    fn into_arg(self) -> T {
+        self
+    }
+}
+
+impl Arg<String> for &str {
+    fn into_arg(self) -> String {
+        self.to_owned()
+    }
+}
+
+impl Arg<String> for &String {
+    fn into_arg(self) -> String {
+        self.clone()
+    }
+}
+
+impl Arg<Secret> for &str {
+    fn into_arg(self) -> Secret {
+        Secret::new(self)
+    }
+}
+
+impl Arg<Secret> for String {
+    fn into_arg(self) -> Secret {
+        Secret::new(self)
+    }
+}
+
+impl Arg<Secret> for &String {
+    fn into_arg(self) -> Secret {
+        Secret::new(self.as_str())
+    }
+}
+
 /// Generates setters for optional arguments on [`Request`] of one endpoint:
 /// `setters!(ListSessions { limit: u32, starting_after: String })` gives
-/// `.limit(u32)` and `.starting_after(impl Into<String>)`, each storing `Some(value)`.
+/// `.limit(20)` and `.starting_after("s_1")`, each storing `Some(value)` (see [`Arg`]).
 #[macro_export]
 #[doc(hidden)]
 macro_rules! setters {
@@ -182,8 +226,8 @@ macro_rules! setters {
         impl<'a, X: $crate::Execute> $crate::Request<'a, X, $endpoint> {
             $(
                 #[doc = concat!("Sets the optional argument `", stringify!($field), "`.")]
-                pub fn $field(self, value: impl Into<$ty>) -> Self {
-                    self.with(|e| e.$field = Some(value.into()))
+                pub fn $field(self, value: impl $crate::Arg<$ty>) -> Self {
+                    self.with(|e| e.$field = Some($crate::Arg::into_arg(value)))
                 }
             )*
         }

@@ -101,6 +101,13 @@ impl Error {
         }
     }
 
+    /// True when the server refused the credentials (401), directly or while refreshing
+    /// them: the user has to sign in again.
+    pub fn is_unauthenticated(&self) -> bool {
+        self.api()
+            .is_some_and(|e| e.kind == ErrorKind::Unauthenticated)
+    }
+
     /// True for an error raised before any request was sent.
     pub fn is_local(&self) -> bool {
         matches!(

@@ -77,7 +77,7 @@ pub use config::{
     Config, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, USER_AGENT,
 };
 pub use decimal::Decimal;
-pub use endpoint::{CallOptions, Endpoint, Execute, Paginated, Request};
+pub use endpoint::{Arg, CallOptions, Endpoint, Execute, Paginated, Request};
 pub use error::{ApiError, DecodeError, Error, ErrorKind, TransportError, TransportErrorKind};
 pub use machine::Machine;
 pub use retry::{RetryBudget, RetryPolicy};

@@ -133,9 +133,11 @@ impl Endpoint for GetInvoice {
 
     fn request(&self) -> Result<RequestSpec, Error> {
         require("invoice_id", &self.invoice_id)?;
-        Ok(RequestSpec::get("/api/payments/crypto/invoices/{invoice_id}")
-            .param(&self.invoice_id)
-            .auth(Auth::Bearer))
+        Ok(
+            RequestSpec::get("/api/payments/crypto/invoices/{invoice_id}")
+                .param(&self.invoice_id)
+                .auth(Auth::Bearer),
+        )
     }
 
     fn parse(&self, response: &http::Response<Bytes>) -> Result<CryptoInvoice, Error> {
@@ -303,11 +305,7 @@ mod tests {
             assert_eq!(e.parse(&response(body)).unwrap(), want);
         }
         let mut by_invoice_id = invoice_json();
-        let id = by_invoice_id
-            .as_object_mut()
-            .unwrap()
-            .remove("id")
-            .unwrap();
+        let id = by_invoice_id.as_object_mut().unwrap().remove("id").unwrap();
         by_invoice_id["invoice_id"] = id;
         let got = e
             .parse(&response(json!({"data": {"invoice": by_invoice_id}})))
@@ -356,7 +354,10 @@ mod tests {
         let blank = GetInvoice {
             invoice_id: " ".into(),
         };
-        assert!(matches!(blank.request(), Err(Error::InvalidArgument { .. })));
+        assert!(matches!(
+            blank.request(),
+            Err(Error::InvalidArgument { .. })
+        ));
         assert!(matches!(
             GetInvoiceStatus {
                 invoice_id: String::new()
@@ -417,10 +418,13 @@ mod tests {
         let spec = e.request().unwrap();
         assert_eq!(header(&spec, "x-recon-token"), None);
         assert_eq!(body(&spec), Some(json!({"cursor": {}})));
-        assert!(!format!("{:?}", Reconcile {
-            recon_token: Some(Secret::new("recon_123")),
-            cursor: None
-        })
+        assert!(!format!(
+            "{:?}",
+            Reconcile {
+                recon_token: Some(Secret::new("recon_123")),
+                cursor: None
+            }
+        )
         .contains("recon_123"));
     }
 

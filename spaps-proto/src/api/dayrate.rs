@@ -410,7 +410,10 @@ mod tests {
         assert_eq!(a.policy_key.as_deref(), Some("checkin"));
         assert_eq!(a.entitled, Some(true));
         let counts = a.allotment.unwrap();
-        assert_eq!((counts.total, counts.used, counts.remaining), (Some(4), Some(2), Some(2)));
+        assert_eq!(
+            (counts.total, counts.used, counts.remaining),
+            (Some(4), Some(2), Some(2))
+        );
     }
 
     fn booking() -> CreateBooking {
@@ -473,7 +476,10 @@ mod tests {
             ))
             .unwrap();
         assert_eq!(camel.booking_id, "bk_1");
-        assert_eq!(camel.checkout_url.as_deref(), Some("https://checkout.stripe.com/c/pay/cs_1"));
+        assert_eq!(
+            camel.checkout_url.as_deref(),
+            Some("https://checkout.stripe.com/c/pay/cs_1")
+        );
         assert_eq!(camel.is_free, Some(false));
         assert!(camel.extra.is_empty());
         let snake = booking()
@@ -499,7 +505,9 @@ mod tests {
         assert_eq!(spec.credentials(), Auth::OptionalBearer);
         assert_eq!(
             body(&spec),
-            Some(serde_json::json!({"bookingId": "bk_123", "userId": "user-456", "email": "client@example.com"}))
+            Some(
+                serde_json::json!({"bookingId": "bk_123", "userId": "user-456", "email": "client@example.com"})
+            )
         );
         let c = e
             .parse(&response(

@@ -64,8 +64,9 @@ impl<'a, X: Execute> DeviceFlowApi<'a, X> {
         scope: Option<String>,
         show: impl FnMut(&DeviceAuthorization) + Send + 'static,
     ) -> X::Outcome<'a, DeviceTokens> {
-        self.client
-            .run(move |state, _now| DeviceLogin::new(state, StartDeviceFlow { scope }, Box::new(show)))
+        self.client.run(move |state, _now| {
+            DeviceLogin::new(state, StartDeviceFlow { scope }, Box::new(show))
+        })
     }
 }
 

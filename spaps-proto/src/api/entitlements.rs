@@ -179,7 +179,8 @@ impl Endpoint for GetUserEntitlements {
     }
 
     fn parse(&self, response: &http::Response<Bytes>) -> Result<Vec<Entitlement>, Error> {
-        let raw: RawEntitlementList = Envelope::parse(Self::NAME, response.body())?.decode_data()?;
+        let raw: RawEntitlementList =
+            Envelope::parse(Self::NAME, response.body())?.decode_data()?;
         Ok(raw.entitlements)
     }
 }
@@ -304,7 +305,8 @@ impl Endpoint for GetPurchaseHistory {
     }
 
     fn parse(&self, response: &http::Response<Bytes>) -> Result<Vec<PurchaseHistoryItem>, Error> {
-        let raw: RawPurchaseHistory = Envelope::parse(Self::NAME, response.body())?.decode_data()?;
+        let raw: RawPurchaseHistory =
+            Envelope::parse(Self::NAME, response.body())?.decode_data()?;
         Ok(raw.history)
     }
 }
@@ -514,7 +516,9 @@ fn entitlement_in_data(
     Envelope::parse(operation, response.body())?
         .data()
         .key("entitlement")?
-        .ok_or_else(|| DecodeError::new(operation, "entitlement", "the response has no entitlement"))?
+        .ok_or_else(|| {
+            DecodeError::new(operation, "entitlement", "the response has no entitlement")
+        })?
         .decode()
 }
 
@@ -606,7 +610,13 @@ mod tests {
         ] {
             let err = e.request().unwrap_err();
             assert!(
-                matches!(err, Error::InvalidArgument { name: "user_id", .. }),
+                matches!(
+                    err,
+                    Error::InvalidArgument {
+                        name: "user_id",
+                        ..
+                    }
+                ),
                 "{err:?}"
             );
             assert!(err.is_local());
@@ -615,7 +625,8 @@ mod tests {
 
     #[test]
     fn get_user_entitlements_parse() {
-        let body = format!(r#"{{"success":true,"data":{{"entitlements":[{ENTITLEMENT}],"count":1}}}}"#);
+        let body =
+            format!(r#"{{"success":true,"data":{{"entitlements":[{ENTITLEMENT}],"count":1}}}}"#);
         let list = GetUserEntitlements::default()
             .parse(&response(200, &body))
             .unwrap();
@@ -664,7 +675,10 @@ mod tests {
         assert!(got.has_entitlement);
         assert_eq!(got.user_id.as_deref(), Some("user_456"));
         let got = e
-            .parse(&response(200, r#"{"success":true,"data":{"has_entitlement":false}}"#))
+            .parse(&response(
+                200,
+                r#"{"success":true,"data":{"has_entitlement":false}}"#,
+            ))
             .unwrap();
         assert!(!got.has_entitlement);
     }
@@ -702,7 +716,10 @@ mod tests {
         // A cursor that does not move, or `has_more: false`, ends the walk.
         assert!(next.next_page(&page).is_none());
         let last = e
-            .parse(&response(200, &CHANGES.replace("\"has_more\":true", "\"has_more\":false")))
+            .parse(&response(
+                200,
+                &CHANGES.replace("\"has_more\":true", "\"has_more\":false"),
+            ))
             .unwrap();
         assert!(e.next_page(&last).is_none());
         assert_eq!(GetChanges::into_items(page).len(), 1);
@@ -720,10 +737,16 @@ mod tests {
             EntitlementEventType::Other("transferred".into())
         );
         assert_eq!(ev.event_type.as_str(), "transferred");
-        assert_eq!(ev.triggered_by, Some(EventTrigger::Other("migration".into())));
+        assert_eq!(
+            ev.triggered_by,
+            Some(EventTrigger::Other("migration".into()))
+        );
         let json = serde_json::to_value(ev).unwrap();
         assert_eq!(json["event_type"], "transferred");
-        assert_eq!(EntitlementEventType::from("revoked"), EntitlementEventType::Revoked);
+        assert_eq!(
+            EntitlementEventType::from("revoked"),
+            EntitlementEventType::Revoked
+        );
     }
 
     #[test]
@@ -777,7 +800,9 @@ mod tests {
         let again: GrantManual =
             serde_json::from_value(serde_json::to_value(&nested).unwrap()).unwrap();
         assert_eq!(again.beneficiary_user_id.as_deref(), Some("user_456"));
-        assert!(serde_json::from_str::<GrantManual>(r#"{"entitlement_key":"k","nope":1}"#).is_err());
+        assert!(
+            serde_json::from_str::<GrantManual>(r#"{"entitlement_key":"k","nope":1}"#).is_err()
+        );
         assert!(serde_json::from_str::<GrantManual>(r#"{"params":{"reason":"x"}}"#).is_err());
     }
 
@@ -830,7 +855,10 @@ mod tests {
             reason: Some("User requested".into()),
         };
         let spec = e.request().unwrap();
-        assert_eq!(body(&spec), Some(serde_json::json!({"reason": "User requested"})));
+        assert_eq!(
+            body(&spec),
+            Some(serde_json::json!({"reason": "User requested"}))
+        );
         let body = format!(r#"{{"success":true,"data":{{"entitlement":{ENTITLEMENT}}}}}"#);
         assert_eq!(e.parse(&response(200, &body)).unwrap().id, "ent_abc123");
         let empty = Revoke {
@@ -849,7 +877,10 @@ mod tests {
     #[test]
     fn malformed_bodies_name_the_field() {
         let e = GetUserEntitlements::default();
-        let bad = ENTITLEMENT.replace(r#""starts_at":"2025-01-01T00:00:00Z""#, r#""starts_at":true"#);
+        let bad = ENTITLEMENT.replace(
+            r#""starts_at":"2025-01-01T00:00:00Z""#,
+            r#""starts_at":true"#,
+        );
         let body = format!(r#"{{"data":{{"entitlements":[{bad}]}}}}"#);
         match e.parse(&response(200, &body)) {
             Err(Error::Decode(d)) => {
@@ -868,7 +899,9 @@ mod tests {
             Err(Error::Decode(d)) => assert_eq!(d.path, "data.has_entitlement"),
             other => panic!("{other:?}"),
         }
-        match GetChanges::default().parse(&response(200, r#"{"data":{"events":[{"event_type":7}]}}"#)) {
+        match GetChanges::default()
+            .parse(&response(200, r#"{"data":{"events":[{"event_type":7}]}}"#))
+        {
             Err(Error::Decode(d)) => assert!(d.path.starts_with("data.events[0]"), "{}", d.path),
             other => panic!("{other:?}"),
         }

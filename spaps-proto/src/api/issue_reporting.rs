@@ -261,10 +261,12 @@ impl Endpoint for UpdateIssueReport {
             note: &self.note,
             reporter_role_hint: None,
         };
-        Ok(RequestSpec::patch("/api/v1/issue-reports/{issue_report_id}")
-            .param(&self.issue_report_id)
-            .json(&body)
-            .auth(Auth::OptionalBearer))
+        Ok(
+            RequestSpec::patch("/api/v1/issue-reports/{issue_report_id}")
+                .param(&self.issue_report_id)
+                .json(&body)
+                .auth(Auth::OptionalBearer),
+        )
     }
 
     fn parse(&self, response: &http::Response<Bytes>) -> Result<IssueReport, Error> {
@@ -565,7 +567,9 @@ mod tests {
             Some(json!({"note": "Still happening on Safari.", "reporter_role_hint": "patient"}))
         );
         let reply = ep
-            .parse(&response(json!({"data": report_json("ir_2", Some("ir_1"))})))
+            .parse(&response(
+                json!({"data": report_json("ir_2", Some("ir_1"))}),
+            ))
             .unwrap();
         assert_eq!(reply.parent_issue_report_id.as_deref(), Some("ir_1"));
     }

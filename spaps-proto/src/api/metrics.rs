@@ -63,12 +63,12 @@ impl Endpoint for GetPrometheusMetrics {
     fn parse(&self, response: &http::Response<Bytes>) -> Result<String, Error> {
         match std::str::from_utf8(response.body()) {
             Ok(text) => Ok(text.to_owned()),
-            Err(e) => Err(DecodeError::new(
-                Self::NAME,
-                ".",
-                format!("the body is not UTF-8 text: {e}"),
-            )
-            .into()),
+            Err(e) => {
+                Err(
+                    DecodeError::new(Self::NAME, ".", format!("the body is not UTF-8 text: {e}"))
+                        .into(),
+                )
+            }
         }
     }
 }
@@ -89,7 +89,9 @@ impl Endpoint for GetMetricsJson {
     }
 
     fn parse(&self, response: &http::Response<Bytes>) -> Result<MetricsSnapshot, Error> {
-        Envelope::parse(Self::NAME, response.body())?.whole().decode()
+        Envelope::parse(Self::NAME, response.body())?
+            .whole()
+            .decode()
     }
 }
 
@@ -107,7 +109,9 @@ impl Endpoint for Health {
     }
 
     fn parse(&self, response: &http::Response<Bytes>) -> Result<HealthStatus, Error> {
-        Envelope::parse(Self::NAME, response.body())?.whole().decode()
+        Envelope::parse(Self::NAME, response.body())?
+            .whole()
+            .decode()
     }
 }
 
@@ -125,7 +129,9 @@ impl Endpoint for Readiness {
     }
 
     fn parse(&self, response: &http::Response<Bytes>) -> Result<ReadinessStatus, Error> {
-        Envelope::parse(Self::NAME, response.body())?.whole().decode()
+        Envelope::parse(Self::NAME, response.body())?
+            .whole()
+            .decode()
     }
 }
 
@@ -176,7 +182,8 @@ mod tests {
 
     #[test]
     fn prometheus_text_is_returned_as_is() {
-        let text = "# HELP http_requests_total Total HTTP requests received\nhttp_requests_total 123";
+        let text =
+            "# HELP http_requests_total Total HTTP requests received\nhttp_requests_total 123";
         let out = GetPrometheusMetrics {}
             .parse(&http::Response::new(Bytes::from(text)))
             .unwrap();
@@ -198,7 +205,9 @@ mod tests {
         assert_eq!(out.extra["system"]["memory"]["rss_mb"], json!(93.6));
 
         let enveloped = json!({"success": true, "data": {"uptime_seconds": 86412.5}});
-        let out = GetMetricsJson {}.parse(&response(enveloped.clone())).unwrap();
+        let out = GetMetricsJson {}
+            .parse(&response(enveloped.clone()))
+            .unwrap();
         assert_eq!(out.uptime_seconds, None);
         assert_eq!(serde_json::to_value(&out).unwrap()["success"], json!(true));
         assert_eq!(out.extra["data"], enveloped["data"]);
@@ -207,8 +216,10 @@ mod tests {
     #[test]
     fn health_and_readiness() {
         let out = Health {}
-            .parse(&response(json!({"status": "ok", "timestamp": "2025-01-15T12:00:00Z",
-                "version": "1.42.0", "api_version": "2026-02-01"})))
+            .parse(&response(
+                json!({"status": "ok", "timestamp": "2025-01-15T12:00:00Z",
+                "version": "1.42.0", "api_version": "2026-02-01"}),
+            ))
             .unwrap();
         assert_eq!(out.status.as_deref(), Some("ok"));
         assert_eq!(out.version.as_deref(), Some("1.42.0"));

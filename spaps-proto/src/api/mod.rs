@@ -10,11 +10,26 @@ use serde::Serialize;
 
 use crate::endpoint::Endpoint;
 
-/// Declares the group modules once: the modules, [`visit`] and [`names`].
+pub mod auth;
+pub mod crypto;
+pub mod dayrate;
+pub mod device_flow;
+pub mod email;
+pub mod entitlements;
+pub mod issue_reporting;
+pub mod metrics;
+pub mod payments;
+pub mod secure_messages;
+pub mod sessions;
+pub mod support_telemetry;
+pub mod usage;
+pub mod users;
+pub mod whitelist;
+
+/// Lists the group modules once for [`visit`] and [`names`] (the modules themselves are
+/// declared above, where rustfmt sees them).
 macro_rules! groups {
     ($($group:ident),* $(,)?) => {
-        $(pub mod $group;)*
-
         /// Calls `visitor` with the endpoint named `name` (`group.method`, as the
         /// reference client names it); `None` when no endpoint has that name.
         ///

@@ -64,9 +64,7 @@ pub struct CreateMessage {
     #[serde(default)]
     pub metadata: Option<Metadata>,
 }
-crate::setters!(CreateMessage {
-    metadata: Metadata
-});
+crate::setters!(CreateMessage { metadata: Metadata });
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -201,7 +199,9 @@ mod tests {
         assert_eq!(out[1].id, "m2");
 
         let out = ep
-            .parse(&response(json!({"success": true, "data": [message_json("m1")]})))
+            .parse(&response(
+                json!({"success": true, "data": [message_json("m1")]}),
+            ))
             .unwrap();
         assert_eq!(out.len(), 1);
         let out = ep

@@ -273,11 +273,16 @@ impl Endpoint for GetCase {
 
     fn request(&self) -> Result<RequestSpec, Error> {
         require("case_id", &self.case_id)?;
-        Ok(RequestSpec::get("/api/v1/support-telemetry/cases/{case_id}")
-            .param(&self.case_id)
-            .query("event_limit", self.event_limit.unwrap_or(DEFAULT_EVENT_LIMIT))
-            .query("event_offset", self.event_offset.unwrap_or(0))
-            .auth(Auth::OptionalBearer))
+        Ok(
+            RequestSpec::get("/api/v1/support-telemetry/cases/{case_id}")
+                .param(&self.case_id)
+                .query(
+                    "event_limit",
+                    self.event_limit.unwrap_or(DEFAULT_EVENT_LIMIT),
+                )
+                .query("event_offset", self.event_offset.unwrap_or(0))
+                .auth(Auth::OptionalBearer),
+        )
     }
 
     fn parse(&self, response: &http::Response<Bytes>) -> Result<SupportCaseDetail, Error> {
@@ -712,7 +717,9 @@ mod tests {
         assert!(matches!(err, Error::Decode(ref d) if d.path == "data.case.id"));
 
         let err = ingest()
-            .parse(&response(json!({"data": {"event_id": "e", "created_case": "yes"}})))
+            .parse(&response(
+                json!({"data": {"event_id": "e", "created_case": "yes"}}),
+            ))
             .unwrap_err();
         assert!(matches!(err, Error::Decode(ref d) if d.path.starts_with("data")));
 

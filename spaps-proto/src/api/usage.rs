@@ -223,10 +223,7 @@ mod tests {
             }})))
             .unwrap();
         assert_eq!(got.tier.as_deref(), Some("pro"));
-        assert_eq!(
-            got.period.start.unwrap().unix_seconds(),
-            1_735_689_600
-        );
+        assert_eq!(got.period.start.unwrap().unix_seconds(), 1_735_689_600);
         assert_eq!(got.features.len(), 2);
         assert_eq!(got.features[0].used, Some(1523.0));
         assert_eq!(got.features[0].percentage, Some(15.23));
@@ -234,7 +231,9 @@ mod tests {
         assert_eq!(got.overage.unwrap()["enabled"], json!(false));
 
         // Everything optional may be missing.
-        let got = GetFeatures {}.parse(&response(json!({"data": {}}))).unwrap();
+        let got = GetFeatures {}
+            .parse(&response(json!({"data": {}})))
+            .unwrap();
         assert!(got.features.is_empty());
         assert_eq!(got.period.start, None);
     }
@@ -344,7 +343,9 @@ mod tests {
         assert_eq!(got.summary.unwrap()["total_api_calls"], json!(8501));
 
         let got = e
-            .parse(&response(json!({"history": [{"date": "2025-01-14", "total_cost": 0.25}]})))
+            .parse(&response(
+                json!({"history": [{"date": "2025-01-14", "total_cost": 0.25}]}),
+            ))
             .unwrap();
         assert_eq!(got.history[0].total_cost.as_ref().unwrap().as_str(), "0.25");
     }

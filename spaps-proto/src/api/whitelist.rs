@@ -373,7 +373,10 @@ fn message(
 }
 
 /// `data.entry`, which must be an object.
-fn entry(operation: &'static str, response: &http::Response<Bytes>) -> Result<WhitelistEntry, Error> {
+fn entry(
+    operation: &'static str,
+    response: &http::Response<Bytes>,
+) -> Result<WhitelistEntry, Error> {
     let env = Envelope::parse(operation, response.body())?;
     let slot = match data_object(&env) {
         Some(d) => d.key("entry")?.filter(Slot::is_object),
@@ -561,7 +564,9 @@ mod tests {
         );
 
         let out = ep
-            .parse(&response(json!({"success": true, "data": {"entry": entry_json()}})))
+            .parse(&response(
+                json!({"success": true, "data": {"entry": entry_json()}}),
+            ))
             .unwrap();
         assert_eq!(out.metadata.unwrap()["source"], json!("beta-list"));
 
@@ -631,9 +636,7 @@ mod tests {
                 "data": {"message": "Email ada@example.com removed from whitelist"}})))
             .unwrap();
         assert_eq!(out.message, "Email ada@example.com removed from whitelist");
-        let out = ep
-            .parse(&response(json!({"message": "removed"})))
-            .unwrap();
+        let out = ep.parse(&response(json!({"message": "removed"}))).unwrap();
         assert_eq!(out.message, "removed");
         assert!(Remove {
             email: String::new()

@@ -1,0 +1,344 @@
+//! Email sending, templates, overrides and logs (`/api/email`).
+//!
+//! `send` and the template reads (`list_templates`, `get_template`,
+//! `preview_template`) carry the bearer token when one is available; template
+//! writes, overrides and logs require one.
+
+use serde_json::{Map, Value};
+
+use crate::endpoint::{Execute, Request};
+
+mod logs;
+mod overrides;
+mod send;
+mod templates;
+#[cfg(test)]
+mod test_support;
+
+pub use logs::ListEmailLogs;
+pub use overrides::{CreateOrUpdateOverride, DeleteOverride, GetOverride};
+pub use send::SendEmail;
+pub use templates::{CreateTemplate, GetTemplate, ListTemplates, PreviewTemplate, UpdateTemplate};
+
+/// The email operations of a client: `client.email()`.
+#[derive(Debug)]
+pub struct EmailApi<'a, X> {
+    client: &'a X,
+}
+
+impl<'a, X: Execute> EmailApi<'a, X> {
+    /// The email operations of `client`.
+    pub fn new(client: &'a X) -> Self {
+        Self { client }
+    }
+
+    /// Sends the template `template_key` to `to`, rendered with `context`.
+    /// Optional: `.user_id(..)`, `.owner_id(..)`, `.subject_override(..)`, `.body_override(..)`.
+    pub fn send(
+        &self,
+        template_key: impl Into<String>,
+        to: impl Into<String>,
+        context: Map<String, Value>,
+    ) -> Request<'a, X, SendEmail> {
+        Request::new(
+            self.client,
+            SendEmail {
+                template_key: template_key.into(),
+                to: to.into(),
+                context,
+                user_id: None,
+                owner_id: None,
+                subject_override: None,
+                body_override: None,
+            },
+        )
+    }
+
+    /// Lists the application's templates.
+    pub fn list_templates(&self) -> Request<'a, X, ListTemplates> {
+        Request::new(self.client, ListTemplates {})
+    }
+
+    /// One template by key.
+    pub fn get_template(&self, template_key: impl Into<String>) -> Request<'a, X, GetTemplate> {
+        Request::new(
+            self.client,
+            GetTemplate {
+                template_key: template_key.into(),
+            },
+        )
+    }
+
+    /// Renders a template: with its sample context (a GET), or with the context given by
+    /// `.context(..)` (a POST, even for an empty context). Optional: `.context(..)`.
+    pub fn preview_template(
+        &self,
+        template_key: impl Into<String>,
+    ) -> Request<'a, X, PreviewTemplate> {
+        Request::new(
+            self.client,
+            PreviewTemplate {
+                template_key: template_key.into(),
+                context: None,
+            },
+        )
+    }
+
+    /// Changes a template; only the fields set are sent. Optional: `.name(..)`,
+    /// `.description(..)`, `.subject(..)`, `.html_body(..)`, `.text_body(..)`,
+    /// `.from_email(..)`, `.from_name(..)`, `.reply_to(..)`, `.variables(..)`,
+    /// `.sample_context(..)`, `.is_active(..)`, `.category(..)`.
+    pub fn update_template(
+        &self,
+        template_key: impl Into<String>,
+    ) -> Request<'a, X, UpdateTemplate> {
+        Request::new(self.client, UpdateTemplate::new(template_key))
+    }
+
+    /// The application's override of a template.
+    pub fn get_override(&self, template_key: impl Into<String>) -> Request<'a, X, GetOverride> {
+        Request::new(
+            self.client,
+            GetOverride {
+                template_key: template_key.into(),
+            },
+        )
+    }
+
+    /// Creates or replaces the application's override of a template: the keys of
+    /// `.r#override(..)` first, then `.subject_override(..)` and `.body_override(..)`.
+    /// Optional: `.r#override(..)`, `.subject_override(..)`, `.body_override(..)`.
+    pub fn create_or_update_override(
+        &self,
+        template_key: impl Into<String>,
+    ) -> Request<'a, X, CreateOrUpdateOverride> {
+        Request::new(
+            self.client,
+            CreateOrUpdateOverride {
+                template_key: template_key.into(),
+                r#override: None,
+                subject_override: None,
+                body_override: None,
+            },
+        )
+    }
+
+    /// Deletes the application's override of a template.
+    pub fn delete_override(
+        &self,
+        template_key: impl Into<String>,
+    ) -> Request<'a, X, DeleteOverride> {
+        Request::new(
+            self.client,
+            DeleteOverride {
+                template_key: template_key.into(),
+            },
+        )
+    }
+
+    /// Creates a template. Optional: `.description(..)`, `.text_body(..)`,
+    /// `.from_email(..)`, `.from_name(..)`, `.reply_to(..)`, `.variables(..)`,
+    /// `.sample_context(..)`, `.is_active(..)`, `.category(..)`.
+    pub fn create_template(
+        &self,
+        template_key: impl Into<String>,
+        name: impl Into<String>,
+        subject: impl Into<String>,
+        html_body: impl Into<String>,
+    ) -> Request<'a, X, CreateTemplate> {
+        Request::new(
+            self.client,
+            CreateTemplate {
+                template_key: template_key.into(),
+                name: name.into(),
+                subject: subject.into(),
+                html_body: html_body.into(),
+                description: None,
+                text_body: None,
+                from_email: None,
+                from_name: None,
+                reply_to: None,
+                variables: None,
+                sample_context: None,
+                is_active: None,
+                category: None,
+            },
+        )
+    }
+
+    /// Lists sent emails, newest first, 50 at a time. Optional: `.owner_id(..)`,
+    /// `.user_id(..)`, `.limit(..)` (default 50), `.offset(..)` (default 0).
+    pub fn list_email_logs(&self) -> Request<'a, X, ListEmailLogs> {
+        Request::new(self.client, ListEmailLogs::default())
+    }
+}
+
+crate::registry!(
+    SendEmail,
+    ListTemplates,
+    GetTemplate,
+    PreviewTemplate,
+    UpdateTemplate,
+    GetOverride,
+    CreateOrUpdateOverride,
+    DeleteOverride,
+    CreateTemplate,
+    ListEmailLogs,
+);
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::response;
+    use super::*;
+    use bytes::Bytes;
+    use serde_json::json;
+
+    use crate::endpoint::Endpoint;
+    use crate::error::Error;
+
+    #[test]
+    fn empty_template_key_is_a_local_error() {
+        let key = || " ".to_owned();
+        let errors = [
+            GetTemplate {
+                template_key: key(),
+            }
+            .request()
+            .err(),
+            PreviewTemplate {
+                template_key: key(),
+                context: None,
+            }
+            .request()
+            .err(),
+            UpdateTemplate::new(key()).request().err(),
+            GetOverride {
+                template_key: key(),
+            }
+            .request()
+            .err(),
+            CreateOrUpdateOverride {
+                template_key: key(),
+                r#override: None,
+                subject_override: None,
+                body_override: None,
+            }
+            .request()
+            .err(),
+            DeleteOverride {
+                template_key: key(),
+            }
+            .request()
+            .err(),
+        ];
+        for e in errors {
+            assert!(
+                matches!(
+                    e,
+                    Some(Error::InvalidArgument {
+                        name: "template_key",
+                        ..
+                    })
+                ),
+                "{e:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_bodies_are_decode_errors_naming_the_field() {
+        let cases: Vec<(Result<(), Error>, &str)> = vec![
+            (
+                GetTemplate {
+                    template_key: "t".into(),
+                }
+                .parse(&response(json!({"data": {"id": 1, "template_key": "t",
+                                                 "name": "n", "subject": "s"}})))
+                .map(drop),
+                "data.id",
+            ),
+            (
+                ListTemplates {}
+                    .parse(&response(json!({"data": {"templates": [
+                        {"id": "a", "template_key": "t", "name": "n", "subject": "s",
+                         "variables": [{"name": 3}]}]}})))
+                    .map(drop),
+                // The shared join gives `templates.[0]...`; see envelope::decode_str.
+                "templates*[0].variables[0].name",
+            ),
+            (
+                PreviewTemplate {
+                    template_key: "t".into(),
+                    context: None,
+                }
+                .parse(&response(json!({"data": {"preview": {"subject": "s"}}})))
+                .map(drop),
+                "preview",
+            ),
+            (
+                SendEmail {
+                    template_key: "t".into(),
+                    to: "a@example.com".into(),
+                    context: Map::new(),
+                    user_id: None,
+                    owner_id: None,
+                    subject_override: None,
+                    body_override: None,
+                }
+                .parse(&response(json!({"data": {"success": "yes"}})))
+                .map(drop),
+                "data.success",
+            ),
+            (
+                ListEmailLogs::default()
+                    .parse(&response(
+                        json!({"data": {"logs": [{"created_at": "soon"}]}}),
+                    ))
+                    .map(drop),
+                "data.logs[0].created_at",
+            ),
+            (
+                GetOverride {
+                    template_key: "t".into(),
+                }
+                .parse(&response(json!({"data": {"subject_override": 5}})))
+                .map(drop),
+                "data.subject_override",
+            ),
+        ];
+        for (result, path) in cases {
+            match result {
+                Err(Error::Decode(d)) => match path.split_once('*') {
+                    Some((head, tail)) => {
+                        assert!(d.path.starts_with(head) && d.path.ends_with(tail), "{d:?}")
+                    }
+                    None => assert_eq!(d.path, path, "{d:?}"),
+                },
+                other => panic!("{path}: {other:?}"),
+            }
+        }
+        for bad in [&b""[..], b"{", b"<html>"] {
+            let r = ListTemplates {}.parse(&http::Response::new(Bytes::from_static(bad)));
+            assert!(matches!(r, Err(Error::Decode(_))));
+        }
+    }
+
+    #[test]
+    fn every_endpoint_is_registered() {
+        assert_eq!(
+            NAMES,
+            &[
+                "email.send",
+                "email.list_templates",
+                "email.get_template",
+                "email.preview_template",
+                "email.update_template",
+                "email.get_override",
+                "email.create_or_update_override",
+                "email.delete_override",
+                "email.create_template",
+                "email.list_email_logs",
+            ]
+        );
+    }
+}

@@ -1,0 +1,195 @@
+//! The application's overrides of a template's subject and body
+//! (`/api/email/templates/{template_key}/override`).
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::endpoint::Endpoint;
+use crate::envelope::Envelope;
+use crate::error::Error;
+use crate::model::email::{EmailOverride, OverrideDeleted};
+use crate::spec::{require, Auth, RequestSpec};
+
+/// `GET /api/email/templates/{template_key}/override`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetOverride {
+    /// The template's key.
+    pub template_key: String,
+}
+
+impl Endpoint for GetOverride {
+    type Output = EmailOverride;
+    const NAME: &'static str = "email.get_override";
+
+    fn request(&self) -> Result<RequestSpec, Error> {
+        require("template_key", &self.template_key)?;
+        Ok(
+            RequestSpec::get("/api/email/templates/{template_key}/override")
+                .param(&self.template_key)
+                .auth(Auth::Bearer),
+        )
+    }
+
+    fn parse(&self, response: &http::Response<Bytes>) -> Result<EmailOverride, Error> {
+        Envelope::parse(Self::NAME, response.body())?.decode_data()
+    }
+}
+
+/// `PUT /api/email/templates/{template_key}/override`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrUpdateOverride {
+    /// The template's key.
+    pub template_key: String,
+    /// Fields of the override, sent as they are (`subject_override` and
+    /// `body_override`, when set, replace keys of the same name).
+    #[serde(default)]
+    pub r#override: Option<Map<String, Value>>,
+    /// The subject used instead of the template's.
+    #[serde(default)]
+    pub subject_override: Option<String>,
+    /// The body used instead of the template's.
+    #[serde(default)]
+    pub body_override: Option<String>,
+}
+crate::setters!(CreateOrUpdateOverride {
+    r#override: Map<String, Value>,
+    subject_override: String,
+    body_override: String,
+});
+
+impl Endpoint for CreateOrUpdateOverride {
+    type Output = EmailOverride;
+    const NAME: &'static str = "email.create_or_update_override";
+
+    fn request(&self) -> Result<RequestSpec, Error> {
+        require("template_key", &self.template_key)?;
+        let mut body = self.r#override.clone().unwrap_or_default();
+        if let Some(subject) = &self.subject_override {
+            body.insert("subject_override".to_owned(), Value::from(subject.as_str()));
+        }
+        if let Some(text) = &self.body_override {
+            body.insert("body_override".to_owned(), Value::from(text.as_str()));
+        }
+        Ok(
+            RequestSpec::put("/api/email/templates/{template_key}/override")
+                .param(&self.template_key)
+                .json(&body)
+                .auth(Auth::Bearer),
+        )
+    }
+
+    fn parse(&self, response: &http::Response<Bytes>) -> Result<EmailOverride, Error> {
+        Envelope::parse(Self::NAME, response.body())?.decode_data()
+    }
+}
+
+/// `DELETE /api/email/templates/{template_key}/override`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteOverride {
+    /// The template's key.
+    pub template_key: String,
+}
+
+impl Endpoint for DeleteOverride {
+    type Output = OverrideDeleted;
+    const NAME: &'static str = "email.delete_override";
+
+    fn request(&self) -> Result<RequestSpec, Error> {
+        require("template_key", &self.template_key)?;
+        Ok(
+            RequestSpec::delete("/api/email/templates/{template_key}/override")
+                .param(&self.template_key)
+                .auth(Auth::Bearer),
+        )
+    }
+
+    fn parse(&self, response: &http::Response<Bytes>) -> Result<OverrideDeleted, Error> {
+        Envelope::parse(Self::NAME, response.body())?.decode_data()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::Method;
+    use serde_json::json;
+
+    use crate::api::email::test_support::{body, obj, response};
+
+    #[test]
+    fn overrides() {
+        let get = GetOverride {
+            template_key: "welcome".into(),
+        };
+        let spec = get.request().unwrap().validate().unwrap();
+        assert_eq!(spec.method(), Method::GET);
+        assert_eq!(spec.path(), "/api/email/templates/welcome/override");
+        assert_eq!(spec.credentials(), Auth::Bearer);
+        assert_eq!(body(&spec), None);
+        let o = get
+            .parse(&response(json!({"success": true, "data": {
+                "template_key": "welcome", "subject_override": "Custom",
+                "body_override": "<p>Custom</p>", "updated_at": "2025-01-15T12:00:00Z",
+                "enabled": true}})))
+            .unwrap();
+        assert_eq!(o.subject_override.as_deref(), Some("Custom"));
+        assert_eq!(o.updated_at.map(|t| t.unix_seconds()), Some(1_736_942_400));
+        assert_eq!(o.extra.get("enabled"), Some(&json!(true)));
+        let back = serde_json::to_value(&o).unwrap();
+        assert_eq!(back["enabled"], json!(true));
+        assert_eq!(back["template_key"], json!("welcome"));
+        let bare = get
+            .parse(&response(json!({"subject_override": "S"})))
+            .unwrap();
+        assert_eq!(bare.subject_override.as_deref(), Some("S"));
+
+        let mut put = CreateOrUpdateOverride {
+            template_key: "welcome".into(),
+            r#override: None,
+            subject_override: None,
+            body_override: None,
+        };
+        let spec = put.request().unwrap().validate().unwrap();
+        assert_eq!(spec.method(), Method::PUT);
+        assert_eq!(spec.path(), "/api/email/templates/welcome/override");
+        assert_eq!(spec.credentials(), Auth::Bearer);
+        assert_eq!(body(&spec), Some(json!({})));
+        put.r#override = Some(obj(
+            json!({"subject_override": "ignored: replaced below", "enabled": true}),
+        ));
+        put.subject_override = Some("New".into());
+        put.body_override = Some("<p>New</p>".into());
+        assert_eq!(
+            body(&put.request().unwrap()),
+            Some(json!({"subject_override": "New", "enabled": true,
+                        "body_override": "<p>New</p>"}))
+        );
+        put.subject_override = None;
+        assert_eq!(
+            body(&put.request().unwrap()).unwrap()["subject_override"],
+            json!("ignored: replaced below")
+        );
+
+        let del = DeleteOverride {
+            template_key: "welcome".into(),
+        };
+        let spec = del.request().unwrap().validate().unwrap();
+        assert_eq!(spec.method(), Method::DELETE);
+        assert_eq!(spec.path(), "/api/email/templates/welcome/override");
+        assert_eq!(spec.credentials(), Auth::Bearer);
+        assert_eq!(body(&spec), None);
+        let d = del
+            .parse(&response(
+                json!({"success": true, "data": {"deleted": true}}),
+            ))
+            .unwrap();
+        assert_eq!(d.deleted, Some(true));
+        let d = del.parse(&response(json!({"removed": 1}))).unwrap();
+        assert_eq!(d.deleted, None);
+        assert_eq!(d.extra.get("removed"), Some(&json!(1)));
+    }
+}

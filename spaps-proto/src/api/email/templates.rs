@@ -1,0 +1,285 @@
+//! Email templates: listing, reading and previewing them, and the calls that create and
+//! change them (`/api/email/templates`).
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use crate::endpoint::Endpoint;
+use crate::envelope::Envelope;
+use crate::error::Error;
+use crate::model::email::{EmailTemplate, EmailTemplatePreview};
+use crate::spec::{require, Auth, RequestSpec};
+
+/// `GET /api/email/templates`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListTemplates {}
+
+impl Endpoint for ListTemplates {
+    type Output = Vec<EmailTemplate>;
+    const NAME: &'static str = "email.list_templates";
+
+    fn request(&self) -> Result<RequestSpec, Error> {
+        Ok(RequestSpec::get("/api/email/templates").auth(Auth::OptionalBearer))
+    }
+
+    /// `data.templates` (or `templates` of a bare body); a `data` that is itself a list
+    /// is taken as the list; anything else that is not a list gives no templates.
+    fn parse(&self, response: &http::Response<Bytes>) -> Result<Vec<EmailTemplate>, Error> {
+        let env = Envelope::parse(Self::NAME, response.body())?;
+        let data = env.data();
+        let list = if data.is_object() {
+            data.key("templates")?
+        } else {
+            Some(data)
+        };
+        match list {
+            Some(slot) => {
+                let raw: Box<RawValue> = slot.decode()?;
+                if raw.get().trim_start().starts_with('[') {
+                    slot.decode()
+                } else {
+                    Ok(Vec::new())
+                }
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+/// `GET /api/email/templates/{template_key}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetTemplate {
+    /// The template's key.
+    pub template_key: String,
+}
+
+impl Endpoint for GetTemplate {
+    type Output = EmailTemplate;
+    const NAME: &'static str = "email.get_template";
+
+    fn request(&self) -> Result<RequestSpec, Error> {
+        require("template_key", &self.template_key)?;
+        Ok(RequestSpec::get("/api/email/templates/{template_key}")
+            .param(&self.template_key)
+            .auth(Auth::OptionalBearer))
+    }
+
+    fn parse(&self, response: &http::Response<Bytes>) -> Result<EmailTemplate, Error> {
+        Envelope::parse(Self::NAME, response.body())?.decode_data()
+    }
+}
+
+/// `GET /api/email/templates/{template_key}/preview` without a context, `POST` with one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewTemplate {
+    /// The template's key.
+    pub template_key: String,
+    /// The variables to render with; the template's sample context when not set.
+    #[serde(default)]
+    pub context: Option<Map<String, Value>>,
+}
+crate::setters!(PreviewTemplate {
+    context: Map<String, Value>
+});
+
+#[derive(Serialize)]
+struct PreviewBody<'a> {
+    context: &'a Map<String, Value>,
+}
+
+impl Endpoint for PreviewTemplate {
+    type Output = EmailTemplatePreview;
+    const NAME: &'static str = "email.preview_template";
+
+    fn request(&self) -> Result<RequestSpec, Error> {
+        require("template_key", &self.template_key)?;
+        const PATH: &str = "/api/email/templates/{template_key}/preview";
+        let spec = match &self.context {
+            Some(context) => RequestSpec::post(PATH).json(&PreviewBody { context }),
+            None => RequestSpec::get(PATH),
+        };
+        Ok(spec.param(&self.template_key).auth(Auth::OptionalBearer))
+    }
+
+    fn parse(&self, response: &http::Response<Bytes>) -> Result<EmailTemplatePreview, Error> {
+        Envelope::parse(Self::NAME, response.body())?
+            .data_or_key("preview")?
+            .decode()
+    }
+}
+
+/// `PUT /api/email/templates/{template_key}`: the fields that are set.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTemplate {
+    /// The template's key (in the path, not the body).
+    #[serde(skip_serializing)]
+    pub template_key: String,
+    /// A new display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A new description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A new subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// A new HTML body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html_body: Option<String>,
+    /// A new plain-text body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_body: Option<String>,
+    /// A new sender address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_email: Option<String>,
+    /// A new sender name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_name: Option<String>,
+    /// A new reply-to address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    /// The variables, passed through as given (an object keyed by name, or a list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variables: Option<Value>,
+    /// A new sample context.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_context: Option<Map<String, Value>>,
+    /// Whether it can be sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_active: Option<bool>,
+    /// A new category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+}
+crate::setters!(UpdateTemplate {
+    name: String,
+    description: String,
+    subject: String,
+    html_body: String,
+    text_body: String,
+    from_email: String,
+    from_name: String,
+    reply_to: String,
+    variables: Value,
+    sample_context: Map<String, Value>,
+    is_active: bool,
+    category: String,
+});
+
+impl UpdateTemplate {
+    /// An update of `template_key` that changes nothing yet.
+    pub fn new(template_key: impl Into<String>) -> Self {
+        Self {
+            template_key: template_key.into(),
+            name: None,
+            description: None,
+            subject: None,
+            html_body: None,
+            text_body: None,
+            from_email: None,
+            from_name: None,
+            reply_to: None,
+            variables: None,
+            sample_context: None,
+            is_active: None,
+            category: None,
+        }
+    }
+}
+
+impl Endpoint for UpdateTemplate {
+    type Output = EmailTemplate;
+    const NAME: &'static str = "email.update_template";
+
+    fn request(&self) -> Result<RequestSpec, Error> {
+        require("template_key", &self.template_key)?;
+        Ok(RequestSpec::put("/api/email/templates/{template_key}")
+            .param(&self.template_key)
+            .json(self)
+            .auth(Auth::Bearer))
+    }
+
+    fn parse(&self, response: &http::Response<Bytes>) -> Result<EmailTemplate, Error> {
+        Envelope::parse(Self::NAME, response.body())?
+            .data_or_key("template")?
+            .decode()
+    }
+}
+
+/// `POST /api/email/templates`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTemplate {
+    /// The key to send it by.
+    pub template_key: String,
+    /// The display name.
+    pub name: String,
+    /// The subject (a template).
+    pub subject: String,
+    /// The HTML body (a template).
+    pub html_body: String,
+    /// What it is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The plain-text body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_body: Option<String>,
+    /// The sender address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_email: Option<String>,
+    /// The sender name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_name: Option<String>,
+    /// The reply-to address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    /// The variables, passed through as given (an object keyed by name, or a list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variables: Option<Value>,
+    /// The context used for previews.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_context: Option<Map<String, Value>>,
+    /// Whether it can be sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_active: Option<bool>,
+    /// A category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+}
+crate::setters!(CreateTemplate {
+    description: String,
+    text_body: String,
+    from_email: String,
+    from_name: String,
+    reply_to: String,
+    variables: Value,
+    sample_context: Map<String, Value>,
+    is_active: bool,
+    category: String,
+});
+
+impl Endpoint for CreateTemplate {
+    type Output = EmailTemplate;
+    const NAME: &'static str = "email.create_template";
+
+    fn request(&self) -> Result<RequestSpec, Error> {
+        Ok(RequestSpec::post("/api/email/templates")
+            .json(self)
+            .auth(Auth::Bearer))
+    }
+
+    fn parse(&self, response: &http::Response<Bytes>) -> Result<EmailTemplate, Error> {
+        Envelope::parse(Self::NAME, response.body())?
+            .data_or_key("template")?
+            .decode()
+    }
+}
+
+#[cfg(test)]
+mod tests;
