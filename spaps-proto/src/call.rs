@@ -409,13 +409,16 @@ impl<E: Endpoint> Call<E> {
             jitter,
         );
         match decision {
-            Decision::RetryAfter(delay) if state.budget.try_withdraw(cost) => {
-                self.phase = Phase::Backoff {
-                    until: now.instant + delay,
-                };
-                true
-            }
-            _ => false,
+            // A delay past the end of the monotonic clock (an absurd `Retry-After` under
+            // a policy that does not clamp it) is no retry: give up.
+            Decision::RetryAfter(delay) => match now.instant.checked_add(delay) {
+                Some(until) if state.budget.try_withdraw(cost) => {
+                    self.phase = Phase::Backoff { until };
+                    true
+                }
+                _ => false,
+            },
+            Decision::GiveUp => false,
         }
     }
 
@@ -510,20 +513,18 @@ impl Prepared {
             url.push('?');
             url.push_str(&query);
         }
-        let uri: Uri = url
-            .parse()
-            .map_err(|_| Error::invalid("path", "does not form a valid URI"))?;
+        // The string becomes the URI's bytes, without a second copy.
+        let uri =
+            Uri::try_from(url).map_err(|_| Error::invalid("path", "does not form a valid URI"))?;
 
         let mut headers = HeaderMap::with_capacity(6 + spec.headers.len());
         headers.insert(USER_AGENT, config.user_agent().clone());
-        if spec.auth != Auth::Anonymous {
-            if let Some(key) = config.api_key_ref() {
-                let mut value = HeaderValue::from_str(key.expose()).map_err(|_| {
-                    Error::invalid("api_key", "holds characters a header cannot carry")
-                })?;
-                value.set_sensitive(true);
-                headers.insert("x-api-key", value);
-            }
+        if spec.auth != Auth::Anonymous && config.api_key_ref().is_some() {
+            // Built (and marked sensitive) once, by `Config::api_key`.
+            let value = config.api_key_header().cloned().ok_or_else(|| {
+                Error::invalid("api_key", "holds characters a header cannot carry")
+            })?;
+            headers.insert("x-api-key", value);
         }
         if spec.body.is_some() {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -561,8 +562,9 @@ impl Prepared {
         *request.uri_mut() = self.uri.clone();
         *request.headers_mut() = self.headers.clone();
         if let Some(token) = bearer {
+            // The formatted string becomes the header's bytes, without a second copy.
             let mut value =
-                HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                HeaderValue::try_from(format!("Bearer {}", token.expose())).map_err(|_| {
                     Error::invalid("access_token", "holds characters a header cannot carry")
                 })?;
             value.set_sensitive(true);

@@ -37,6 +37,9 @@ pub const USER_AGENT: &str = concat!("spaps-rs/", env!("CARGO_PKG_VERSION"));
 pub struct Config {
     base_url: String,
     api_key: Option<Secret>,
+    /// The key as a (sensitive) header value, built once; `None` when the key holds
+    /// characters a header cannot carry (each call then reports it).
+    api_key_header: Option<HeaderValue>,
     timeout: Duration,
     retry: RetryPolicy,
     retry_budget: u32,
@@ -56,6 +59,7 @@ impl Config {
         Ok(Self {
             base_url: normalize_base_url(base_url)?,
             api_key: None,
+            api_key_header: None,
             timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
             retry_budget: 500,
@@ -122,7 +126,12 @@ impl Config {
 
     /// Sets the API key sent as `X-API-Key`.
     pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
-        self.api_key = Some(key.into());
+        let key = key.into();
+        self.api_key_header = HeaderValue::from_str(key.expose()).ok().map(|mut value| {
+            value.set_sensitive(true);
+            value
+        });
+        self.api_key = Some(key);
         self
     }
 
@@ -174,6 +183,11 @@ impl Config {
     /// The API key, when set.
     pub fn api_key_ref(&self) -> Option<&Secret> {
         self.api_key.as_ref()
+    }
+
+    /// The API key's header value, when the key is set and a header can carry it.
+    pub(crate) fn api_key_header(&self) -> Option<&HeaderValue> {
+        self.api_key_header.as_ref()
     }
 
     /// The per-attempt timeout.

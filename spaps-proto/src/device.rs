@@ -32,6 +32,11 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// What `slow_down` adds to the interval (RFC 8628 §3.5).
 pub const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 
+/// The longest interval and device-code lifetime a [`DevicePoll`] keeps (100 years): a
+/// larger one, such as a server's absurd `interval` or `expires_in`, is taken as this,
+/// so that no deadline or wait overflows the clock.
+pub const MAX_WAIT: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
 /// How a device-code login ended without tokens.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
@@ -112,12 +117,13 @@ impl fmt::Debug for DevicePoll {
 }
 
 impl DevicePoll {
-    /// Polls with `device_code` every `interval` for at most `valid_for`.
+    /// Polls with `device_code` every `interval` for at most `valid_for` (each capped
+    /// at [`MAX_WAIT`]).
     pub fn new(device_code: Secret, interval: Duration, valid_for: Duration) -> Self {
         Self {
             device_code,
-            interval,
-            valid_for,
+            interval: interval.min(MAX_WAIT),
+            valid_for: valid_for.min(MAX_WAIT),
             deadline: None,
             next_at: None,
             call: None,

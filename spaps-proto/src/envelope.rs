@@ -8,8 +8,9 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 
-use serde::de::{DeserializeOwned, MapAccess, Visitor};
+use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
@@ -18,7 +19,8 @@ use crate::error::{DecodeError, Error};
 /// The top level of a response body, with each value left undecoded.
 pub struct Envelope<'a> {
     operation: &'static str,
-    whole: &'a RawValue,
+    /// The body's JSON text, without the whitespace around it.
+    whole: &'a str,
     fields: Vec<(Cow<'a, str>, &'a RawValue)>,
 }
 
@@ -27,7 +29,8 @@ pub struct Envelope<'a> {
 pub struct Slot<'a> {
     operation: &'static str,
     path: &'static str,
-    raw: &'a RawValue,
+    /// The value's JSON text.
+    raw: &'a str,
 }
 
 impl<'a> Envelope<'a> {
@@ -39,10 +42,25 @@ impl<'a> Envelope<'a> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(DecodeError::new(operation, ".", "the body is empty").into());
         }
+        // The usual body, a JSON object, is read in one pass. Reading the top level
+        // validates the whole text, so it gives what the general path below gives.
+        if let Ok(text) = std::str::from_utf8(body) {
+            let whole = text.trim_matches(is_json_whitespace);
+            if whole.starts_with('{') {
+                if let Ok(TopLevel(fields)) = serde_json::from_str::<TopLevel<'a>>(text) {
+                    return Ok(Self {
+                        operation,
+                        whole,
+                        fields,
+                    });
+                }
+            }
+        }
         let whole: &RawValue = serde_json::from_slice(body)
             .map_err(|e| DecodeError::new(operation, ".", format!("not JSON: {e}")))?;
-        let fields = if whole.get().trim_start().starts_with('{') {
-            serde_json::from_str::<TopLevel<'a>>(whole.get())
+        let whole = whole.get();
+        let fields = if whole.trim_start().starts_with('{') {
+            serde_json::from_str::<TopLevel<'a>>(whole)
                 .map_err(|e| DecodeError::new(operation, ".", e.to_string()))?
                 .0
         } else {
@@ -55,6 +73,37 @@ impl<'a> Envelope<'a> {
         })
     }
 
+    /// `Envelope::parse(operation, body)?.decode_data()`, in one pass over the body
+    /// when it is an object with a `data` key (the usual envelope).
+    ///
+    /// # Errors
+    /// As [`Envelope::parse`] and [`Envelope::decode_data`].
+    pub fn parse_data<T: DeserializeOwned>(
+        operation: &'static str,
+        body: &[u8],
+    ) -> Result<T, Error> {
+        match decode_at::<T>(body, &["data"]) {
+            Some(value) => Ok(value),
+            None => Envelope::parse(operation, body)?.decode_data(),
+        }
+    }
+
+    /// `Envelope::parse(operation, body)?.data_or_key(key)?.decode()`, in one pass
+    /// over the body when it has `data.<key>` (the usual envelope).
+    ///
+    /// # Errors
+    /// As [`Envelope::parse`] and [`Slot::decode`].
+    pub fn parse_data_or_key<T: DeserializeOwned>(
+        operation: &'static str,
+        body: &[u8],
+        key: &'static str,
+    ) -> Result<T, Error> {
+        match decode_at::<T>(body, &["data", key]) {
+            Some(value) => Ok(value),
+            None => Envelope::parse(operation, body)?.data_or_key(key)?.decode(),
+        }
+    }
+
     /// The top-level value of `key`, when present (even when `null`).
     pub fn field(&self, key: &'static str) -> Option<Slot<'a>> {
         self.fields
@@ -63,7 +112,7 @@ impl<'a> Envelope<'a> {
             .map(|(_, raw)| Slot {
                 operation: self.operation,
                 path: key,
-                raw,
+                raw: raw.get(),
             })
     }
 
@@ -102,17 +151,17 @@ impl<'a> Envelope<'a> {
 impl<'a> Slot<'a> {
     /// True when the value is JSON `null`.
     pub fn is_null(&self) -> bool {
-        self.raw.get().trim() == "null"
+        self.raw.trim() == "null"
     }
 
     /// True when the value is a JSON array.
     pub fn is_array(&self) -> bool {
-        self.raw.get().trim_start().starts_with('[')
+        self.raw.trim_start().starts_with('[')
     }
 
     /// True when the value is a JSON object.
     pub fn is_object(&self) -> bool {
-        self.raw.get().trim_start().starts_with('{')
+        self.raw.trim_start().starts_with('{')
     }
 
     /// The value of `key` inside this object, when this is an object that has it.
@@ -123,7 +172,7 @@ impl<'a> Slot<'a> {
         if !self.is_object() {
             return Ok(None);
         }
-        let fields = serde_json::from_str::<TopLevel<'a>>(self.raw.get())
+        let fields = serde_json::from_str::<TopLevel<'a>>(self.raw)
             .map_err(|e| DecodeError::new(self.operation, self.path, e.to_string()))?
             .0;
         Ok(fields
@@ -132,7 +181,7 @@ impl<'a> Slot<'a> {
             .map(|(_, raw)| Slot {
                 operation: self.operation,
                 path: key,
-                raw,
+                raw: raw.get(),
             }))
     }
 
@@ -141,7 +190,7 @@ impl<'a> Slot<'a> {
     /// # Errors
     /// [`Error::Decode`] with the path of the field that did not fit.
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        decode_str(self.operation, self.path, self.raw.get())
+        decode_str(self.operation, self.path, self.raw)
     }
 
     /// Decodes the value as `T`, or `None` when it is `null`.
@@ -204,6 +253,86 @@ fn redact_strings(message: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// JSON's four whitespace characters (what `serde_json` skips around a value).
+fn is_json_whitespace(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
+/// Decodes the value at `path` (a chain of object keys) of `body` as `T`, in one pass.
+///
+/// `None` whenever the general path must decide instead: a body that is not UTF-8 or
+/// not JSON, a key missing or repeated on the way, or a value that does not decode. So
+/// a `Some` is exactly what [`Envelope::parse`] and [`Slot::decode`] give (the first
+/// occurrence of each key, from a body that is valid JSON throughout), and every error
+/// still comes from the general path, with its path and message.
+fn decode_at<T: DeserializeOwned>(body: &[u8], path: &[&'static str]) -> Option<T> {
+    // `Envelope::parse` refuses a body that is not UTF-8 anywhere, even in a value
+    // nobody reads; `serde_json` checks only the strings it decodes.
+    let text = std::str::from_utf8(body).ok()?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = At::<T> {
+        path,
+        target: PhantomData,
+    }
+    .deserialize(&mut de)
+    .ok()?;
+    de.end().ok()?;
+    Some(value)
+}
+
+/// The value at `path` inside the object being read: other keys are skipped.
+struct At<'p, T> {
+    path: &'p [&'static str],
+    target: PhantomData<T>,
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for At<'_, T> {
+    type Value = T;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<T, D::Error> {
+        match self.path.split_first() {
+            None => T::deserialize(deserializer),
+            Some((key, rest)) => deserializer.deserialize_map(AtKey {
+                key,
+                rest,
+                target: PhantomData,
+            }),
+        }
+    }
+}
+
+struct AtKey<'p, T> {
+    key: &'static str,
+    rest: &'p [&'static str],
+    target: PhantomData<T>,
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for AtKey<'_, T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an object with `{}`", self.key)
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<T, M::Error> {
+        use serde::de::Error as _;
+        let mut found = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key != self.key {
+                map.next_value::<IgnoredAny>()?;
+            } else if found.is_some() {
+                return Err(M::Error::custom("repeated key"));
+            } else {
+                found = Some(map.next_value_seed(At::<T> {
+                    path: self.rest,
+                    target: PhantomData,
+                })?);
+            }
+        }
+        found.ok_or_else(|| M::Error::custom("missing key"))
+    }
 }
 
 struct TopLevel<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
@@ -308,5 +437,107 @@ mod tests {
         assert!(Envelope::parse("t", b"{").is_err());
         let arr = Envelope::parse("t", b"[1,2]").unwrap();
         assert_eq!(arr.decode_data::<Vec<u8>>().unwrap(), vec![1, 2]);
+    }
+}
+
+#[cfg(test)]
+mod one_pass_tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct M {
+        id: String,
+        n: Option<u32>,
+    }
+
+    /// What the general path gives, as text (errors included).
+    fn general_data(body: &[u8]) -> String {
+        format!(
+            "{:?}",
+            Envelope::parse("op", body).and_then(|e| e.decode_data::<M>())
+        )
+    }
+
+    fn general_key(body: &[u8]) -> String {
+        format!(
+            "{:?}",
+            Envelope::parse("op", body).and_then(|e| e.data_or_key("session")?.decode::<M>())
+        )
+    }
+
+    #[test]
+    fn one_pass_gives_what_the_general_path_gives() {
+        let bodies: &[&[u8]] = &[
+            br#"{"success":true,"data":{"id":"a","n":1},"message":"ok"}"#,
+            br#"  {"data":{"session":{"id":"s"},"x":[1,{"y":null}]}}  "#,
+            br#"{"data":{"id":"t"}}"#,
+            br#"{"id":"bare","n":2}"#,
+            br#"{"data":{"id":"first"},"data":{"id":"second"}}"#,
+            br#"{"data":{"session":{"id":"1"},"session":{"id":"2"}}}"#,
+            br#"{"data":{"session":{"id":"esc"}}}"#,
+            br#"{"data":{"id":"a","n":"x"}}"#,
+            br#"{"data":null}"#,
+            br#"{"data":{"session":null}}"#,
+            br#"{"data":{"id":"a"}} trailing"#,
+            br#"{"data":{"id":"a"},"x":"\u00e9"}"#,
+            b"{\"data\":{\"id\":\"a\"},\"x\":\"\xff\"}",
+            br#"{"data":{"id":"a"},"x":[[[[[[[[[[]]]]]]]]]]}"#,
+            br#"[{"id":"a"}]"#,
+            br#"{"data":{"id":"a"}"#,
+            b"",
+            b"   ",
+            b"null",
+        ];
+        let deep = format!(
+            r#"{{"data":{{"id":"a","x":{}{}}}}}"#,
+            "[".repeat(300),
+            "]".repeat(300)
+        );
+        let deep_data = format!(r#"{{"data":{}{}}}"#, "[".repeat(300), "]".repeat(300));
+        let bodies = bodies
+            .iter()
+            .copied()
+            .chain([deep.as_bytes(), deep_data.as_bytes()]);
+        for body in bodies {
+            let text = String::from_utf8_lossy(body);
+            assert_eq!(
+                format!("{:?}", Envelope::parse_data::<M>("op", body)),
+                general_data(body),
+                "{text}"
+            );
+            assert_eq!(
+                format!(
+                    "{:?}",
+                    Envelope::parse_data_or_key::<M>("op", body, "session")
+                ),
+                general_key(body),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn single_pass_top_level_matches_the_raw_value_reading() {
+        for body in [
+            &br#" {"a":1,"data":{"b":[1,2]}} "#[..],
+            br#"{"a":"\u00e9","b":{}}"#,
+            b"\t{\"x\":null}\r\n",
+        ] {
+            let e = Envelope::parse("op", body).unwrap();
+            let raw: &RawValue = serde_json::from_slice(body).unwrap();
+            assert_eq!(e.whole, raw.get());
+            let fields: Vec<(String, String)> = e
+                .fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.get().to_owned()))
+                .collect();
+            let expected: Vec<(String, String)> = serde_json::from_str::<TopLevel<'_>>(raw.get())
+                .unwrap()
+                .0
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.get().to_owned()))
+                .collect();
+            assert_eq!(fields, expected);
+        }
     }
 }

@@ -149,7 +149,10 @@ impl RetryPolicy {
         } else {
             1.0
         };
-        ceiling.mul_f64(sample).min(self.max_delay)
+        // Not `Duration::mul_f64`: it panics when the product rounds up past
+        // `Duration::MAX` (a ceiling within 2^11 s of it, under a policy without a cap).
+        Duration::try_from_secs_f64(ceiling.as_secs_f64() * sample)
+            .map_or(ceiling, |d| d.min(ceiling))
     }
 }
 

@@ -1,5 +1,6 @@
 //! [`RequestSpec`]: what an endpoint asks to send, before base URL and credentials.
 
+use std::borrow::Cow;
 use std::fmt::Display;
 
 use bytes::Bytes;
@@ -46,7 +47,8 @@ impl Auth {
 pub struct RequestSpec {
     pub(crate) method: Method,
     pub(crate) template: &'static str,
-    pub(crate) path: String,
+    /// The template itself until a parameter is filled (most paths have none).
+    pub(crate) path: Cow<'static, str>,
     pub(crate) query: Vec<(&'static str, String)>,
     pub(crate) body: Option<Bytes>,
     pub(crate) auth: Auth,
@@ -84,7 +86,7 @@ impl RequestSpec {
         Self {
             method,
             template,
-            path: template.to_owned(),
+            path: Cow::Borrowed(template),
             query: Vec::new(),
             body: None,
             auth: Auth::ApiKey,
@@ -124,7 +126,7 @@ impl RequestSpec {
         match (self.path.find('{'), self.path.find('}')) {
             (Some(open), Some(close)) if open < close => {
                 let encoded = utf8_percent_encode(value, SEGMENT).to_string();
-                self.path.replace_range(open..=close, &encoded);
+                self.path.to_mut().replace_range(open..=close, &encoded);
             }
             _ => self.fail(Error::Misuse("more path parameters than placeholders")),
         }

@@ -34,6 +34,7 @@
 
 use std::time::Duration;
 
+use hmac::digest::CtOutput;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -150,10 +151,11 @@ impl WebhookVerifier {
         let parsed = parse_header(header)?;
         let mut matched = false;
         for secret in &self.secrets {
-            let mac = mac_for(secret, parsed.t_text, body);
-            for candidate in &parsed.signatures {
+            // `CtOutput` compares in constant time, over all 32 bytes.
+            let tag = mac_for(secret, parsed.t_text, body).finalize();
+            for candidate in &parsed.signatures[..parsed.count] {
                 // Every candidate is checked, so the time taken does not tell which matched.
-                matched |= candidate.is_some_and(|sig| mac.clone().verify_slice(&sig).is_ok());
+                matched |= candidate.is_some_and(|sig| tag == CtOutput::new(sig.into()));
             }
         }
         if !matched {
@@ -185,8 +187,9 @@ pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
 struct ParsedHeader<'a> {
     t: i64,
     t_text: &'a str,
-    /// Each `v1`, decoded when it is exactly 64 hex digits.
-    signatures: Vec<Option<[u8; 32]>>,
+    /// Each `v1`, decoded when it is exactly 64 hex digits: the first `count` entries.
+    signatures: [Option<[u8; 32]>; MAX_SIGNATURES],
+    count: usize,
 }
 
 fn parse_header(header: &str) -> Result<ParsedHeader<'_>, WebhookError> {
@@ -194,7 +197,8 @@ fn parse_header(header: &str) -> Result<ParsedHeader<'_>, WebhookError> {
         return Err(WebhookError::MalformedHeader("the header is too long"));
     }
     let mut t = None;
-    let mut signatures = Vec::new();
+    let mut signatures = [None; MAX_SIGNATURES];
+    let mut count = 0;
     for part in header.split(',') {
         let Some((key, value)) = part.split_once('=') else {
             continue;
@@ -214,20 +218,22 @@ fn parse_header(header: &str) -> Result<ParsedHeader<'_>, WebhookError> {
                     value,
                 ));
             }
-            "v1" if signatures.len() < MAX_SIGNATURES => {
-                signatures.push(decode_hex32(value.trim()))
+            "v1" if count < MAX_SIGNATURES => {
+                signatures[count] = decode_hex32(value.trim());
+                count += 1;
             }
             _ => {}
         }
     }
     let (t, t_text) = t.ok_or(WebhookError::MalformedHeader("no `t`"))?;
-    if signatures.is_empty() {
+    if count == 0 {
         return Err(WebhookError::MalformedHeader("no `v1`"));
     }
     Ok(ParsedHeader {
         t,
         t_text,
         signatures,
+        count,
     })
 }
 
@@ -255,20 +261,34 @@ fn decode_hex32(text: &str) -> Option<[u8; 32]> {
         return None;
     }
     let mut out = [0u8; 32];
-    for (i, pair) in bytes.chunks_exact(2).enumerate() {
-        out[i] = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    // Digits are below 16 and `NOT_HEX` is not, so one check at the end covers all.
+    let mut seen = 0u8;
+    for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        let (high, low) = (HEX_VALUE[pair[0] as usize], HEX_VALUE[pair[1] as usize]);
+        seen |= high | low;
+        *o = (high << 4) | low;
     }
-    Some(out)
+    (seen < 16).then_some(out)
 }
 
-fn nibble(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
+const NOT_HEX: u8 = 0xFF;
+
+/// The value of each byte as a hex digit (either case), else `NOT_HEX`.
+const HEX_VALUE: [u8; 256] = {
+    let mut table = [NOT_HEX; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-}
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
 
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -425,3 +445,53 @@ impl WebhookEvent {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod hex_tests {
+    use super::decode_hex32;
+
+    /// The plain decoder the table replaced.
+    fn reference(text: &str) -> Option<[u8; 32]> {
+        let nibble = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        };
+        let bytes = text.as_bytes();
+        if bytes.len() != 64 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, pair) in bytes.chunks_exact(2).enumerate() {
+            out[i] = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn table_decoder_matches_the_plain_one_for_every_byte() {
+        let base = "0123456789abcdefABCDEF0123456789abcdefABCDEF0123456789abcdef0123";
+        for position in [0, 1, 31, 62, 63] {
+            for byte in 0u8..=127 {
+                let mut text = base.as_bytes().to_vec();
+                text[position] = byte;
+                let text = String::from_utf8(text).expect("ASCII");
+                assert_eq!(
+                    decode_hex32(&text),
+                    reference(&text),
+                    "{byte} at {position}"
+                );
+            }
+        }
+        for text in [
+            "",
+            "ab",
+            &base[..63],
+            &format!("{base}0"),
+            "é".repeat(32).as_str(),
+        ] {
+            assert_eq!(decode_hex32(text), reference(text), "{text}");
+        }
+    }
+}

@@ -65,18 +65,31 @@ impl Transport {
         if let Some(headers) = builder.headers_mut() {
             *headers = std::mem::take(response.headers_mut());
         }
+        // A body that arrives in one chunk (the usual small JSON body) is kept as it
+        // came; only a second chunk starts a buffer.
+        let mut first: Option<Bytes> = None;
         let mut body = BytesMut::new();
         while let Some(chunk) = response
             .chunk()
             .await
             .map_err(|e| self.map_error(e, TransportErrorKind::Body))?
         {
-            if body.len() + chunk.len() > self.limit {
+            let received = first.as_ref().map_or(body.len(), Bytes::len);
+            if received + chunk.len() > self.limit {
                 return Err(Error::ResponseTooLarge { limit: self.limit });
             }
-            body.extend_from_slice(&chunk);
+            match first.take() {
+                None if body.is_empty() => first = Some(chunk),
+                Some(earlier) => {
+                    body.reserve(earlier.len() + chunk.len());
+                    body.extend_from_slice(&earlier);
+                    body.extend_from_slice(&chunk);
+                }
+                None => body.extend_from_slice(&chunk),
+            }
         }
-        builder.body(body.freeze()).map_err(|e| {
+        let body = first.unwrap_or_else(|| body.freeze());
+        builder.body(body).map_err(|e| {
             Error::Transport(TransportError::new(
                 TransportErrorKind::Other,
                 e.to_string(),

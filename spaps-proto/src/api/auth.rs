@@ -613,7 +613,7 @@ pub(crate) fn token_pair(
     operation: &'static str,
     response: &http::Response<Bytes>,
 ) -> Result<TokenPair, Error> {
-    Envelope::parse(operation, response.body())?.decode_data()
+    Envelope::parse_data(operation, response.body())
 }
 
 /// `message` from the top level, else from `data`.

@@ -69,9 +69,7 @@ impl Endpoint for GetCurrentSession {
     }
 
     fn parse(&self, response: &http::Response<Bytes>) -> Result<SessionSummary, Error> {
-        Envelope::parse(Self::NAME, response.body())?
-            .data_or_key("session")?
-            .decode()
+        Envelope::parse_data_or_key(Self::NAME, response.body(), "session")
     }
 }
 
@@ -131,7 +129,7 @@ impl Endpoint for ListSessions {
     }
 
     fn parse(&self, response: &http::Response<Bytes>) -> Result<SessionList, Error> {
-        let raw: RawSessionList = Envelope::parse(Self::NAME, response.body())?.decode_data()?;
+        let raw: RawSessionList = Envelope::parse_data(Self::NAME, response.body())?;
         let sessions = raw.sessions.unwrap_or_default();
         let total = raw.total.unwrap_or(sessions.len() as u64);
         Ok(SessionList { sessions, total })

@@ -27,7 +27,7 @@ fn product_list(
     operation: &'static str,
     response: &http::Response<Bytes>,
 ) -> Result<ProductList, Error> {
-    let raw: RawProductList = Envelope::parse(operation, response.body())?.decode_data()?;
+    let raw: RawProductList = Envelope::parse_data(operation, response.body())?;
     let products = raw.products.unwrap_or_default();
     let total = raw.total.unwrap_or(products.len() as u64);
     Ok(ProductList {
