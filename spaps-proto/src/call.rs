@@ -573,6 +573,3 @@ impl Prepared {
         Ok(request)
     }
 }
-
-#[cfg(test)]
-mod tests;

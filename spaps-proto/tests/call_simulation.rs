@@ -1,17 +1,21 @@
 //! Simulations of the call state machine on virtual time: a scheduler interleaves many
 //! calls against a fake server, the way a multi-threaded driver could.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::Bytes;
 use proptest::prelude::*;
 
-use super::*;
-use crate::api::auth::SignInWithPassword;
-use crate::api::sessions::GetCurrentSession;
-use crate::api::whitelist::Add as AddToWhitelist;
-use crate::retry::RetryPolicy;
-use crate::tokens::Tokens;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::header::{AUTHORIZATION, LOCATION};
+use http::{HeaderValue, StatusCode};
+use spaps_proto::api::auth::SignInWithPassword;
+use spaps_proto::api::sessions::GetCurrentSession;
+use spaps_proto::api::whitelist::Add as AddToWhitelist;
+use spaps_proto::RetryPolicy;
+use spaps_proto::Tokens;
+use spaps_proto::{CallOptions, ClientState, Config, Error, Now, Output, Timestamp};
 
 const SESSION: &str = r#"{"data":{"session":{"id":"s","user_id":"u","application_id":"a","created_at":"2025-01-15T11:00:00Z","expires_at":"2025-01-15T12:00:00Z"}}}"#;
 
