@@ -10,5 +10,7 @@ cd "$root"
 if [ "${SPAPS_FUZZ_BUILT:-0}" != 1 ]; then
   cargo +nightly fuzz build --fuzz-dir "$fuzz_dir" ${SPAPS_FUZZ_BUILD_FLAGS:--a}
 fi
-triple="$(rustc +nightly -vV | sed -n 's/^host: //p')"
-"$fuzz_dir/target/$triple/release/seed" "$out"
+# The seed generator is an ordinary binary (no sanitizer), built in a target directory
+# of its own so it never invalidates the fuzz build.
+cargo +nightly run --quiet --release --manifest-path "$fuzz_dir/Cargo.toml" \
+  --target-dir "$fuzz_dir/target/seed" --bin seed -- "$out"
