@@ -85,4 +85,4 @@ pub use secret::Secret;
 pub use shared::{ClientOptions, Fed, Shared};
 pub use state::{ClientState, Event};
 pub use timestamp::Timestamp;
-pub use tokens::{MemoryTokenStore, TokenStore, Tokens};
+pub use tokens::{MemoryTokenStore, RefreshLock, TokenStore, Tokens};

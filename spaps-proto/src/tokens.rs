@@ -284,6 +284,67 @@ pub trait TokenStore: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// [`Error::TokenStore`] when they cannot be removed.
     fn clear(&self) -> Result<(), Error>;
+
+    /// True when other clients (other processes, other machines) share this store, so
+    /// a refresh must be coordinated with them through [`TokenStore::lock_refresh`].
+    /// The default, for stores private to one client, is `false`.
+    fn coordinates_refresh(&self) -> bool {
+        false
+    }
+
+    /// Takes the store-wide refresh lock, waiting until it is free.
+    ///
+    /// A client that must refresh, on a store that [coordinates
+    /// refreshes](TokenStore::coordinates_refresh), holds this lock across three steps:
+    /// it re-reads the store with [`TokenStore::load`]; if it finds tokens newer than its
+    /// own it uses them and sends no refresh; otherwise it sends the refresh and saves
+    /// the result. Then it drops the [`RefreshLock`]. So however many clients share the
+    /// store, one refresh serves them all and a rotating refresh token is never sent
+    /// twice.
+    ///
+    /// The contract for implementations (a file lock, a database row lock, a Redis lock
+    /// with an expiry all fit):
+    /// - at most one holder at a time among all clients sharing the store;
+    /// - the lock is released when the returned guard is dropped, and also when its
+    ///   holder dies (a process killed mid-refresh must not lock the others out for
+    ///   good; a lock with an expiry is enough);
+    /// - waiting is bounded: past a limit of the store's choosing, return
+    ///   [`Error::TokenStore`] instead of blocking forever.
+    ///
+    /// The default does nothing and returns at once.
+    ///
+    /// # Errors
+    /// [`Error::TokenStore`] when the lock cannot be taken.
+    fn lock_refresh(&self) -> Result<RefreshLock, Error> {
+        Ok(RefreshLock::none())
+    }
+}
+
+/// A held [`TokenStore`] refresh lock: dropping it releases the lock.
+pub struct RefreshLock {
+    _guard: Option<Box<dyn Send>>,
+}
+
+impl RefreshLock {
+    /// Wraps whatever releases the lock when dropped (a locked file, a connection).
+    pub fn new(guard: impl Send + 'static) -> Self {
+        Self {
+            _guard: Some(Box::new(guard)),
+        }
+    }
+
+    /// A lock that holds nothing, for stores that need no coordination.
+    pub fn none() -> Self {
+        Self { _guard: None }
+    }
+}
+
+impl std::fmt::Debug for RefreshLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshLock")
+            .field("held", &self._guard.is_some())
+            .finish()
+    }
 }
 
 /// Tokens kept in memory for the life of the process.
