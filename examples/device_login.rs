@@ -48,7 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // token expired): forget them and sign in again.
         Err(e) if signed_out(&e) => {
             println!("the stored tokens are no longer valid; signing in again");
-            client.clear_tokens()?;
+            client.clear_tokens().await?;
             login(&client).await?;
             client.auth().get_current_user().await?
         }

@@ -293,7 +293,9 @@ impl Driver {
         let mut next = 0;
         for _ in 0..max_steps {
             let now = self.now();
-            match machine.poll(now, &mut self.state) {
+            let output = machine.poll(now, &mut self.state);
+            machine.run_callbacks();
+            match output {
                 Output::Send(request) => {
                     let path = request.uri().path().to_owned();
                     self.trace
@@ -336,19 +338,18 @@ impl Driver {
                     }
                     return result;
                 }
-                Output::AwaitRefresh => {
+                Output::AwaitRefresh(_) => {
                     panic!(
                         "{}: a lone call waited for another call's refresh",
                         machine.name()
                     )
                 }
-                Output::AwaitResponse => {
+                Output::ReloadStore => {
                     panic!(
-                        "{}: polled for a response that was fed already",
+                        "{}: asked to reload a store that coordinates nothing",
                         machine.name()
                     )
                 }
-                _ => panic!("{}: an output this driver does not know", machine.name()),
             }
         }
         panic!("{}: no end within {max_steps} steps", machine.name());
@@ -527,6 +528,7 @@ impl Visitor for RunCall<'_> {
         let options = CallOptions {
             access_token: (self.flags & TOKEN_OVERRIDE != 0).then(|| Secret::from("at_override")),
             idempotency_key: (self.flags & IDEMPOTENT != 0).then(|| "idem_fuzz".to_owned()),
+            call_timeout: None,
         };
         let call = driver.state.call(endpoint, options);
         let result = driver.run(call, &self.responses, 64);
@@ -959,6 +961,23 @@ impl<M: Machine> Machine for WithHeader<M> {
 
     fn handle_error(&mut self, now: Now, state: &mut ClientState, error: Error) {
         self.call.handle_error(now, state, error);
+    }
+
+    fn handle_reload(
+        &mut self,
+        now: Now,
+        state: &mut ClientState,
+        reloaded: Result<spaps_proto::StoreSnapshot, Error>,
+    ) {
+        self.call.handle_reload(now, state, reloaded);
+    }
+
+    fn abandon(&mut self, state: &mut ClientState) {
+        self.call.abandon(state);
+    }
+
+    fn deadline(&self) -> Option<std::time::Instant> {
+        self.call.deadline()
     }
 
     fn name(&self) -> &'static str {

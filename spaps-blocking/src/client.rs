@@ -2,12 +2,12 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
-use std::sync::{Arc, Condvar, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use spaps_proto::{
-    ClientOptions, ClientState, Clock, Config, Error, Execute, Machine, Now, Output, Shared,
-    Timestamp,
+    ClientOptions, ClientState, Clock, Config, Effects, Error, Execute, Machine, Now, Output,
+    Shared, Timestamp, Tokens,
 };
 
 use crate::transport::Transport;
@@ -31,6 +31,8 @@ pub struct Client {
 #[derive(Debug)]
 struct Inner {
     shared: Shared,
+    /// Counts settled refreshes; waiting calls sleep on `settled` until it moves.
+    settles: Mutex<u64>,
     settled: Condvar,
     transport: Transport,
     sleeper: Arc<dyn Sleeper>,
@@ -90,6 +92,29 @@ impl Client {
 
     spaps_proto::client_methods!();
 
+    /// Uses and stores `tokens` (e.g. obtained elsewhere). A refresh in flight is
+    /// cancelled: its result will not overwrite these tokens.
+    ///
+    /// # Errors
+    /// [`Error::TokenStore`] when the store cannot save them.
+    pub fn set_tokens(&self, tokens: Tokens) -> Result<(), Error> {
+        self.replace_tokens(Some(tokens))
+    }
+
+    /// Forgets the tokens, in memory and in the store. A refresh in flight is
+    /// cancelled: its result will not sign the client back in.
+    ///
+    /// # Errors
+    /// [`Error::TokenStore`] when the store cannot clear them.
+    pub fn clear_tokens(&self) -> Result<(), Error> {
+        self.replace_tokens(None)
+    }
+
+    fn replace_tokens(&self, tokens: Option<Tokens>) -> Result<(), Error> {
+        let effects = self.inner.shared.set_tokens(tokens);
+        self.inner.apply(effects)
+    }
+
     fn shared(&self) -> &Shared {
         &self.inner.shared
     }
@@ -100,37 +125,33 @@ impl Client {
         F: FnOnce(&ClientState, Now) -> M,
     {
         let inner = &*self.inner;
-        let mut machine = inner.shared.start(start);
-        let span = spaps_proto::trace::call_span(&machine);
+        let mut guard = Guard {
+            inner,
+            machine: inner.shared.start(start),
+            done: false,
+        };
+        let span = spaps_proto::trace::call_span(&guard.machine);
         let _entered = span.enter();
+        // Held from a store reload until the refresh it guards is persisted.
+        let mut store_lock: Option<spaps_proto::RefreshLock> = None;
         loop {
-            let output = {
-                let mut state = inner.shared.lock();
-                loop {
-                    match machine.poll(inner.shared.now(), &mut state) {
-                        Output::AwaitRefresh => {
-                            // Woken by the refreshing call; the timeout only guards
-                            // against a refresher that died without settling.
-                            state = inner
-                                .settled
-                                .wait_timeout(state, Duration::from_millis(250))
-                                .unwrap_or_else(PoisonError::into_inner)
-                                .0;
-                        }
-                        other => break other,
-                    }
-                }
-            };
+            let seen = *inner.settles();
+            let (output, effects) = inner.shared.poll(&mut guard.machine);
+            inner.apply(effects)?;
             match output {
                 Output::Send(request) => {
-                    spaps_proto::trace::sending(&span, &machine);
-                    let result = inner.transport.send(request);
+                    spaps_proto::trace::sending(&span, &guard.machine);
+                    let within = remaining(guard.machine.deadline(), inner.shared.now());
+                    let result = inner.transport.send(request, within);
                     spaps_proto::trace::received(&span, &result);
-                    let fed = inner.shared.feed(&mut machine, result);
-                    if fed.refresh_settled {
-                        inner.settled.notify_all();
-                    }
-                    fed.persisted?;
+                    let effects = inner.shared.feed(&mut guard.machine, result);
+                    inner.apply(effects)?;
+                }
+                Output::ReloadStore => {
+                    let (snapshot, lock) = inner.shared.writer().reload();
+                    store_lock = lock;
+                    let effects = inner.shared.feed_reload(&mut guard.machine, snapshot);
+                    inner.apply(effects)?;
                 }
                 Output::Sleep(until) => {
                     let now = inner.shared.now().instant;
@@ -138,13 +159,89 @@ impl Client {
                         inner.sleeper.sleep(until - now);
                     }
                 }
-                Output::Done(result) => return result,
-                _ => {
-                    return Err(Error::Misuse(
-                        "unexpected output from the call state machine",
-                    ))
+                Output::AwaitRefresh(until) => inner.await_settle(seen, until),
+                Output::Done(result) => {
+                    guard.disarm();
+                    return result;
                 }
             }
+            if !guard.machine.refreshing() {
+                // The refresh the lock guarded is persisted (or was never sent).
+                drop(store_lock.take());
+            }
+        }
+    }
+}
+
+impl Inner {
+    fn settles(&self) -> MutexGuard<'_, u64> {
+        self.settles.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wakes waiting calls and persists token changes, in that order.
+    fn apply(&self, effects: Effects) -> Result<(), Error> {
+        if effects.refresh_settled {
+            *self.settles() += 1;
+            self.settled.notify_all();
+        }
+        self.shared.writer().persist(effects.persist)
+    }
+
+    /// Blocks until a refresh settles after `seen`, or until `until`.
+    fn await_settle(&self, seen: u64, until: Option<std::time::Instant>) {
+        let mut settles = self.settles();
+        while *settles == seen {
+            settles = match until {
+                None => self
+                    .settled
+                    .wait(settles)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(until) => {
+                    let now = self.shared.now().instant;
+                    if now >= until {
+                        return;
+                    }
+                    let (settles, timeout) = self
+                        .settled
+                        .wait_timeout(settles, until - now)
+                        .unwrap_or_else(PoisonError::into_inner);
+                    if timeout.timed_out() {
+                        return;
+                    }
+                    settles
+                }
+            };
+        }
+    }
+}
+
+/// What is left of a deadline.
+fn remaining(deadline: Option<Instant>, now: Now) -> Option<Duration> {
+    deadline.map(|d| d.saturating_duration_since(now.instant))
+}
+
+/// Abandons the machine if the call unwinds before it is done (a panic in a store or a
+/// callback), so a refresh it owned does not strand the other calls.
+struct Guard<'a, M: Machine> {
+    inner: &'a Inner,
+    machine: M,
+    done: bool,
+}
+
+impl<M: Machine> Guard<'_, M> {
+    /// The machine is done: nothing to abandon.
+    fn disarm(&mut self) {
+        self.done = true;
+    }
+}
+
+impl<M: Machine> Drop for Guard<'_, M> {
+    fn drop(&mut self) {
+        if !self.done {
+            let effects = self.inner.shared.abandon(&mut self.machine);
+            // Nothing to persist comes of abandoning; a store error cannot be reported
+            // from here, and waking the waiters is what matters.
+            let _ = self.inner.apply(effects);
         }
     }
 }
@@ -218,6 +315,7 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 shared,
+                settles: Mutex::new(0),
                 settled: Condvar::new(),
                 transport,
                 sleeper: self.sleeper.unwrap_or_else(|| Arc::new(ThreadSleeper)),

@@ -41,16 +41,27 @@ impl Transport {
         }
     }
 
+    /// Sends `request`, within the per-attempt timeout or `within` (what is left of
+    /// the call's overall deadline), whichever is shorter.
     pub(crate) fn send(
         &self,
         request: http::Request<Bytes>,
+        within: Option<Duration>,
     ) -> Result<http::Response<Bytes>, Error> {
+        let timeout = within.map_or(self.timeout, |w| w.min(self.timeout));
         let (parts, body) = request.into_parts();
         let request = http::Request::from_parts(parts, body.as_ref());
-        let response = self
-            .agent
-            .run(request)
-            .map_err(|e| self.map_error(e, TransportErrorKind::Send))?;
+        let response = if timeout < self.timeout {
+            let request = self
+                .agent
+                .configure_request(request)
+                .timeout_global(Some(timeout))
+                .build();
+            self.agent.run(request)
+        } else {
+            self.agent.run(request)
+        }
+        .map_err(|e| map_error(e, TransportErrorKind::Send, timeout, self.limit))?;
         let (parts, mut body) = response.into_parts();
         if let Some(len) = parts
             .headers
@@ -66,31 +77,30 @@ impl Transport {
             .with_config()
             .limit(self.limit as u64)
             .read_to_vec()
-            .map_err(|e| self.map_error(e, TransportErrorKind::Body))?;
+            .map_err(|e| map_error(e, TransportErrorKind::Body, timeout, self.limit))?;
         Ok(http::Response::from_parts(parts, Bytes::from(bytes)))
     }
+}
 
-    fn map_error(&self, error: ureq::Error, stage: TransportErrorKind) -> Error {
-        let kind = match &error {
-            ureq::Error::Timeout(_) => return Error::Timeout(self.timeout),
-            ureq::Error::BodyExceedsLimit(_) => {
-                return Error::ResponseTooLarge { limit: self.limit }
-            }
-            ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
-                TransportErrorKind::Connect
-            }
-            ureq::Error::Io(io) => match io.kind() {
-                IoKind::TimedOut | IoKind::WouldBlock => return Error::Timeout(self.timeout),
-                IoKind::ConnectionRefused | IoKind::AddrNotAvailable => TransportErrorKind::Connect,
-                IoKind::UnexpectedEof if stage == TransportErrorKind::Send => {
-                    TransportErrorKind::Send
-                }
-                _ => stage,
-            },
+fn map_error(
+    error: ureq::Error,
+    stage: TransportErrorKind,
+    timeout: Duration,
+    limit: usize,
+) -> Error {
+    let kind = match &error {
+        ureq::Error::Timeout(_) => return Error::Timeout(timeout),
+        ureq::Error::BodyExceedsLimit(_) => return Error::ResponseTooLarge { limit },
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => TransportErrorKind::Connect,
+        ureq::Error::Io(io) => match io.kind() {
+            IoKind::TimedOut | IoKind::WouldBlock => return Error::Timeout(timeout),
+            IoKind::ConnectionRefused | IoKind::AddrNotAvailable => TransportErrorKind::Connect,
+            IoKind::UnexpectedEof if stage == TransportErrorKind::Send => TransportErrorKind::Send,
             _ => stage,
-        };
-        Error::Transport(TransportError::new(kind, error.to_string()))
-    }
+        },
+        _ => stage,
+    };
+    Error::Transport(TransportError::new(kind, error.to_string()))
 }
 
 /// ureq's resolver, except that an IP-literal host is resolved in place.

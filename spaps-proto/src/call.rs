@@ -2,20 +2,32 @@
 //!
 //! A driver runs a call like this (str0m and quinn-proto work the same way):
 //!
-//! 1. `call.poll(now, &mut state)` and act on the [`Output`]:
-//!    - [`Output::Send`]: send the request; feed the response to
-//!      [`Call::handle_response`], or a failure to [`Call::handle_error`];
+//! 1. Read the clock, lock the state, `call.poll(now, &mut state)`, unlock, and act on
+//!    the [`Output`] (the match is exhaustive: these are all a driver ever sees):
+//!    - [`Output::Send`]: send the request (within [`Machine::deadline`]); lock and
+//!      feed the response to [`Call::handle_response`], or a failure to
+//!      [`Call::handle_error`];
 //!    - [`Output::Sleep`]: sleep until the instant (a retry backoff), then poll again;
 //!    - [`Output::AwaitRefresh`]: another call is refreshing the token; wait for
-//!      [`Event::RefreshSettled`](crate::Event::RefreshSettled), then poll again;
+//!      [`Event::RefreshSettled`](crate::Event::RefreshSettled) or the instant,
+//!      whichever comes first, then poll again;
+//!    - [`Output::ReloadStore`]: the token store is shared with other clients: take its
+//!      refresh lock, re-read it and feed what it holds to [`Call::handle_reload`];
+//!      keep the lock until the machine is no longer [refreshing](Machine::refreshing)
+//!      and the tokens it produced are persisted;
 //!    - [`Output::Done`]: the result.
-//! 2. After each `handle_*`, drain [`ClientState::poll_event`] and act on the events
-//!    (persist tokens, wake waiters).
+//! 2. After each `handle_*`, drain [`ClientState::poll_event`] while still holding the
+//!    lock, release it, and act on the events (persist tokens in generation order, wake
+//!    waiters). No user code (stores, clocks, callbacks) runs under the lock.
+//! 3. If the call goes away before `Done` (a dropped future, a cancelled task), call
+//!    [`Machine::abandon`] from a `Drop` guard, so a refresh it owned is handed to the
+//!    calls that wait for it.
 //!
-//! Retries, the token refresh (before expiry, or once after a 401, then one replay)
-//! and the single-flight rule between concurrent calls are all decided here.
+//! Retries, the token refresh (before expiry, or once after a 401, then one replay),
+//! the single-flight rule between concurrent calls and the call's overall deadline are
+//! all decided here.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT};
@@ -31,7 +43,7 @@ use crate::secret::Secret;
 use crate::spec::{Auth, RequestSpec};
 use crate::state::ClientState;
 use crate::timestamp::Timestamp;
-use crate::tokens::{Acquire, RefreshOutcome};
+use crate::tokens::{Acquire, RefreshOutcome, Reload, StoreSnapshot};
 
 /// The two clocks a call reads, passed in by the driver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,16 +71,22 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
 ///
 /// `Debug` shows a request's method and URI only: request bodies carry passwords and
 /// tokens, so never log an `http::Request` the core built with `{:?}` yourself.
-#[non_exhaustive]
 pub enum Output<T> {
     /// Send this request and feed back the response or the failure.
     Send(http::Request<Bytes>),
     /// Sleep until this instant, then poll again.
     Sleep(Instant),
-    /// Wait until a refresh run by another call settles, then poll again.
-    AwaitRefresh,
-    /// A request is outstanding: feed its response before polling.
-    AwaitResponse,
+    /// Wait until a refresh run by another call settles
+    /// ([`Event::RefreshSettled`](crate::Event::RefreshSettled)) or until this instant
+    /// (the refresh's lease, or the call's deadline), whichever comes first; then poll
+    /// again. `None`: no time limit.
+    AwaitRefresh(Option<Instant>),
+    /// Take the token store's refresh lock
+    /// ([`TokenStore::lock_refresh`](crate::TokenStore::lock_refresh)), re-read the
+    /// store and feed a [`StoreSnapshot`] (or the store's error) to
+    /// [`Machine::handle_reload`]. Hold the lock until the machine is no longer
+    /// [refreshing](Machine::refreshing) and the resulting token events are persisted.
+    ReloadStore,
     /// The call is over.
     Done(Result<T, Error>),
 }
@@ -78,8 +96,8 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Output<T> {
         match self {
             Output::Send(r) => write!(f, "Send({} {})", r.method(), r.uri()),
             Output::Sleep(t) => f.debug_tuple("Sleep").field(t).finish(),
-            Output::AwaitRefresh => f.write_str("AwaitRefresh"),
-            Output::AwaitResponse => f.write_str("AwaitResponse"),
+            Output::AwaitRefresh(t) => f.debug_tuple("AwaitRefresh").field(t).finish(),
+            Output::ReloadStore => f.write_str("ReloadStore"),
             Output::Done(r) => f.debug_tuple("Done").field(r).finish(),
         }
     }
@@ -94,8 +112,8 @@ impl<T> Output<T> {
             Output::Done(Err(e)) => Ok(Output::Done(Err(e))),
             Output::Send(r) => Ok(Output::Send(r)),
             Output::Sleep(t) => Ok(Output::Sleep(t)),
-            Output::AwaitRefresh => Ok(Output::AwaitRefresh),
-            Output::AwaitResponse => Ok(Output::AwaitResponse),
+            Output::AwaitRefresh(t) => Ok(Output::AwaitRefresh(t)),
+            Output::ReloadStore => Ok(Output::ReloadStore),
         }
     }
 }
@@ -108,18 +126,44 @@ pub struct Call<E: Endpoint> {
     override_token: Option<Secret>,
     phase: Phase,
     attempt: u32,
+    /// A replay after a 401 was made.
     replayed: bool,
+    /// This call refreshed the tokens (or adopted a store's): it may not refresh again.
+    refreshed: bool,
+    /// The store was re-read for this call's refresh.
+    reloaded: bool,
+    /// The overall time allowed, and the instant it ends (fixed by the first poll).
+    limit: Duration,
+    deadline: Option<Instant>,
+    started: bool,
     result: Option<Result<E::Output, Error>>,
 }
 
 #[derive(Debug)]
 enum Phase {
     Ready,
-    SendRefresh { refresh_token: Secret, epoch: u64 },
-    AwaitMain { generation: Option<u64> },
-    AwaitRefresh { epoch: u64 },
-    WaitRefresh { epoch: u64 },
-    Backoff { until: Instant },
+    SendRefresh {
+        refresh_token: Secret,
+        epoch: u64,
+        generation: u64,
+    },
+    ReloadStore {
+        epoch: u64,
+        generation: u64,
+    },
+    AwaitMain {
+        generation: Option<u64>,
+    },
+    AwaitRefresh {
+        epoch: u64,
+        generation: u64,
+    },
+    WaitRefresh {
+        epoch: u64,
+    },
+    Backoff {
+        until: Instant,
+    },
     Finished,
 }
 
@@ -131,12 +175,24 @@ impl Phase {
             Acquire::Refresh {
                 refresh_token,
                 epoch,
+                generation,
             } => Phase::SendRefresh {
                 refresh_token,
                 epoch,
+                generation,
             },
-            Acquire::Wait { epoch } => Phase::WaitRefresh { epoch },
+            Acquire::Wait { epoch, .. } => Phase::WaitRefresh { epoch },
             Acquire::Use { .. } | Acquire::Missing => Phase::Ready,
+        }
+    }
+
+    /// The refresh this phase owns, if any.
+    fn owned_refresh(&self) -> Option<u64> {
+        match self {
+            Phase::SendRefresh { epoch, .. }
+            | Phase::ReloadStore { epoch, .. }
+            | Phase::AwaitRefresh { epoch, .. } => Some(*epoch),
+            _ => None,
         }
     }
 }
@@ -175,6 +231,11 @@ impl<E: Endpoint> Call<E> {
             phase,
             attempt: 0,
             replayed: false,
+            refreshed: false,
+            reloaded: false,
+            limit: options.call_timeout.unwrap_or(config.call_timeout()),
+            deadline: None,
+            started: false,
             result,
         }
     }
@@ -199,12 +260,15 @@ impl<E: Endpoint> Call<E> {
         self.attempt
     }
 
-    /// True while the outstanding request is a token refresh.
+    /// True while this call owns a token refresh (sending it, waiting for its answer,
+    /// or re-reading the store for it).
     pub fn refreshing(&self) -> bool {
-        matches!(
-            self.phase,
-            Phase::AwaitRefresh { .. } | Phase::SendRefresh { .. }
-        )
+        self.phase.owned_refresh().is_some()
+    }
+
+    /// The instant the call's overall deadline ends, once the first poll fixed it.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
     }
 
     /// The endpoint.
@@ -214,7 +278,21 @@ impl<E: Endpoint> Call<E> {
 
     /// What to do next. See the module docs of `spaps_proto::call`.
     pub fn poll(&mut self, now: Now, state: &mut ClientState) -> Output<E::Output> {
+        if !self.started {
+            self.started = true;
+            // A limit past the end of the clock is no limit.
+            self.deadline = now.instant.checked_add(self.limit);
+        }
         loop {
+            if self.deadline.is_some_and(|d| now.instant >= d)
+                && !matches!(self.phase, Phase::Finished)
+            {
+                self.abandon_refresh(state);
+                self.finish(Err(Error::DeadlineExceeded {
+                    operation: E::NAME,
+                    limit: self.limit,
+                }));
+            }
             match std::mem::replace(&mut self.phase, Phase::Finished) {
                 Phase::Finished => {
                     return Output::Done(
@@ -224,54 +302,36 @@ impl<E: Endpoint> Call<E> {
                     )
                 }
                 Phase::Ready => {
-                    let Some(prepared) = &self.prepared else {
-                        self.finish(Err(Error::Misuse("no request")));
-                        continue;
-                    };
-                    let (bearer, generation) = if !prepared.auth.uses_bearer() {
-                        (None, None)
-                    } else if let Some(token) = &self.override_token {
-                        (Some(token.clone()), None)
-                    } else {
-                        match state.tokens.acquire(now.wall) {
-                            Acquire::Use { token, generation } => (Some(token), Some(generation)),
-                            acquire @ (Acquire::Refresh { .. } | Acquire::Wait { .. }) => {
-                                self.phase = Phase::for_refresh(acquire);
-                                continue;
-                            }
-                            Acquire::Missing if prepared.auth == Auth::Bearer => {
-                                self.finish(Err(Error::MissingToken { operation: E::NAME }));
-                                continue;
-                            }
-                            Acquire::Missing => (None, None),
-                        }
-                    };
-                    match prepared.build(bearer.as_ref()) {
-                        Ok(request) => {
-                            self.attempt += 1;
-                            self.phase = Phase::AwaitMain { generation };
-                            return Output::Send(request);
-                        }
-                        Err(e) => self.finish(Err(e)),
+                    if let Some(output) = self.ready(now, state) {
+                        return output;
                     }
                 }
                 Phase::SendRefresh {
                     refresh_token,
                     epoch,
-                } => match refresh_request(state.config(), refresh_token) {
-                    Ok(request) => {
-                        self.phase = Phase::AwaitRefresh { epoch };
-                        return Output::Send(request);
+                    generation,
+                } => {
+                    if state.coordinates_refreshes() && !self.reloaded {
+                        self.reloaded = true;
+                        self.phase = Phase::ReloadStore { epoch, generation };
+                        return Output::ReloadStore;
                     }
-                    Err(e) => {
-                        state.refresh_done(epoch, Err(e.clone()));
-                        self.finish(Err(Error::RefreshFailed(Box::new(e))));
+                    match refresh_request(state.config(), refresh_token) {
+                        Ok(request) => {
+                            self.refreshed = true;
+                            self.phase = Phase::AwaitRefresh { epoch, generation };
+                            return Output::Send(request);
+                        }
+                        Err(e) => {
+                            state.refresh_done(epoch, generation, Err(e.clone()));
+                            self.finish(Err(Error::RefreshFailed(Box::new(e))));
+                        }
                     }
-                },
-                Phase::WaitRefresh { epoch } => match state.tokens.outcome(epoch) {
-                    RefreshOutcome::InFlight => {
+                }
+                Phase::WaitRefresh { epoch } => match state.tokens.outcome(epoch, now.instant) {
+                    RefreshOutcome::InFlight(until) => {
                         self.phase = Phase::WaitRefresh { epoch };
-                        return Output::AwaitRefresh;
+                        return Output::AwaitRefresh(earliest(until, self.deadline));
                     }
                     RefreshOutcome::Settled => self.phase = Phase::Ready,
                     RefreshOutcome::Failed(e) => {
@@ -283,13 +343,58 @@ impl<E: Endpoint> Call<E> {
                         self.phase = Phase::Ready;
                     } else {
                         self.phase = Phase::Backoff { until };
-                        return Output::Sleep(until);
+                        return Output::Sleep(
+                            earliest(Some(until), self.deadline).unwrap_or(until),
+                        );
                     }
                 }
-                phase @ (Phase::AwaitMain { .. } | Phase::AwaitRefresh { .. }) => {
+                phase @ (Phase::AwaitMain { .. }
+                | Phase::AwaitRefresh { .. }
+                | Phase::ReloadStore { .. }) => {
+                    // The driver polled while it owed the call an answer.
                     self.phase = phase;
-                    return Output::AwaitResponse;
+                    self.abandon_refresh(state);
+                    self.finish(Err(Error::Misuse(
+                        "polled while a response or a store reload was outstanding",
+                    )));
                 }
+            }
+        }
+    }
+
+    /// The `Ready` phase: pick the bearer token and send, or go refresh first.
+    fn ready(&mut self, now: Now, state: &mut ClientState) -> Option<Output<E::Output>> {
+        let Some(prepared) = &self.prepared else {
+            self.finish(Err(Error::Misuse("no request")));
+            return None;
+        };
+        let (bearer, generation) = if !prepared.auth.uses_bearer() {
+            (None, None)
+        } else if let Some(token) = &self.override_token {
+            (Some(token.clone()), None)
+        } else {
+            match state.tokens.acquire(now.wall, now.instant, !self.refreshed) {
+                Acquire::Use { token, generation } => (Some(token), Some(generation)),
+                acquire @ (Acquire::Refresh { .. } | Acquire::Wait { .. }) => {
+                    self.phase = Phase::for_refresh(acquire);
+                    return None;
+                }
+                Acquire::Missing if prepared.auth == Auth::Bearer => {
+                    self.finish(Err(Error::MissingToken { operation: E::NAME }));
+                    return None;
+                }
+                Acquire::Missing => (None, None),
+            }
+        };
+        match prepared.build(bearer.as_ref()) {
+            Ok(request) => {
+                self.attempt += 1;
+                self.phase = Phase::AwaitMain { generation };
+                Some(Output::Send(request))
+            }
+            Err(e) => {
+                self.finish(Err(e));
+                None
             }
         }
     }
@@ -302,9 +407,9 @@ impl<E: Endpoint> Call<E> {
         response: http::Response<Bytes>,
     ) {
         match std::mem::replace(&mut self.phase, Phase::Finished) {
-            Phase::AwaitRefresh { epoch } => {
+            Phase::AwaitRefresh { epoch, generation } => {
                 let result = read_refresh(&response, now);
-                state.refresh_done(epoch, result.clone());
+                state.refresh_done(epoch, generation, result.clone());
                 match result {
                     Ok(_) => self.phase = Phase::Ready,
                     Err(e) => self.finish(Err(Error::RefreshFailed(Box::new(e)))),
@@ -313,6 +418,7 @@ impl<E: Endpoint> Call<E> {
             Phase::AwaitMain { generation } => self.main_response(now, state, response, generation),
             phase => {
                 self.phase = phase;
+                self.abandon_refresh(state);
                 self.finish(Err(Error::Misuse(
                     "a response was fed while none was outstanding",
                 )));
@@ -324,8 +430,8 @@ impl<E: Endpoint> Call<E> {
     /// [`Error::Transport`], [`Error::Timeout`] or [`Error::ResponseTooLarge`].
     pub fn handle_error(&mut self, now: Now, state: &mut ClientState, error: Error) {
         match std::mem::replace(&mut self.phase, Phase::Finished) {
-            Phase::AwaitRefresh { epoch } => {
-                state.refresh_done(epoch, Err(error.clone()));
+            Phase::AwaitRefresh { epoch, generation } => {
+                state.refresh_done(epoch, generation, Err(error.clone()));
                 self.finish(Err(Error::RefreshFailed(Box::new(error))));
             }
             Phase::AwaitMain { .. } => {
@@ -339,10 +445,76 @@ impl<E: Endpoint> Call<E> {
             }
             phase => {
                 self.phase = phase;
+                self.abandon_refresh(state);
                 self.finish(Err(Error::Misuse(
                     "an error was fed while no request was outstanding",
                 )));
             }
+        }
+    }
+
+    /// Feeds what the token store held when re-read under its refresh lock (after
+    /// [`Output::ReloadStore`]), or the error the lock or the read gave.
+    pub fn handle_reload(
+        &mut self,
+        now: Now,
+        state: &mut ClientState,
+        reloaded: Result<StoreSnapshot, Error>,
+    ) {
+        let Phase::ReloadStore { epoch, generation } =
+            std::mem::replace(&mut self.phase, Phase::Finished)
+        else {
+            self.abandon_refresh(state);
+            self.finish(Err(Error::Misuse(
+                "a store reload was fed while none was asked for",
+            )));
+            return;
+        };
+        let snapshot = match reloaded {
+            Ok(snapshot) => snapshot,
+            Err(e) => {
+                state.refresh_done(epoch, generation, Err(e.clone()));
+                self.finish(Err(Error::RefreshFailed(Box::new(e))));
+                return;
+            }
+        };
+        match state.reload(epoch, generation, snapshot.tokens, snapshot.written, now) {
+            Reload::Adopted => {
+                self.refreshed = true;
+                self.phase = Phase::Ready;
+            }
+            // Someone else's now (tokens were set, or the lease ran out and another
+            // call took it over): start again; a refresh of its own re-reads the store.
+            Reload::Gone => {
+                self.reloaded = false;
+                self.phase = Phase::Ready;
+            }
+            Reload::Proceed {
+                refresh_token,
+                generation,
+            } => {
+                self.phase = Phase::SendRefresh {
+                    refresh_token,
+                    epoch,
+                    generation,
+                }
+            }
+        }
+    }
+
+    /// The call goes away before it is done (its future was dropped): a refresh it owns
+    /// is abandoned, so the calls waiting for it go on. Safe to call at any time.
+    pub fn abandon(&mut self, state: &mut ClientState) {
+        self.abandon_refresh(state);
+        if !matches!(self.phase, Phase::Finished) {
+            self.finish(Err(Error::Misuse("the call was abandoned")));
+        }
+    }
+
+    fn abandon_refresh(&mut self, state: &mut ClientState) {
+        if let Some(epoch) = self.phase.owned_refresh() {
+            state.refresh_abandoned(epoch);
+            self.phase = Phase::Ready;
         }
     }
 
@@ -376,8 +548,11 @@ impl<E: Endpoint> Call<E> {
         if status == StatusCode::UNAUTHORIZED && !self.replayed {
             if let Some(generation) = generation {
                 self.replayed = true;
-                match state.tokens.on_unauthorized(generation) {
-                    // Nothing to refresh with: the 401 is the answer.
+                match state
+                    .tokens
+                    .on_unauthorized(generation, now.instant, !self.refreshed)
+                {
+                    // Nothing (more) to refresh with: the 401 is the answer.
                     Acquire::Missing => {}
                     acquire => {
                         self.phase = Phase::for_refresh(acquire);
@@ -410,9 +585,13 @@ impl<E: Endpoint> Call<E> {
         );
         match decision {
             // A delay past the end of the monotonic clock (an absurd `Retry-After` under
-            // a policy that does not clamp it) is no retry: give up.
+            // a policy that does not clamp it), or past the call's deadline, is no
+            // retry: give up with the error in hand.
             Decision::RetryAfter(delay) => match now.instant.checked_add(delay) {
-                Some(until) if state.budget.try_withdraw(cost) => {
+                Some(until)
+                    if self.deadline.is_none_or(|d| until < d)
+                        && state.budget.try_withdraw(cost) =>
+                {
                     self.phase = Phase::Backoff { until };
                     true
                 }
@@ -425,6 +604,14 @@ impl<E: Endpoint> Call<E> {
     fn finish(&mut self, result: Result<E::Output, Error>) {
         self.result = Some(result);
         self.phase = Phase::Finished;
+    }
+}
+
+/// The earlier of two optional instants (`None`: unbounded).
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -446,6 +633,23 @@ impl<E: Endpoint> crate::machine::Machine for Call<E> {
 
     fn handle_error(&mut self, now: Now, state: &mut ClientState, error: Error) {
         Call::handle_error(self, now, state, error);
+    }
+
+    fn handle_reload(
+        &mut self,
+        now: Now,
+        state: &mut ClientState,
+        reloaded: Result<StoreSnapshot, Error>,
+    ) {
+        Call::handle_reload(self, now, state, reloaded);
+    }
+
+    fn abandon(&mut self, state: &mut ClientState) {
+        Call::abandon(self, state);
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.deadline
     }
 
     fn name(&self) -> &'static str {

@@ -14,6 +14,12 @@ pub const DEFAULT_BASE_URL: &str = "http://localhost:3301";
 /// The default time allowed for one attempt.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The default overall deadline of one call: every attempt, retry backoff, and waiting
+/// for (or running) a token refresh together. Six default request timeouts: room for
+/// a refresh and the default three attempts with their backoff, and a bound on a call
+/// that the default per-attempt timeout alone does not give.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The default cap on a response body: 16 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
@@ -46,6 +52,7 @@ pub struct Config {
     user_agent: HeaderValue,
     max_response_bytes: usize,
     refresh_skew: Duration,
+    call_timeout: Duration,
 }
 
 impl Config {
@@ -66,6 +73,7 @@ impl Config {
             user_agent: HeaderValue::from_static(USER_AGENT),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             refresh_skew: Duration::from_secs(30),
+            call_timeout: DEFAULT_CALL_TIMEOUT,
         })
     }
 
@@ -188,6 +196,20 @@ impl Config {
     /// The API key's header value, when the key is set and a header can carry it.
     pub(crate) fn api_key_header(&self) -> Option<&HeaderValue> {
         self.api_key_header.as_ref()
+    }
+
+    /// Sets the overall deadline of each call (default [`DEFAULT_CALL_TIMEOUT`]): past
+    /// it, a call ends with [`Error::DeadlineExceeded`], whatever it was doing (an
+    /// attempt, a backoff, a token refresh or waiting for one). A request can override
+    /// it with `.call_timeout(..)`.
+    pub fn with_call_timeout(mut self, limit: Duration) -> Self {
+        self.call_timeout = limit;
+        self
+    }
+
+    /// The overall deadline of each call.
+    pub fn call_timeout(&self) -> Duration {
+        self.call_timeout
     }
 
     /// The per-attempt timeout.

@@ -25,6 +25,7 @@ use crate::machine::Machine;
 use crate::model::device_flow::{DeviceAuthorization, DeviceTokens};
 use crate::secret::Secret;
 use crate::state::ClientState;
+use crate::tokens::StoreSnapshot;
 
 /// The interval used when the server sends none (RFC 8628 §3.2).
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
@@ -263,7 +264,33 @@ impl Machine for DevicePoll {
     }
 
     fn refreshing(&self) -> bool {
-        false
+        self.call.as_ref().is_some_and(Call::refreshing)
+    }
+
+    fn handle_reload(
+        &mut self,
+        now: Now,
+        state: &mut ClientState,
+        reloaded: Result<StoreSnapshot, Error>,
+    ) {
+        match &mut self.call {
+            Some(call) => call.handle_reload(now, state, reloaded),
+            None => {
+                self.result = Some(Err(Error::Misuse(
+                    "a store reload was fed while none was asked for",
+                )))
+            }
+        }
+    }
+
+    fn abandon(&mut self, state: &mut ClientState) {
+        if let Some(call) = &mut self.call {
+            call.abandon(state);
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.call.as_ref().and_then(Call::deadline)
     }
 }
 
@@ -281,10 +308,15 @@ fn terminal(error: Error) -> Error {
 }
 
 /// The whole login: start, show the codes, poll.
+///
+/// `show` is user code: it is called from [`Machine::run_callbacks`], which drivers run
+/// after releasing their lock, before the first poll is sent.
 pub struct DeviceLogin {
     start: Option<Call<StartDeviceFlow>>,
     poll: Option<DevicePoll>,
     show: Box<dyn FnMut(&DeviceAuthorization) + Send>,
+    /// Codes to show, once the driver released the state lock.
+    pending_show: Option<DeviceAuthorization>,
 }
 
 impl fmt::Debug for DeviceLogin {
@@ -306,6 +338,7 @@ impl DeviceLogin {
             start: Some(state.call(start, CallOptions::default())),
             poll: None,
             show,
+            pending_show: None,
         }
     }
 }
@@ -318,9 +351,10 @@ impl Machine for DeviceLogin {
             match start.poll(now, state).split_value() {
                 Err(authorization) => {
                     self.start = None;
-                    (self.show)(&authorization);
                     self.poll =
                         Some(DevicePoll::from_authorization(&authorization).started_at(now));
+                    // Shown by `run_callbacks`, outside the driver's lock.
+                    self.pending_show = Some(authorization);
                 }
                 Ok(other) => return other,
             }
@@ -373,6 +407,45 @@ impl Machine for DeviceLogin {
     }
 
     fn refreshing(&self) -> bool {
-        false
+        match (&self.start, &self.poll) {
+            (Some(start), _) => start.refreshing(),
+            (None, Some(poll)) => poll.refreshing(),
+            (None, None) => false,
+        }
+    }
+
+    fn handle_reload(
+        &mut self,
+        now: Now,
+        state: &mut ClientState,
+        reloaded: Result<StoreSnapshot, Error>,
+    ) {
+        match (&mut self.start, &mut self.poll) {
+            (Some(start), _) => start.handle_reload(now, state, reloaded),
+            (None, Some(poll)) => poll.handle_reload(now, state, reloaded),
+            (None, None) => {}
+        }
+    }
+
+    fn abandon(&mut self, state: &mut ClientState) {
+        match (&mut self.start, &mut self.poll) {
+            (Some(start), _) => start.abandon(state),
+            (None, Some(poll)) => poll.abandon(state),
+            (None, None) => {}
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        match (&self.start, &self.poll) {
+            (Some(start), _) => start.deadline(),
+            (None, Some(poll)) => Machine::deadline(poll),
+            (None, None) => None,
+        }
+    }
+
+    fn run_callbacks(&mut self) {
+        if let Some(authorization) = self.pending_show.take() {
+            (self.show)(&authorization);
+        }
     }
 }

@@ -67,6 +67,9 @@ pub struct CallOptions {
     pub access_token: Option<Secret>,
     /// An idempotency key, sent as `X-Idempotency-Key`; makes POST and PATCH retryable.
     pub idempotency_key: Option<String>,
+    /// The call's overall deadline, instead of the client's
+    /// ([`Config::call_timeout`](crate::Config::call_timeout)).
+    pub call_timeout: Option<std::time::Duration>,
 }
 
 /// A client that can run any [`Endpoint`] (and any [`Machine`]): implemented by
@@ -124,6 +127,13 @@ impl<'a, X: Execute, E: Endpoint> Request<'a, X, E> {
     /// Attaches an idempotency key, kept the same on every retry.
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.options.idempotency_key = Some(key.into());
+        self
+    }
+
+    /// Sets this call's overall deadline (every attempt, backoff and token refresh
+    /// together), instead of the client's.
+    pub fn call_timeout(mut self, limit: std::time::Duration) -> Self {
+        self.options.call_timeout = Some(limit);
         self
     }
 

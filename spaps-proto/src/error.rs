@@ -64,6 +64,17 @@ pub enum Error {
         reason: String,
     },
 
+    /// The call did not finish within its overall deadline (retries, backoff, waiting
+    /// for a token refresh and the refresh itself included). Set it with
+    /// `Config::with_call_timeout` or per request with `.call_timeout(..)`.
+    #[error("{operation} did not finish within its overall deadline of {limit:?}")]
+    DeadlineExceeded {
+        /// The operation, e.g. `sessions.get_current_session`.
+        operation: &'static str,
+        /// The overall time the call was allowed.
+        limit: Duration,
+    },
+
     /// The automatic token refresh failed; the original call was not made again.
     #[error("refreshing the access token failed: {0}")]
     RefreshFailed(Box<Error>),

@@ -74,7 +74,8 @@ pub mod webhook;
 
 pub use call::{Call, Clock, Now, Output};
 pub use config::{
-    Config, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, USER_AGENT,
+    Config, DEFAULT_BASE_URL, DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
+    USER_AGENT,
 };
 pub use decimal::Decimal;
 pub use endpoint::{Arg, CallOptions, Endpoint, Execute, Paginated, Request};
@@ -82,7 +83,7 @@ pub use error::{ApiError, DecodeError, Error, ErrorKind, TransportError, Transpo
 pub use machine::Machine;
 pub use retry::{RetryBudget, RetryPolicy};
 pub use secret::Secret;
-pub use shared::{ClientOptions, Fed, Shared};
+pub use shared::{ClientOptions, Effects, Shared, StoreWriter};
 pub use state::{ClientState, Event};
 pub use timestamp::Timestamp;
-pub use tokens::{MemoryTokenStore, RefreshLock, TokenStore, Tokens};
+pub use tokens::{MemoryTokenStore, RefreshLock, StoreSnapshot, TokenStore, Tokens};

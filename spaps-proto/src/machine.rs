@@ -1,12 +1,15 @@
 //! [`Machine`]: what a driver runs. A [`Call`](crate::Call) is one; so are the
 //! device-flow machines, which chain several calls with waits between them.
 
+use std::time::Instant;
+
 use bytes::Bytes;
 use http::Method;
 
 use crate::call::{Now, Output};
 use crate::error::Error;
 use crate::state::ClientState;
+use crate::tokens::StoreSnapshot;
 
 /// A state machine a driver can run to completion: poll it, do what the [`Output`]
 /// says, feed back responses and failures. Both clients run every `Machine` with the
@@ -28,6 +31,29 @@ pub trait Machine: Send + 'static {
 
     /// Feeds a failure to send that request or to read its response.
     fn handle_error(&mut self, now: Now, state: &mut ClientState, error: Error);
+
+    /// Feeds what the token store held when re-read under its refresh lock, after
+    /// [`Output::ReloadStore`].
+    fn handle_reload(
+        &mut self,
+        now: Now,
+        state: &mut ClientState,
+        reloaded: Result<StoreSnapshot, Error>,
+    );
+
+    /// The machine goes away before it is done (its future was dropped, its thread
+    /// unwound): a token refresh it owns is handed back, so other calls go on. Drivers
+    /// call it from a `Drop` guard; it is safe to call at any time, also after `Done`.
+    fn abandon(&mut self, state: &mut ClientState);
+
+    /// When the current step must be over: a driver bounds the request it sends by it
+    /// (with the per-attempt timeout), so no call outlives its overall deadline.
+    fn deadline(&self) -> Option<Instant>;
+
+    /// Runs user callbacks the last poll queued (e.g. showing a device code). Drivers
+    /// call it after every poll, once the state lock is released, so no user code runs
+    /// under the lock.
+    fn run_callbacks(&mut self) {}
 
     /// The operation's name, for logs.
     fn name(&self) -> &'static str;

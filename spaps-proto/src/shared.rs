@@ -5,32 +5,108 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
 
-use crate::call::{Clock, Now};
+use crate::call::{Clock, Now, Output};
 use crate::config::{Config, DEFAULT_BASE_URL};
 use crate::error::Error;
 use crate::machine::Machine;
 use crate::state::{ClientState, Event};
-use crate::tokens::{MemoryTokenStore, TokenStore, Tokens};
+use crate::tokens::{MemoryTokenStore, RefreshLock, StoreSnapshot, TokenStore, Tokens};
 
 /// The state a client's calls share, its token store and its clock.
 ///
-/// The lock is held only while the core decides (microseconds), never across IO: the
-/// token store is written after the lock is released.
+/// The lock is held only while the core decides (microseconds): the clock is read
+/// before it is taken, and the token store is called after it is released
+/// ([`StoreWriter`]), so no user code ever runs under it.
 #[derive(Debug)]
 pub struct Shared {
     state: Mutex<ClientState>,
-    store: Arc<dyn TokenStore>,
+    writer: Arc<StoreWriter>,
     clock: Arc<dyn Clock>,
 }
 
-/// What feeding a machine led to.
-#[derive(Debug)]
+/// What a step of a machine left for the driver to do, besides its output.
+#[derive(Debug, Default)]
 #[must_use]
-pub struct Fed {
-    /// A token refresh ended: wake the calls waiting for it.
+pub struct Effects {
+    /// A token refresh ended (or was cancelled or abandoned): wake the calls waiting
+    /// for one.
     pub refresh_settled: bool,
-    /// The outcome of persisting changed tokens.
-    pub persisted: Result<(), Error>,
+    /// The newest token change to persist, with its generation (`None` tokens: clear).
+    pub persist: Option<(u64, Option<Tokens>)>,
+}
+
+impl Effects {
+    fn from_events(events: impl Iterator<Item = Event>) -> Self {
+        let mut effects = Self::default();
+        for event in events {
+            match event {
+                Event::TokensChanged { generation, tokens } => {
+                    effects.persist = Some((generation, tokens));
+                }
+                Event::RefreshSettled => effects.refresh_settled = true,
+            }
+        }
+        effects
+    }
+}
+
+/// The client's token store, written in generation order: a token change is written
+/// only when it is newer than the last one written, so however many calls persist at
+/// once, the store never goes back to older tokens. All its methods call the store, so
+/// an async driver runs them on a blocking thread.
+#[derive(Debug)]
+pub struct StoreWriter {
+    store: Arc<dyn TokenStore>,
+    /// The newest generation written (or loaded at start-up).
+    written: Mutex<u64>,
+}
+
+impl StoreWriter {
+    fn written(&self) -> MutexGuard<'_, u64> {
+        // A plain integer: a panic while it was held cannot leave it half-written.
+        self.written.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Writes a token change unless something newer was written already.
+    ///
+    /// # Errors
+    /// [`Error::TokenStore`] when the store cannot save or clear.
+    pub fn persist(&self, change: Option<(u64, Option<Tokens>)>) -> Result<(), Error> {
+        let Some((generation, tokens)) = change else {
+            return Ok(());
+        };
+        let mut written = self.written();
+        if generation <= *written {
+            return Ok(());
+        }
+        let outcome = match &tokens {
+            Some(tokens) => self.store.save(tokens),
+            None => self.store.clear(),
+        };
+        if outcome.is_ok() {
+            *written = generation;
+        } else if let Err(e) = &outcome {
+            tracing::warn!(target: "spaps", error = %e, "could not persist tokens");
+        }
+        outcome
+    }
+
+    /// Takes the store's refresh lock and re-reads it, for [`Output::ReloadStore`].
+    /// The lock is returned when it was taken, to be held until the refresh is
+    /// persisted.
+    pub fn reload(&self) -> (Result<StoreSnapshot, Error>, Option<RefreshLock>) {
+        let lock = match self.store.lock_refresh() {
+            Ok(lock) => lock,
+            Err(e) => return (Err(e), None),
+        };
+        let written = self.written();
+        let snapshot = self.store.load().map(|tokens| StoreSnapshot {
+            tokens,
+            written: *written,
+        });
+        drop(written);
+        (snapshot, Some(lock))
+    }
 }
 
 impl Shared {
@@ -44,9 +120,14 @@ impl Shared {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, Error> {
         state.load_tokens(store.load()?);
+        state.coordinate_refreshes(store.coordinates_refresh());
+        let written = state.token_manager().generation();
         Ok(Self {
             state: Mutex::new(state),
-            store,
+            writer: Arc::new(StoreWriter {
+                store,
+                written: Mutex::new(written),
+            }),
             clock,
         })
     }
@@ -63,28 +144,64 @@ impl Shared {
         self.clock.now()
     }
 
+    /// The token store's writer, to persist [`Effects`] and reload the store (call it
+    /// where blocking is allowed).
+    pub fn writer(&self) -> &Arc<StoreWriter> {
+        &self.writer
+    }
+
     /// Builds a machine with the state and the time.
     pub fn start<M, F: FnOnce(&ClientState, Now) -> M>(&self, start: F) -> M {
         let now = self.now();
-        start(&self.lock(), now)
+        let state = self.lock();
+        start(&state, now)
     }
 
-    /// Feeds the outcome of an exchange to `machine`, then persists token changes.
+    /// Polls `machine` (reading the clock before taking the lock), then runs the user
+    /// callbacks it queued once the lock is released.
+    pub fn poll<M: Machine>(&self, machine: &mut M) -> (Output<M::Output>, Effects) {
+        let now = self.now();
+        let (output, effects) = {
+            let mut state = self.lock();
+            let output = machine.poll(now, &mut state);
+            (output, drain(&mut state))
+        };
+        machine.run_callbacks();
+        (output, effects)
+    }
+
+    /// Feeds the outcome of an exchange to `machine`.
     pub fn feed<M: Machine>(
         &self,
         machine: &mut M,
         result: Result<http::Response<Bytes>, Error>,
-    ) -> Fed {
-        let events = {
-            let mut state = self.lock();
-            let now = self.now();
-            match result {
-                Ok(response) => machine.handle_response(now, &mut state, response),
-                Err(error) => machine.handle_error(now, &mut state, error),
-            }
-            drain(&mut state)
-        };
-        self.persist(events)
+    ) -> Effects {
+        let now = self.now();
+        let mut state = self.lock();
+        match result {
+            Ok(response) => machine.handle_response(now, &mut state, response),
+            Err(error) => machine.handle_error(now, &mut state, error),
+        }
+        drain(&mut state)
+    }
+
+    /// Feeds a store reload to `machine`.
+    pub fn feed_reload<M: Machine>(
+        &self,
+        machine: &mut M,
+        reloaded: Result<StoreSnapshot, Error>,
+    ) -> Effects {
+        let now = self.now();
+        let mut state = self.lock();
+        machine.handle_reload(now, &mut state, reloaded);
+        drain(&mut state)
+    }
+
+    /// Tells the state that `machine` went away before it was done.
+    pub fn abandon<M: Machine>(&self, machine: &mut M) -> Effects {
+        let mut state = self.lock();
+        machine.abandon(&mut state);
+        drain(&mut state)
     }
 
     /// The configuration.
@@ -97,44 +214,17 @@ impl Shared {
         self.lock().tokens().cloned()
     }
 
-    /// Replaces the tokens (`None` clears them) and persists the change.
-    ///
-    /// # Errors
-    /// [`Error::TokenStore`] when the store cannot save or clear them.
-    pub fn set_tokens(&self, tokens: Option<Tokens>) -> Result<(), Error> {
-        let events = {
-            let mut state = self.lock();
-            state.set_tokens(tokens);
-            drain(&mut state)
-        };
-        self.persist(events).persisted
-    }
-
-    fn persist(&self, events: Vec<Event>) -> Fed {
-        let mut fed = Fed {
-            refresh_settled: false,
-            persisted: Ok(()),
-        };
-        for event in events {
-            let outcome = match event {
-                Event::TokensChanged(Some(tokens)) => self.store.save(&tokens),
-                Event::TokensChanged(None) => self.store.clear(),
-                Event::RefreshSettled => {
-                    fed.refresh_settled = true;
-                    Ok(())
-                }
-            };
-            if let Err(e) = outcome {
-                tracing::warn!(error = %e, "could not persist tokens");
-                fed.persisted = Err(e);
-            }
-        }
-        fed
+    /// Replaces the tokens (`None` clears them); a refresh in flight is cancelled. The
+    /// change still has to be persisted with the [`StoreWriter`].
+    pub fn set_tokens(&self, tokens: Option<Tokens>) -> Effects {
+        let mut state = self.lock();
+        state.set_tokens(tokens);
+        drain(&mut state)
     }
 }
 
-fn drain(state: &mut ClientState) -> Vec<Event> {
-    std::iter::from_fn(|| state.poll_event()).collect()
+fn drain(state: &mut ClientState) -> Effects {
+    Effects::from_events(std::iter::from_fn(|| state.poll_event()))
 }
 
 /// The settings both client builders share: configuration, token store, clock, seed.
@@ -308,22 +398,6 @@ macro_rules! client_methods {
         /// The tokens in use, if any.
         pub fn tokens(&self) -> Option<$crate::Tokens> {
             self.shared().tokens()
-        }
-
-        /// Uses and stores `tokens` (e.g. obtained elsewhere).
-        ///
-        /// # Errors
-        /// [`Error::TokenStore`]($crate::Error::TokenStore) when the store cannot save them.
-        pub fn set_tokens(&self, tokens: $crate::Tokens) -> Result<(), $crate::Error> {
-            self.shared().set_tokens(Some(tokens))
-        }
-
-        /// Forgets the tokens, in memory and in the store.
-        ///
-        /// # Errors
-        /// [`Error::TokenStore`]($crate::Error::TokenStore) when the store cannot clear them.
-        pub fn clear_tokens(&self) -> Result<(), $crate::Error> {
-            self.shared().set_tokens(None)
         }
 
         $crate::group_accessors!();

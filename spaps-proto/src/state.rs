@@ -7,14 +7,21 @@ use crate::config::Config;
 use crate::endpoint::{CallOptions, Endpoint};
 use crate::retry::RetryBudget;
 use crate::timestamp::Timestamp;
-use crate::tokens::{TokenManager, TokenUpdate, Tokens};
+use crate::tokens::{Reload, TokenManager, TokenUpdate, Tokens};
 
 /// Something the driver must act on after feeding a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
-    /// The tokens changed: persist them (`None`: clear the store).
-    TokensChanged(Option<Tokens>),
+    /// The tokens changed: persist them (`None`: clear the store). Generations only
+    /// grow: a driver that persists from several threads writes an event only when its
+    /// generation is newer than the last one written, so the store never goes back.
+    TokensChanged {
+        /// The token generation these tokens are.
+        generation: u64,
+        /// The tokens, `None` when they were cleared.
+        tokens: Option<Tokens>,
+    },
     /// A refresh ended, successfully or not: wake the calls that wait for it
     /// ([`crate::Output::AwaitRefresh`]).
     RefreshSettled,
@@ -30,6 +37,7 @@ pub struct ClientState {
     pub(crate) budget: RetryBudget,
     rng: u64,
     events: VecDeque<Event>,
+    coordinated: bool,
 }
 
 impl ClientState {
@@ -37,12 +45,27 @@ impl ClientState {
     /// source in production, fix it in tests).
     pub fn new(config: Config, seed: u64) -> Self {
         Self {
-            tokens: TokenManager::new(config.token_refresh_skew()),
+            tokens: TokenManager::new(config.token_refresh_skew())
+                .with_lease(refresh_lease(config.request_timeout())),
             budget: RetryBudget::new(config.retry_budget_capacity()),
             config,
             rng: seed,
             events: VecDeque::new(),
+            coordinated: false,
         }
+    }
+
+    /// Says whether the token store is shared with other clients, so that a call about
+    /// to refresh first asks the driver to take the store's refresh lock and re-read it
+    /// ([`crate::Output::ReloadStore`]). Drivers set it from
+    /// [`TokenStore::coordinates_refresh`](crate::TokenStore::coordinates_refresh).
+    pub fn coordinate_refreshes(&mut self, coordinated: bool) {
+        self.coordinated = coordinated;
+    }
+
+    /// True when refreshes are coordinated through the token store.
+    pub fn coordinates_refreshes(&self) -> bool {
+        self.coordinated
     }
 
     /// The configuration.
@@ -71,9 +94,15 @@ impl ClientState {
     }
 
     /// Replaces the tokens and emits [`Event::TokensChanged`] so the driver persists them.
+    ///
+    /// A refresh in flight is cancelled: its result will be dropped, and the calls that
+    /// waited for it are woken ([`Event::RefreshSettled`]).
     pub fn set_tokens(&mut self, tokens: Option<Tokens>) {
-        self.tokens.set(tokens.clone());
-        self.events.push_back(Event::TokensChanged(tokens));
+        let cancelled = self.tokens.set(tokens.clone());
+        self.changed(tokens);
+        if cancelled {
+            self.events.push_back(Event::RefreshSettled);
+        }
     }
 
     /// The retry budget.
@@ -94,13 +123,52 @@ impl ClientState {
         }
     }
 
-    pub(crate) fn refresh_done(&mut self, epoch: u64, result: Result<Tokens, crate::Error>) {
+    pub(crate) fn refresh_done(
+        &mut self,
+        epoch: u64,
+        generation: u64,
+        result: Result<Tokens, crate::Error>,
+    ) {
         let stored = result.as_ref().ok().cloned();
-        self.tokens.finish(epoch, result);
-        if let Some(tokens) = stored {
-            self.events.push_back(Event::TokensChanged(Some(tokens)));
+        if self.tokens.finish(epoch, generation, result) {
+            self.changed(stored);
         }
         self.events.push_back(Event::RefreshSettled);
+    }
+
+    pub(crate) fn refresh_abandoned(&mut self, epoch: u64) {
+        if self.tokens.abandon(epoch) {
+            self.events.push_back(Event::RefreshSettled);
+        }
+    }
+
+    pub(crate) fn reload(
+        &mut self,
+        epoch: u64,
+        generation: u64,
+        stored: Option<Tokens>,
+        written: u64,
+        now: crate::Now,
+    ) -> Reload {
+        let before = self.tokens.generation();
+        let reload = self
+            .tokens
+            .reload(epoch, generation, stored, written, now.wall, now.instant);
+        if self.tokens.generation() != before {
+            // Written back, so that the store's writer stays in step with generations.
+            self.changed(self.tokens.tokens().cloned());
+        }
+        if !matches!(reload, Reload::Proceed { .. }) {
+            self.events.push_back(Event::RefreshSettled);
+        }
+        reload
+    }
+
+    fn changed(&mut self, tokens: Option<Tokens>) {
+        self.events.push_back(Event::TokensChanged {
+            generation: self.tokens.generation(),
+            tokens,
+        });
     }
 
     /// A uniform sample in `[0, 1)` (splitmix64).
@@ -112,4 +180,13 @@ impl ClientState {
         z ^= z >> 31;
         (z >> 11) as f64 / (1u64 << 53) as f64
     }
+}
+
+/// How long a refresh may run before a waiting call takes it over: two request
+/// timeouts, at least a second and at most an hour.
+fn refresh_lease(timeout: std::time::Duration) -> std::time::Duration {
+    use std::time::Duration;
+    timeout
+        .saturating_mul(2)
+        .clamp(Duration::from_secs(1), Duration::from_secs(3600))
 }

@@ -77,7 +77,21 @@ impl Timestamp {
     /// This time plus `duration`, saturating at the largest representable time.
     pub fn saturating_add(&self, duration: Duration) -> Self {
         let d = time::Duration::try_from(duration).unwrap_or(time::Duration::MAX);
-        Self(self.0.checked_add(d).unwrap_or(self.0))
+        Self(
+            self.0
+                .checked_add(d)
+                .unwrap_or_else(|| time::PrimitiveDateTime::MAX.assume_utc()),
+        )
+    }
+
+    /// This time minus `duration`, saturating at the earliest representable time.
+    pub fn saturating_sub(&self, duration: Duration) -> Self {
+        let d = time::Duration::try_from(duration).unwrap_or(time::Duration::MAX);
+        Self(
+            self.0
+                .checked_sub(d)
+                .unwrap_or_else(|| time::PrimitiveDateTime::MIN.assume_utc()),
+        )
     }
 
     /// How long after `earlier` this time is; zero when it is not after it.
@@ -167,6 +181,23 @@ impl<'de> Deserialize<'de> for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arithmetic_saturates_instead_of_snapping_back() {
+        let now = Timestamp::from_unix_seconds(1_736_942_400).unwrap();
+        // Before the fix, an overflow returned `now` itself: a token with
+        // `expires_in: u64::MAX` looked expired at once.
+        for secs in [u64::MAX, 1_000_000_000_000, i64::MAX as u64] {
+            let later = now.saturating_add(Duration::from_secs(secs));
+            assert!(later > now, "{secs}");
+            assert_eq!(later, now.saturating_add(Duration::MAX));
+        }
+        assert!(now.saturating_sub(Duration::MAX) < now);
+        assert_eq!(
+            now.saturating_add(Duration::from_secs(60)).unix_seconds(),
+            1_736_942_460
+        );
+    }
 
     #[test]
     fn accepts_every_wire_shape() {

@@ -7,7 +7,7 @@
 //! is reported to the calls that waited for it and is never cached: the next call that
 //! needs a token tries again.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -81,13 +81,18 @@ pub struct IssuedTokens {
 
 impl IssuedTokens {
     /// Fixes the expiry relative to `now`.
+    ///
+    /// `expires_in: 0` gives no expiry: a server that says a token lives for no time at
+    /// all is taken at its token, which is used now and refreshed after a 401, never in
+    /// a loop. A lifetime too large for the calendar saturates.
     pub fn at(self, now: Timestamp) -> Tokens {
         Tokens {
             access_token: self.access_token,
             refresh_token: self.refresh_token,
-            expires_at: self
-                .expires_in
-                .map(|s| now.saturating_add(Duration::from_secs(s))),
+            expires_at: match self.expires_in {
+                None | Some(0) => None,
+                Some(s) => Some(now.saturating_add(Duration::from_secs(s))),
+            },
             token_type: Some(self.token_type.unwrap_or_else(|| "Bearer".to_owned())),
         }
     }
@@ -114,53 +119,134 @@ pub enum Acquire {
         /// The token generation it belongs to.
         generation: u64,
     },
-    /// This call must refresh first, with this refresh token; it owns refresh `epoch`.
+    /// This call must refresh first, with this refresh token; it owns refresh `epoch`,
+    /// started from token `generation`.
     Refresh {
         /// The refresh token to send.
         refresh_token: Secret,
         /// The refresh attempt this call owns.
         epoch: u64,
+        /// The token generation the refresh replaces; its result is dropped when the
+        /// tokens changed meanwhile.
+        generation: u64,
     },
-    /// Another call is refreshing; wait for refresh `epoch` to settle.
+    /// Another call is refreshing; wait for refresh `epoch` to settle, or until its
+    /// lease ends at `until`, whichever comes first.
     Wait {
         /// The refresh attempt to wait for.
         epoch: u64,
+        /// The end of the refresh's lease: past it, a waiter takes the refresh over.
+        until: Option<Instant>,
     },
-    /// No token is stored.
+    /// No token is stored (or, after a 401, nothing more can be done).
     Missing,
 }
 
 /// How a refresh a call waited for ended.
 #[derive(Debug, Clone)]
 pub enum RefreshOutcome {
-    /// Still running.
-    InFlight,
-    /// It succeeded (or was superseded); acquire again.
+    /// Still running; its lease ends at this instant.
+    InFlight(Option<Instant>),
+    /// It succeeded, was superseded, was abandoned or its lease ran out: acquire again.
     Settled,
     /// It failed with this error.
     Failed(Error),
 }
 
-/// The token state shared by every call of one client. Pure: no clock, no IO.
-#[derive(Debug, Clone, Default)]
+/// What a reload of a coordinating store under its refresh lock decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reload {
+    /// The refresh is no longer this call's (tokens were set, or it was taken over).
+    Gone,
+    /// The store held newer tokens, usable now: they are in use and no refresh is sent.
+    Adopted,
+    /// Send the refresh, with this refresh token, as token `generation`'s successor.
+    Proceed {
+        /// The refresh token to send (the store's, when it held newer tokens).
+        refresh_token: Secret,
+        /// The generation the refresh now replaces.
+        generation: u64,
+    },
+}
+
+/// What a token store held when re-read under its refresh lock
+/// ([`crate::Output::ReloadStore`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreSnapshot {
+    /// The tokens in the store.
+    pub tokens: Option<Tokens>,
+    /// The newest token generation this client had written to the store when it was
+    /// read (the generation loaded at start-up counts as written).
+    pub written: u64,
+}
+
+/// A refresh in flight, owned by one call (or by whoever takes it over past its lease).
+#[derive(Debug, Clone, Copy)]
+struct InFlight {
+    epoch: u64,
+    /// When the owner is presumed gone. `None`: never (a lease past the clock's end).
+    lease_until: Option<Instant>,
+}
+
+/// The lease of a refresh when none is configured.
+pub const DEFAULT_REFRESH_LEASE: Duration = Duration::from_secs(30);
+
+/// The token state shared by every call of one client. Pure: no clock, no IO, no lock.
+///
+/// The rules it keeps (see the crate's README, "Tokens"):
+/// - **Generations.** Every change of tokens bumps [`TokenManager::generation`]. A
+///   refresh remembers the generation it started from; a result that arrives after the
+///   tokens changed (a sign-in, `set`, `clear`, another refresh) is dropped, never
+///   stored.
+/// - **Single flight with a lease.** One refresh runs at a time; other calls wait for
+///   it. A refresh whose owner vanished is abandoned by the driver
+///   ([`TokenManager::abandon`]); as a backstop every refresh holds a lease, and a
+///   waiter that finds it past its lease takes the refresh over.
+/// - **Bounded.** The refresh is due `skew` before expiry, but never earlier than half
+///   way through the token's remaining lifetime, so a short-lived token is refreshed
+///   about half way, never in a loop. A caller that already refreshed passes
+///   `may_refresh: false` and gets the token as it is.
+#[derive(Debug, Clone)]
 pub struct TokenManager {
     tokens: Option<Tokens>,
     generation: u64,
-    /// The newest refresh attempt; `in_flight` says whether it is still running.
+    /// When the current tokens are due for refresh; fixed at the first look after
+    /// they were set (so that the skew is clamped to their remaining lifetime then).
+    refresh_at: Option<Timestamp>,
+    /// The newest refresh attempt.
     epoch: u64,
-    in_flight: bool,
+    in_flight: Option<InFlight>,
     /// The epoch of the last failed refresh, with its error.
     last_failure: Option<(u64, Error)>,
     skew: Duration,
+    lease: Duration,
+}
+
+impl Default for TokenManager {
+    fn default() -> Self {
+        Self::new(Duration::ZERO)
+    }
 }
 
 impl TokenManager {
-    /// A manager that refreshes `skew` before expiry.
+    /// A manager that refreshes `skew` before expiry (clamped as the type docs say).
     pub fn new(skew: Duration) -> Self {
         Self {
+            tokens: None,
+            generation: 0,
+            refresh_at: None,
+            epoch: 0,
+            in_flight: None,
+            last_failure: None,
             skew,
-            ..Self::default()
+            lease: DEFAULT_REFRESH_LEASE,
         }
+    }
+
+    /// Sets how long a refresh may run before a waiting call takes it over.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
     }
 
     /// The current tokens.
@@ -175,26 +261,34 @@ impl TokenManager {
 
     /// True while a refresh is running.
     pub fn refreshing(&self) -> bool {
-        self.in_flight
+        self.in_flight.is_some()
     }
 
-    /// Replaces the tokens (sign-in, logout, loading a store).
-    pub fn set(&mut self, tokens: Option<Tokens>) {
+    /// Replaces the tokens (sign-in, logout, loading a store) and cancels a refresh in
+    /// flight: its result, when it comes, is dropped. Returns true when a refresh was
+    /// cancelled (its waiters must be woken).
+    pub fn set(&mut self, tokens: Option<Tokens>) -> bool {
         self.tokens = tokens;
         self.generation += 1;
+        self.refresh_at = None;
+        self.last_failure = None;
+        self.in_flight.take().is_some()
     }
 
-    /// Decides what a call that needs a bearer token does at wall time `now`.
-    pub fn acquire(&mut self, now: Timestamp) -> Acquire {
-        if self.in_flight {
-            return Acquire::Wait { epoch: self.epoch };
+    /// Decides what a call that needs a bearer token does at wall time `wall` and
+    /// monotonic time `instant`. A call that already refreshed once passes
+    /// `may_refresh: false`: it gets the current token as it is (or `Missing`).
+    pub fn acquire(&mut self, wall: Timestamp, instant: Instant, may_refresh: bool) -> Acquire {
+        if let Some(wait) = self.wait_for_flight(instant, may_refresh) {
+            return wait;
         }
+        let due = may_refresh && self.refresh_due(wall);
         let Some(tokens) = &self.tokens else {
             return Acquire::Missing;
         };
-        if tokens.expires_within(now, self.skew) {
+        if due {
             if let Some(refresh) = tokens.refresh_token.clone() {
-                return self.begin(refresh);
+                return self.begin(refresh, instant);
             }
         }
         Acquire::Use {
@@ -205,10 +299,16 @@ impl TokenManager {
 
     /// Decides what a call does after a 401 for the token of `generation`: use a newer
     /// token if one arrived meanwhile, else refresh (or wait for the running refresh).
-    /// `Missing` when there is nothing to refresh with.
-    pub fn on_unauthorized(&mut self, generation: u64) -> Acquire {
-        if self.in_flight {
-            return Acquire::Wait { epoch: self.epoch };
+    /// `Missing` when there is nothing (more) to do: no refresh token, or the call may
+    /// not refresh again.
+    pub fn on_unauthorized(
+        &mut self,
+        generation: u64,
+        instant: Instant,
+        may_refresh: bool,
+    ) -> Acquire {
+        if let Some(wait) = self.wait_for_flight(instant, true) {
+            return if may_refresh { wait } else { Acquire::Missing };
         }
         let Some(tokens) = &self.tokens else {
             return Acquire::Missing;
@@ -220,31 +320,53 @@ impl TokenManager {
             };
         }
         match tokens.refresh_token.clone() {
-            Some(refresh) => self.begin(refresh),
-            None => Acquire::Missing,
+            Some(refresh) if may_refresh => self.begin(refresh, instant),
+            _ => Acquire::Missing,
         }
     }
 
-    /// Ends refresh `epoch`: stores the new tokens, or records the failure for the
-    /// calls that waited. A stale epoch is ignored.
-    pub fn finish(&mut self, epoch: u64, result: Result<Tokens, Error>) {
-        if !self.in_flight || epoch != self.epoch {
-            return;
+    /// Ends refresh `epoch`, started from `generation`. New tokens are stored only when
+    /// the tokens did not change since the refresh started; returns true when they were.
+    /// A failure is recorded for the calls that waited (never cached beyond them).
+    pub fn finish(&mut self, epoch: u64, generation: u64, result: Result<Tokens, Error>) -> bool {
+        let current = self.in_flight.is_some_and(|f| f.epoch == epoch);
+        if current {
+            self.in_flight = None;
         }
-        self.in_flight = false;
         match result {
-            Ok(tokens) => {
-                self.last_failure = None;
+            Ok(tokens) if self.generation == generation => {
+                // Also supersedes a refresh that took this one over past its lease.
                 self.set(Some(tokens));
+                true
             }
-            Err(e) => self.last_failure = Some((epoch, e)),
+            Ok(_) => false,
+            Err(e) => {
+                if current {
+                    self.last_failure = Some((epoch, e));
+                }
+                false
+            }
         }
     }
 
-    /// How refresh `epoch` ended, for a call that waited for it.
-    pub fn outcome(&self, epoch: u64) -> RefreshOutcome {
-        if self.in_flight && epoch == self.epoch {
-            return RefreshOutcome::InFlight;
+    /// The owner of refresh `epoch` went away before it settled (a dropped call). The
+    /// refresh is no longer in flight; its waiters acquire again and one of them
+    /// refreshes. Returns true when `epoch` was the refresh in flight.
+    pub fn abandon(&mut self, epoch: u64) -> bool {
+        if self.in_flight.is_some_and(|f| f.epoch == epoch) {
+            self.in_flight = None;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// How refresh `epoch` ended, for a call that waited for it, at `instant`.
+    pub fn outcome(&self, epoch: u64, instant: Instant) -> RefreshOutcome {
+        if let Some(f) = self.in_flight.filter(|f| f.epoch == epoch) {
+            if f.lease_until.is_none_or(|until| instant < until) {
+                return RefreshOutcome::InFlight(f.lease_until);
+            }
         }
         match &self.last_failure {
             Some((failed, e)) if *failed == epoch => RefreshOutcome::Failed(e.clone()),
@@ -252,13 +374,95 @@ impl TokenManager {
         }
     }
 
-    fn begin(&mut self, refresh_token: Secret) -> Acquire {
+    /// Decides, for the owner of refresh `epoch` (started from `generation`), what the
+    /// tokens re-read from a coordinating store under its refresh lock change.
+    /// `written` is the newest generation this client had written to the store when it
+    /// read it: when it is older than the current generation, a local change is still
+    /// on its way to the store and the store's content is not newer than memory.
+    ///
+    /// Tokens in the store that differ from memory came from another client: they are
+    /// adopted (bumping the generation). When they are usable now, no refresh is sent.
+    pub fn reload(
+        &mut self,
+        epoch: u64,
+        generation: u64,
+        stored: Option<Tokens>,
+        written: u64,
+        wall: Timestamp,
+        instant: Instant,
+    ) -> Reload {
+        if self.in_flight.is_none_or(|f| f.epoch != epoch) || self.generation != generation {
+            return Reload::Gone;
+        }
+        let newer =
+            stored.filter(|s| written == self.generation && Some(s) != self.tokens.as_ref());
+        if let Some(stored) = newer {
+            self.set(Some(stored));
+            if !self.refresh_due(wall) {
+                return Reload::Adopted;
+            }
+            // The store's tokens are due too: refresh them, with the store's (newest)
+            // refresh token, as the owner of a fresh flight.
+            self.begin_with_epoch(epoch, instant);
+        } else if let Some(f) = self.in_flight.as_mut() {
+            // Waiting for the lock does not count against the lease.
+            f.lease_until = instant.checked_add(self.lease);
+        }
+        match self.tokens.as_ref().and_then(|t| t.refresh_token.clone()) {
+            Some(refresh_token) => Reload::Proceed {
+                refresh_token,
+                generation: self.generation,
+            },
+            None => {
+                self.in_flight = None;
+                Reload::Gone
+            }
+        }
+    }
+
+    /// Returns the wait for a refresh in flight; takes over one past its lease.
+    fn wait_for_flight(&mut self, instant: Instant, may_wait: bool) -> Option<Acquire> {
+        let flight = self.in_flight?;
+        if flight.lease_until.is_some_and(|until| instant >= until) {
+            // The owner went quiet past its lease: the refresh is up for grabs.
+            self.in_flight = None;
+            return None;
+        }
+        (may_wait || self.tokens.is_none()).then_some(Acquire::Wait {
+            epoch: flight.epoch,
+            until: flight.lease_until,
+        })
+    }
+
+    /// True when the current tokens are due for refresh at `wall`.
+    fn refresh_due(&mut self, wall: Timestamp) -> bool {
+        let Some(expires_at) = self.tokens.as_ref().and_then(|t| t.expires_at) else {
+            return false;
+        };
+        let skew = self.skew;
+        let at = *self.refresh_at.get_or_insert_with(|| {
+            // Never more than half the lifetime left at the first look.
+            let remaining = expires_at.duration_since(wall);
+            expires_at.saturating_sub(skew.min(remaining / 2))
+        });
+        wall >= at
+    }
+
+    fn begin(&mut self, refresh_token: Secret, instant: Instant) -> Acquire {
         self.epoch += 1;
-        self.in_flight = true;
+        self.begin_with_epoch(self.epoch, instant);
         Acquire::Refresh {
             refresh_token,
             epoch: self.epoch,
+            generation: self.generation,
         }
+    }
+
+    fn begin_with_epoch(&mut self, epoch: u64, instant: Instant) {
+        self.in_flight = Some(InFlight {
+            epoch,
+            lease_until: instant.checked_add(self.lease),
+        });
     }
 }
 
@@ -419,31 +623,60 @@ mod tests {
         Timestamp::from_unix_seconds(s).unwrap()
     }
 
+    fn i0() -> Instant {
+        // A fixed base instant; only differences matter.
+        static BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        *BASE.get_or_init(Instant::now)
+    }
+
+    fn at(secs: u64) -> Instant {
+        i0() + Duration::from_secs(secs)
+    }
+
     fn expired() -> Tokens {
         Tokens::new("at_old")
             .with_refresh_token("rt_old")
             .with_expires_at(t(100))
     }
 
+    fn begin(m: &mut TokenManager, wall: i64) -> (u64, u64) {
+        match m.acquire(t(wall), at(0), true) {
+            Acquire::Refresh {
+                epoch, generation, ..
+            } => (epoch, generation),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn fresh_tokens_are_used() {
         let mut m = TokenManager::new(Duration::from_secs(30));
         m.set(Some(Tokens::new("at").with_expires_at(t(1000))));
-        assert!(matches!(m.acquire(t(100)), Acquire::Use { .. }));
+        assert!(matches!(
+            m.acquire(t(100), at(0), true),
+            Acquire::Use { .. }
+        ));
     }
 
     #[test]
     fn expired_tokens_refresh_once_and_others_wait() {
         let mut m = TokenManager::new(Duration::from_secs(30));
         m.set(Some(expired()));
-        let Acquire::Refresh { epoch, .. } = m.acquire(t(200)) else {
-            panic!()
-        };
-        assert_eq!(m.acquire(t(200)), Acquire::Wait { epoch });
-        assert!(matches!(m.outcome(epoch), RefreshOutcome::InFlight));
-        m.finish(epoch, Ok(Tokens::new("at_new").with_expires_at(t(5000))));
-        assert!(matches!(m.outcome(epoch), RefreshOutcome::Settled));
-        match m.acquire(t(200)) {
+        let (epoch, generation) = begin(&mut m, 200);
+        assert!(
+            matches!(m.acquire(t(200), at(0), true), Acquire::Wait { epoch: e, .. } if e == epoch)
+        );
+        assert!(matches!(
+            m.outcome(epoch, at(0)),
+            RefreshOutcome::InFlight(_)
+        ));
+        assert!(m.finish(
+            epoch,
+            generation,
+            Ok(Tokens::new("at_new").with_expires_at(t(5000)))
+        ));
+        assert!(matches!(m.outcome(epoch, at(0)), RefreshOutcome::Settled));
+        match m.acquire(t(200), at(0), true) {
             Acquire::Use { token, .. } => assert_eq!(token.expose(), "at_new"),
             other => panic!("{other:?}"),
         }
@@ -457,37 +690,171 @@ mod tests {
                 .with_refresh_token("r")
                 .with_expires_at(t(1000)),
         ));
-        assert!(matches!(m.acquire(t(969)), Acquire::Use { .. }));
-        assert!(matches!(m.acquire(t(970)), Acquire::Refresh { .. }));
+        assert!(matches!(
+            m.acquire(t(900), at(0), true),
+            Acquire::Use { .. }
+        ));
+        assert!(matches!(
+            m.acquire(t(969), at(0), true),
+            Acquire::Use { .. }
+        ));
+        assert!(matches!(
+            m.acquire(t(970), at(0), true),
+            Acquire::Refresh { .. }
+        ));
+    }
+
+    #[test]
+    fn a_short_lived_token_is_refreshed_half_way_not_at_once() {
+        // 10 s of life under a 30 s skew: due after about 5 s, not immediately.
+        let mut m = TokenManager::new(Duration::from_secs(30));
+        m.set(Some(
+            Tokens::new("a")
+                .with_refresh_token("r")
+                .with_expires_at(t(1010)),
+        ));
+        assert!(matches!(
+            m.acquire(t(1000), at(0), true),
+            Acquire::Use { .. }
+        ));
+        assert!(matches!(
+            m.acquire(t(1004), at(0), true),
+            Acquire::Use { .. }
+        ));
+        assert!(matches!(
+            m.acquire(t(1005), at(0), true),
+            Acquire::Refresh { .. }
+        ));
+    }
+
+    #[test]
+    fn a_call_that_refreshed_uses_the_token_as_it_is() {
+        let mut m = TokenManager::new(Duration::from_secs(30));
+        m.set(Some(expired()));
+        let (epoch, generation) = begin(&mut m, 200);
+        // The server answers with a token that is already within the skew.
+        m.finish(
+            epoch,
+            generation,
+            Ok(Tokens::new("at_short")
+                .with_refresh_token("rt_2")
+                .with_expires_at(t(201))),
+        );
+        assert!(
+            matches!(m.acquire(t(200), at(0), false), Acquire::Use { token, .. } if token.expose() == "at_short")
+        );
+        // A call that has not refreshed yet would refresh: once, not in a loop.
+        assert!(matches!(
+            m.acquire(t(201), at(0), true),
+            Acquire::Refresh { .. }
+        ));
+    }
+
+    #[test]
+    fn expires_in_zero_means_no_expiry_and_huge_values_saturate() {
+        let issued = |secs| IssuedTokens {
+            access_token: "a".into(),
+            refresh_token: Some("r".into()),
+            expires_in: Some(secs),
+            token_type: None,
+        };
+        assert_eq!(issued(0).at(t(100)).expires_at, None);
+        for huge in [u64::MAX, 1_000_000_000_000] {
+            let tokens = issued(huge).at(t(100));
+            assert!(tokens.expires_at.unwrap() > t(100));
+            let mut m = TokenManager::new(Duration::from_secs(30));
+            m.set(Some(tokens));
+            assert!(matches!(
+                m.acquire(t(100), at(0), true),
+                Acquire::Use { .. }
+            ));
+        }
     }
 
     #[test]
     fn a_failed_refresh_is_reported_to_waiters_and_not_cached() {
         let mut m = TokenManager::new(Duration::ZERO);
         m.set(Some(expired()));
-        let Acquire::Refresh { epoch, .. } = m.acquire(t(200)) else {
-            panic!()
-        };
-        m.finish(epoch, Err(Error::Misuse("boom")));
-        assert!(matches!(m.outcome(epoch), RefreshOutcome::Failed(_)));
+        let (epoch, generation) = begin(&mut m, 200);
+        assert!(!m.finish(epoch, generation, Err(Error::Misuse("boom"))));
+        assert!(matches!(m.outcome(epoch, at(0)), RefreshOutcome::Failed(_)));
         // The next call tries again.
-        assert!(matches!(m.acquire(t(200)), Acquire::Refresh { epoch: e, .. } if e == epoch + 1));
+        assert!(
+            matches!(m.acquire(t(200), at(0), true), Acquire::Refresh { epoch: e, .. } if e == epoch + 1)
+        );
+    }
+
+    #[test]
+    fn a_refresh_result_after_set_or_clear_is_dropped() {
+        for replacement in [None, Some(Tokens::new("at_user_b"))] {
+            let mut m = TokenManager::new(Duration::ZERO);
+            m.set(Some(expired()));
+            let (epoch, generation) = begin(&mut m, 200);
+            assert!(m.set(replacement.clone()), "the refresh is cancelled");
+            assert!(!m.refreshing());
+            assert!(matches!(m.outcome(epoch, at(0)), RefreshOutcome::Settled));
+            let stored = m.finish(epoch, generation, Ok(Tokens::new("at_stale")));
+            assert!(!stored);
+            assert_eq!(m.tokens(), replacement.as_ref());
+        }
+    }
+
+    #[test]
+    fn an_abandoned_refresh_is_taken_up_by_the_next_caller() {
+        let mut m = TokenManager::new(Duration::ZERO);
+        m.set(Some(expired()));
+        let (epoch, _) = begin(&mut m, 200);
+        assert!(matches!(
+            m.acquire(t(200), at(0), true),
+            Acquire::Wait { .. }
+        ));
+        assert!(m.abandon(epoch));
+        assert!(!m.abandon(epoch));
+        assert!(matches!(m.outcome(epoch, at(0)), RefreshOutcome::Settled));
+        assert!(
+            matches!(m.acquire(t(200), at(0), true), Acquire::Refresh { epoch: e, .. } if e == epoch + 1)
+        );
+    }
+
+    #[test]
+    fn a_waiter_past_the_lease_takes_the_refresh_over() {
+        let mut m = TokenManager::new(Duration::ZERO).with_lease(Duration::from_secs(20));
+        m.set(Some(expired()));
+        let (epoch, generation) = begin(&mut m, 200);
+        match m.acquire(t(200), at(19), true) {
+            Acquire::Wait { until, .. } => assert_eq!(until, Some(at(20))),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(m.outcome(epoch, at(20)), RefreshOutcome::Settled));
+        let (taken, _) = match m.acquire(t(220), at(20), true) {
+            Acquire::Refresh {
+                epoch, generation, ..
+            } => (epoch, generation),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(taken, epoch + 1);
+        // The first owner answers late but first: its tokens are still newer than what
+        // is stored, so they are kept; the take-over's later result is then dropped.
+        assert!(m.finish(epoch, generation, Ok(Tokens::new("at_late"))));
+        assert!(!m.finish(taken, generation, Ok(Tokens::new("at_taken"))));
+        assert_eq!(m.tokens().unwrap().access_token.expose(), "at_late");
     }
 
     #[test]
     fn unauthorized_uses_a_newer_token_without_refreshing() {
         let mut m = TokenManager::new(Duration::ZERO);
         m.set(Some(Tokens::new("a").with_refresh_token("r")));
-        let Acquire::Use { generation, .. } = m.acquire(t(0)) else {
+        let Acquire::Use { generation, .. } = m.acquire(t(0), at(0), true) else {
             panic!()
         };
         m.set(Some(Tokens::new("b").with_refresh_token("r2")));
         assert!(
-            matches!(m.on_unauthorized(generation), Acquire::Use { token, .. } if token.expose() == "b")
+            matches!(m.on_unauthorized(generation, at(0), true), Acquire::Use { token, .. } if token.expose() == "b")
         );
         let g = m.generation();
+        assert_eq!(m.on_unauthorized(g, at(0), false), Acquire::Missing);
         assert!(
-            matches!(m.on_unauthorized(g), Acquire::Refresh { refresh_token, .. } if refresh_token.expose() == "r2")
+            matches!(m.on_unauthorized(g, at(0), true), Acquire::Refresh { refresh_token, .. } if refresh_token.expose() == "r2")
         );
     }
 
@@ -495,9 +862,76 @@ mod tests {
     fn no_refresh_token_means_the_old_token_is_sent() {
         let mut m = TokenManager::new(Duration::ZERO);
         m.set(Some(Tokens::new("a").with_expires_at(t(1))));
-        assert!(matches!(m.acquire(t(100)), Acquire::Use { .. }));
+        assert!(matches!(
+            m.acquire(t(100), at(0), true),
+            Acquire::Use { .. }
+        ));
         let g = m.generation();
-        assert_eq!(m.on_unauthorized(g), Acquire::Missing);
+        assert_eq!(m.on_unauthorized(g, at(0), true), Acquire::Missing);
+    }
+
+    #[test]
+    fn reload_adopts_newer_tokens_from_another_client() {
+        let mut m = TokenManager::new(Duration::from_secs(30));
+        m.set(Some(expired()));
+        let written = m.generation();
+        let (epoch, generation) = begin(&mut m, 200);
+        let theirs = Tokens::new("at_theirs")
+            .with_refresh_token("rt_theirs")
+            .with_expires_at(t(4000));
+        let reload = m.reload(
+            epoch,
+            generation,
+            Some(theirs.clone()),
+            written,
+            t(200),
+            at(0),
+        );
+        assert_eq!(reload, Reload::Adopted);
+        assert_eq!(m.tokens(), Some(&theirs));
+        assert!(!m.refreshing());
+    }
+
+    #[test]
+    fn reload_ignores_the_store_while_a_local_write_is_pending() {
+        let mut m = TokenManager::new(Duration::from_secs(30));
+        m.set(Some(expired()));
+        let (epoch, generation) = begin(&mut m, 200);
+        let older = Tokens::new("at_older").with_expires_at(t(4000));
+        let reload = m.reload(
+            epoch,
+            generation,
+            Some(older),
+            generation - 1,
+            t(200),
+            at(0),
+        );
+        assert!(
+            matches!(reload, Reload::Proceed { refresh_token, .. } if refresh_token.expose() == "rt_old")
+        );
+        assert_eq!(m.tokens().unwrap().access_token.expose(), "at_old");
+    }
+
+    #[test]
+    fn reload_of_due_tokens_refreshes_with_the_stores_refresh_token() {
+        let mut m = TokenManager::new(Duration::from_secs(30));
+        m.set(Some(expired()));
+        let written = m.generation();
+        let (epoch, generation) = begin(&mut m, 200);
+        let theirs = Tokens::new("at_theirs")
+            .with_refresh_token("rt_theirs")
+            .with_expires_at(t(150));
+        match m.reload(epoch, generation, Some(theirs), written, t(200), at(0)) {
+            Reload::Proceed {
+                refresh_token,
+                generation: g,
+            } => {
+                assert_eq!(refresh_token.expose(), "rt_theirs");
+                assert_eq!(g, m.generation());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(m.refreshing());
     }
 
     #[test]

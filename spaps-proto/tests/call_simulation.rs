@@ -104,7 +104,7 @@ fn simulate(
         }
         match calls[i].poll(now, &mut state) {
             Output::Send(request) => outstanding[i] = Some(request),
-            Output::AwaitRefresh => {}
+            Output::AwaitRefresh(_) => {}
             Output::Done(result) => results[i] = Some(result.map(|_| ())),
             other => panic!("unexpected {other:?}"),
         }

@@ -135,6 +135,7 @@ fn no_public_type_shows_a_secret() {
         &CallOptions {
             access_token: Some("AT_ACCESS_abcdef".into()),
             idempotency_key: None,
+            call_timeout: None,
         },
     );
 }

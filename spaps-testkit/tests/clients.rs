@@ -86,7 +86,10 @@ fn tokio_pages_stream_every_item() {
             .api_key("k")
             .build()
             .unwrap();
-        client.set_tokens(spaps_proto::Tokens::new("at")).unwrap();
+        client
+            .set_tokens(spaps_proto::Tokens::new("at"))
+            .await
+            .unwrap();
         let items: Vec<_> = client
             .sessions()
             .list_sessions()

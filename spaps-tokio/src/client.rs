@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use spaps_proto::{
-    ClientOptions, ClientState, Clock, Config, Error, Execute, Machine, Now, Output, Shared,
-    Timestamp,
+    ClientOptions, ClientState, Clock, Config, Effects, Error, Execute, Machine, Now, Output,
+    RefreshLock, Shared, StoreSnapshot, Timestamp, Tokens,
 };
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -99,6 +99,30 @@ impl Client {
 
     spaps_proto::client_methods!();
 
+    /// Uses and stores `tokens` (e.g. obtained elsewhere). A refresh in flight is
+    /// cancelled: its result will not overwrite these tokens. The store is written on a
+    /// blocking thread.
+    ///
+    /// # Errors
+    /// [`Error::TokenStore`] when the store cannot save them.
+    pub async fn set_tokens(&self, tokens: Tokens) -> Result<(), Error> {
+        self.replace_tokens(Some(tokens)).await
+    }
+
+    /// Forgets the tokens, in memory and in the store. A refresh in flight is
+    /// cancelled: its result will not sign the client back in.
+    ///
+    /// # Errors
+    /// [`Error::TokenStore`] when the store cannot clear them.
+    pub async fn clear_tokens(&self) -> Result<(), Error> {
+        self.replace_tokens(None).await
+    }
+
+    async fn replace_tokens(&self, tokens: Option<Tokens>) -> Result<(), Error> {
+        let effects = self.inner.shared.set_tokens(tokens);
+        self.inner.apply(effects).await
+    }
+
     fn shared(&self) -> &Shared {
         &self.inner.shared
     }
@@ -109,29 +133,35 @@ impl Client {
         F: FnOnce(&ClientState, Now) -> M,
     {
         let inner = &*self.inner;
-        let mut machine = inner.shared.start(start);
-        let span = spaps_proto::trace::call_span(&machine);
-        async {
+        // Dropping this future at any await point drops the guard, which hands a
+        // refresh the call owned back to the client (quinn's `Drop for ConnectionRef`).
+        let mut guard = Guard {
+            inner,
+            machine: inner.shared.start(start),
+            done: false,
+        };
+        let span = spaps_proto::trace::call_span(&guard.machine);
+        async move {
+            // Held from a store reload until the refresh it guards is persisted.
+            let mut store_lock: Option<RefreshLock> = None;
             loop {
-                let (output, mut settled) = {
-                    let mut state = inner.shared.lock();
-                    let output = machine.poll(inner.shared.now(), &mut state);
-                    // Subscribed while the lock is held, so a refresh that settles
-                    // after the lock is released still wakes this call.
-                    let settled =
-                        matches!(output, Output::AwaitRefresh).then(|| inner.settled.subscribe());
-                    (output, settled)
-                };
+                let seen = *inner.settled.borrow();
+                let (output, effects) = inner.shared.poll(&mut guard.machine);
+                inner.apply(effects).await?;
                 match output {
                     Output::Send(request) => {
-                        spaps_proto::trace::sending(&tracing::Span::current(), &machine);
-                        let result = inner.transport.send(request).await;
+                        spaps_proto::trace::sending(&tracing::Span::current(), &guard.machine);
+                        let within = remaining(guard.machine.deadline(), inner.shared.now());
+                        let result = inner.transport.send(request, within).await;
                         spaps_proto::trace::received(&tracing::Span::current(), &result);
-                        let fed = inner.shared.feed(&mut machine, result);
-                        if fed.refresh_settled {
-                            inner.settled.send_modify(|n| *n = n.wrapping_add(1));
-                        }
-                        fed.persisted?;
+                        let effects = inner.shared.feed(&mut guard.machine, result);
+                        inner.apply(effects).await?;
+                    }
+                    Output::ReloadStore => {
+                        let (snapshot, lock) = inner.reload().await;
+                        store_lock = lock;
+                        let effects = inner.shared.feed_reload(&mut guard.machine, snapshot);
+                        inner.apply(effects).await?;
                     }
                     Output::Sleep(until) => {
                         let now = inner.shared.now().instant;
@@ -139,24 +169,101 @@ impl Client {
                             inner.sleeper.sleep(until - now).await;
                         }
                     }
-                    Output::AwaitRefresh => {
-                        if let Some(rx) = settled.as_mut() {
-                            // The sender lives as long as `inner`; a closed channel
-                            // just means: poll again.
-                            let _ = rx.changed().await;
-                        }
+                    Output::AwaitRefresh(until) => inner.await_settle(seen, until).await,
+                    Output::Done(result) => {
+                        guard.disarm();
+                        return result;
                     }
-                    Output::Done(result) => return result,
-                    _ => {
-                        return Err(Error::Misuse(
-                            "unexpected output from the call state machine",
-                        ))
-                    }
+                }
+                if !guard.machine.refreshing() {
+                    // The refresh the lock guarded is persisted (or was never sent).
+                    drop(store_lock.take());
                 }
             }
         }
         .instrument(span)
         .await
+    }
+}
+
+impl Inner {
+    /// Wakes waiting calls, then persists token changes on a blocking thread. A write
+    /// that started finishes even if this future is dropped.
+    async fn apply(&self, effects: Effects) -> Result<(), Error> {
+        if effects.refresh_settled {
+            self.settled.send_modify(|n| *n = n.wrapping_add(1));
+        }
+        if effects.persist.is_none() {
+            return Ok(());
+        }
+        let writer = self.shared.writer().clone();
+        tokio::task::spawn_blocking(move || writer.persist(effects.persist))
+            .await
+            .unwrap_or_else(|_| Err(Error::TokenStore("the token store panicked".to_owned())))
+    }
+
+    /// Takes the store's refresh lock and re-reads it, on a blocking thread.
+    async fn reload(&self) -> (Result<StoreSnapshot, Error>, Option<RefreshLock>) {
+        let writer = self.shared.writer().clone();
+        tokio::task::spawn_blocking(move || writer.reload())
+            .await
+            .unwrap_or_else(|_| {
+                (
+                    Err(Error::TokenStore("the token store panicked".to_owned())),
+                    None,
+                )
+            })
+    }
+
+    /// Waits until a refresh settles after `seen`, or until `until`.
+    async fn await_settle(&self, seen: u64, until: Option<Instant>) {
+        let mut settled = self.settled.subscribe();
+        if *settled.borrow_and_update() != seen {
+            return;
+        }
+        let wait = until.map(|until| until.saturating_duration_since(self.shared.now().instant));
+        match wait {
+            // The sender lives as long as `self`; a closed channel just means: poll again.
+            None => {
+                let _ = settled.changed().await;
+            }
+            Some(wait) => {
+                tokio::select! {
+                    _ = settled.changed() => {}
+                    () = self.sleeper.sleep(wait) => {}
+                }
+            }
+        }
+    }
+}
+
+/// What is left of a deadline.
+fn remaining(deadline: Option<Instant>, now: Now) -> Option<Duration> {
+    deadline.map(|d| d.saturating_duration_since(now.instant))
+}
+
+/// Abandons the machine when the call's future is dropped before it is done.
+struct Guard<'a, M: Machine> {
+    inner: &'a Inner,
+    machine: M,
+    done: bool,
+}
+
+impl<M: Machine> Guard<'_, M> {
+    /// The machine is done: nothing to abandon.
+    fn disarm(&mut self) {
+        self.done = true;
+    }
+}
+
+impl<M: Machine> Drop for Guard<'_, M> {
+    fn drop(&mut self) {
+        if !self.done {
+            let effects = self.inner.shared.abandon(&mut self.machine);
+            if effects.refresh_settled {
+                self.inner.settled.send_modify(|n| *n = n.wrapping_add(1));
+            }
+        }
     }
 }
 

@@ -36,10 +36,14 @@ impl Transport {
         }
     }
 
+    /// Sends `request`, within the per-attempt timeout or `within` (what is left of
+    /// the call's overall deadline), whichever is shorter.
     pub(crate) async fn send(
         &self,
         request: http::Request<Bytes>,
+        within: Option<Duration>,
     ) -> Result<http::Response<Bytes>, Error> {
+        let timeout = within.map_or(self.timeout, |w| w.min(self.timeout));
         let mut request = reqwest::Request::try_from(request).map_err(|e| {
             Error::Transport(TransportError::new(
                 TransportErrorKind::Other,
@@ -47,12 +51,12 @@ impl Transport {
             ))
         })?;
         // Applies even to a caller-supplied reqwest client.
-        *request.timeout_mut() = Some(self.timeout);
+        *request.timeout_mut() = Some(timeout);
         let mut response = self
             .http
             .execute(request)
             .await
-            .map_err(|e| self.map_error(e, TransportErrorKind::Send))?;
+            .map_err(|e| map_error(e, TransportErrorKind::Send, timeout))?;
         if response
             .content_length()
             .is_some_and(|len| len > self.limit as u64)
@@ -72,7 +76,7 @@ impl Transport {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| self.map_error(e, TransportErrorKind::Body))?
+            .map_err(|e| map_error(e, TransportErrorKind::Body, timeout))?
         {
             let received = first.as_ref().map_or(body.len(), Bytes::len);
             if received + chunk.len() > self.limit {
@@ -96,25 +100,25 @@ impl Transport {
             ))
         })
     }
+}
 
-    fn map_error(&self, error: reqwest::Error, stage: TransportErrorKind) -> Error {
-        if error.is_timeout() {
-            return Error::Timeout(self.timeout);
-        }
-        let kind = if error.is_connect() {
-            TransportErrorKind::Connect
-        } else {
-            stage
-        };
-        // The URL is left out: it may carry an email address in its path.
-        let error = error.without_url();
-        let mut message = error.to_string();
-        let mut source = std::error::Error::source(&error);
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        Error::Transport(TransportError::new(kind, message))
+fn map_error(error: reqwest::Error, stage: TransportErrorKind, timeout: Duration) -> Error {
+    if error.is_timeout() {
+        return Error::Timeout(timeout);
     }
+    let kind = if error.is_connect() {
+        TransportErrorKind::Connect
+    } else {
+        stage
+    };
+    // The URL is left out: it may carry an email address in its path.
+    let error = error.without_url();
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    Error::Transport(TransportError::new(kind, message))
 }

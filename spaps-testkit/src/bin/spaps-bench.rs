@@ -778,7 +778,7 @@ mod net {
             .base_url(base)
             .api_key(API_KEY)
             .build()?;
-        client.set_tokens(Tokens::new(TOKEN))?;
+        rt.block_on(client.set_tokens(Tokens::new(TOKEN)))?;
         rt.block_on(client.sessions().get_current_session().into_future())?;
         Ok(client)
     }
@@ -1844,7 +1844,7 @@ mod mem {
                     .base_url(hold)
                     .api_key(API_KEY)
                     .build()?;
-                client.set_tokens(Tokens::new(TOKEN))?;
+                rt.block_on(client.set_tokens(Tokens::new(TOKEN)))?;
                 let base_kb = status_kb("VmRSS:");
                 let ok = rt.block_on(async {
                     let mut set = tokio::task::JoinSet::new();

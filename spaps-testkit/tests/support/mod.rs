@@ -94,10 +94,11 @@ impl AnyClient {
                     b = b.clock(clock.clone()).sleeper(clock.clone());
                 }
                 let client = b.build().expect("the tokio client builds");
+                let rt = runtime();
                 if let Some(tokens) = &opts.tokens {
-                    client.set_tokens(tokens.clone()).unwrap();
+                    rt.block_on(client.set_tokens(tokens.clone())).unwrap();
                 }
-                AnyClient::Tokio(client, runtime())
+                AnyClient::Tokio(client, rt)
             }
             Flavor::Blocking => {
                 let mut b = spaps_blocking::Client::builder();
