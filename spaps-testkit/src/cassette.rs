@@ -581,7 +581,7 @@ pub fn decode_base64(input: &str) -> Result<Vec<u8>, LoadError> {
     }
 
     let bytes = input.as_bytes();
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return Err(LoadError::Base64(format!(
             "length {} is not a multiple of 4",
             bytes.len()
