@@ -14,7 +14,10 @@ use std::time::{Instant, SystemTime};
 use bytes::Bytes;
 use spaps_proto::api::auth::SignInWithPassword;
 use spaps_proto::api::sessions::GetCurrentSession;
-use spaps_proto::{CallOptions, ClientState, Config, Endpoint, Error, Now, Output, Timestamp};
+use spaps_proto::{
+    Call, CallOptions, ClientState, Config, Endpoint, Error, Machine, Now, Output, StoreSnapshot,
+    Timestamp,
+};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("SPAPS_API_URL")
@@ -47,6 +50,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// The whole driver: read the clocks, poll, do what the output says, repeat.
+///
+/// The rules every driver keeps (see `spaps_proto::call`):
+/// - the match on [`Output`] is exhaustive: these five are all a driver ever sees;
+/// - each request is bounded by the per-attempt timeout and by what is left of the
+///   call's overall deadline ([`Machine::deadline`]);
+/// - a call that goes away before `Done` is abandoned ([`Call::abandon`]), so a token
+///   refresh it owned is handed back to the other calls: with several calls in flight,
+///   do it from a `Drop` guard (as `spaps-tokio` and `spaps-blocking` do);
+/// - token events are persisted in generation order, outside any lock, and no user code
+///   runs while the state is borrowed.
 fn run<E: Endpoint>(
     state: &mut ClientState,
     transport: &dyn Fn(http::Request<Bytes>) -> Result<http::Response<Bytes>, Error>,
@@ -59,22 +72,41 @@ fn run<E: Endpoint>(
         )
     };
     let mut call = state.call(endpoint, CallOptions::default());
-    loop {
+    let result = loop {
         match call.poll(now(), state) {
-            Output::Send(request) => match transport(request) {
-                Ok(response) => call.handle_response(now(), state, response),
-                Err(error) => call.handle_error(now(), state, error),
-            },
+            Output::Send(request) => {
+                // This transport has no timeout of its own; a real one is given
+                // `Machine::deadline(&call)` minus now, capped by the request timeout.
+                let _within = Machine::deadline(&call);
+                match transport(request) {
+                    Ok(response) => call.handle_response(now(), state, response),
+                    Err(error) => call.handle_error(now(), state, error),
+                }
+            }
             Output::Sleep(until) => {
                 std::thread::sleep(until.saturating_duration_since(Instant::now()))
             }
-            Output::Done(result) => return result,
-            // One call at a time never waits for another call's token refresh.
-            _ => return Err(Error::Misuse("unexpected output")),
+            // One call at a time never waits for another call's refresh; with several,
+            // wait for `Event::RefreshSettled` or until the instant, then poll again.
+            Output::AwaitRefresh(_) => {}
+            // Only for token stores shared with other processes; this driver keeps
+            // tokens in memory, so it reports what it holds.
+            Output::ReloadStore => {
+                let snapshot = StoreSnapshot {
+                    tokens: state.tokens().cloned(),
+                    written: state.token_manager().generation(),
+                };
+                call.handle_reload(now(), state, Ok(snapshot));
+            }
+            Output::Done(result) => break result,
         }
-        // Token changes would be persisted here; this example keeps them in memory.
+        // Token changes would be persisted here, in generation order; this example
+        // keeps them in memory.
         while state.poll_event().is_some() {}
-    }
+    };
+    // Harmless after `Done`; a driver that stops early must not skip it.
+    call.abandon(state);
+    result
 }
 
 /// HTTP/1.1 over a plain TCP socket: enough for a local `http://` SPAPS.

@@ -39,7 +39,9 @@
 //!         }
 //!         Output::Sleep(until) => { /* sleep until `until`, then poll again */ }
 //!         Output::Done(result) => break result?,
-//!         _ => unreachable!("one call alone never waits for another's refresh"),
+//!         // One call alone never waits for another's refresh, and memory tokens need
+//!         // no store coordination.
+//!         Output::AwaitRefresh(_) | Output::ReloadStore => unreachable!(),
 //!     }
 //! };
 //! assert_eq!(session.session_id, "s1");
