@@ -15,7 +15,7 @@ use bytes::Bytes;
 use spaps_proto::api::auth::SignInWithPassword;
 use spaps_proto::api::sessions::GetCurrentSession;
 use spaps_proto::{
-    Call, CallOptions, ClientState, Config, Endpoint, Error, Machine, Now, Output, StoreSnapshot,
+    CallOptions, ClientState, Config, Endpoint, Error, Machine, Now, Output, StoreSnapshot,
     Timestamp,
 };
 
@@ -55,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// - the match on [`Output`] is exhaustive: these five are all a driver ever sees;
 /// - each request is bounded by the per-attempt timeout and by what is left of the
 ///   call's overall deadline ([`Machine::deadline`]);
-/// - a call that goes away before `Done` is abandoned ([`Call::abandon`]), so a token
+/// - a call that goes away before `Done` is abandoned (`Call::abandon`), so a token
 ///   refresh it owned is handed back to the other calls: with several calls in flight,
 ///   do it from a `Drop` guard (as `spaps-tokio` and `spaps-blocking` do);
 /// - token events are persisted in generation order, outside any lock, and no user code
