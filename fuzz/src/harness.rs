@@ -1083,8 +1083,12 @@ struct Plan {
 
 impl Plan {
     fn new(start: Duration, interval: Duration, lifetime: Duration) -> Self {
-        // `DevicePoll` keeps at most `MAX_WAIT` of either.
-        let interval = interval.min(spaps_proto::device::MAX_WAIT);
+        // `DevicePoll` keeps the interval within `MIN_INTERVAL..=MAX_WAIT` and at most
+        // `MAX_WAIT` of the lifetime.
+        let interval = interval.clamp(
+            spaps_proto::device::MIN_INTERVAL,
+            spaps_proto::device::MAX_WAIT,
+        );
         let lifetime = lifetime.min(spaps_proto::device::MAX_WAIT);
         Self {
             start,
@@ -1137,7 +1141,9 @@ impl Plan {
             // What the answer to this poll does to the interval.
             if let Some(response) = token_responses.get(i) {
                 if answer(response, driver) == PollAnswer::SlowDown {
-                    interval = interval.saturating_add(spaps_proto::device::SLOW_DOWN_STEP);
+                    interval = interval
+                        .saturating_add(spaps_proto::device::SLOW_DOWN_STEP)
+                        .min(spaps_proto::device::MAX_WAIT);
                 }
             }
         }
