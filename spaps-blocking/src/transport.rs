@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use bytes::Bytes;
-use spaps_proto::{Config, Error, TransportError, TransportErrorKind};
+use spaps_proto::{Config, Error, TransportError, TransportErrorKind, MAX_TIMEOUT};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
@@ -16,6 +16,10 @@ pub(crate) struct Transport {
     agent: ureq::Agent,
     timeout: Duration,
     limit: usize,
+    /// Why the configuration cannot be used ([`Config::validate`]), when it cannot: every
+    /// send then fails with it, before anything reaches ureq (whose deadline arithmetic
+    /// panics on a timeout such as `Duration::MAX`).
+    invalid: Option<Error>,
 }
 
 impl Transport {
@@ -23,7 +27,8 @@ impl Transport {
         let ureq_config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_global(Some(config.request_timeout()))
+            // Bounded even for a configuration that fails validation (its sends are refused).
+            .timeout_global(Some(config.request_timeout().min(MAX_TIMEOUT)))
             .build();
         let agent = ureq::Agent::with_parts(
             ureq_config,
@@ -38,6 +43,7 @@ impl Transport {
             agent,
             timeout: config.request_timeout(),
             limit: config.response_limit(),
+            invalid: config.validate().err(),
         }
     }
 
@@ -45,6 +51,9 @@ impl Transport {
         &self,
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, Error> {
+        if let Some(invalid) = &self.invalid {
+            return Err(invalid.clone());
+        }
         let (parts, body) = request.into_parts();
         let request = http::Request::from_parts(parts, body.as_ref());
         let response = self

@@ -74,7 +74,7 @@ pub mod webhook;
 
 pub use call::{Call, Clock, Now, Output};
 pub use config::{
-    Config, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, USER_AGENT,
+    Config, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, MAX_TIMEOUT, USER_AGENT,
 };
 pub use decimal::Decimal;
 pub use endpoint::{Arg, CallOptions, Endpoint, Execute, Paginated, Request};

@@ -11,10 +11,14 @@ pub(crate) struct Transport {
     http: reqwest::Client,
     timeout: Duration,
     limit: usize,
+    /// Why the configuration cannot be used ([`Config::validate`]), when it cannot: every
+    /// send then fails with it, before anything reaches reqwest.
+    invalid: Option<Error>,
 }
 
 impl Transport {
     pub(crate) fn new(config: &Config) -> Result<Self, Error> {
+        config.validate()?;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.request_timeout())
@@ -33,6 +37,7 @@ impl Transport {
             http,
             timeout: config.request_timeout(),
             limit: config.response_limit(),
+            invalid: config.validate().err(),
         }
     }
 
@@ -40,6 +45,9 @@ impl Transport {
         &self,
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, Error> {
+        if let Some(invalid) = &self.invalid {
+            return Err(invalid.clone());
+        }
         let mut request = reqwest::Request::try_from(request).map_err(|e| {
             Error::Transport(TransportError::new(
                 TransportErrorKind::Other,
