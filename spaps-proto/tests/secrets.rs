@@ -91,7 +91,7 @@ fn no_public_type_shows_a_secret() {
     );
     check(
         "WebhookVerifier",
-        &WebhookVerifier::with_secrets(["WH_webhook_secret"]),
+        &WebhookVerifier::with_secrets(["WH_webhook_secret"]).unwrap(),
     );
 
     check(
