@@ -9,6 +9,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::secret::Secret;
 
 /// Which credentials a request carries (the K/B/b column of the wire contract).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -176,10 +177,33 @@ impl RequestSpec {
         self
     }
 
-    /// Adds a header.
+    /// Adds a header. A header named in [`CREDENTIAL_HEADERS`] is marked sensitive, as
+    /// by [`RequestSpec::secret_header`].
     pub fn header(mut self, name: HeaderName, value: &str) -> Self {
         match HeaderValue::from_str(value) {
-            Ok(v) => self.headers.push((name, v)),
+            Ok(mut v) => {
+                if is_credential_header(&name) {
+                    v.set_sensitive(true);
+                }
+                self.headers.push((name, v));
+            }
+            Err(_) => self.fail(Error::invalid(
+                "header",
+                format!("`{name}` holds characters a header cannot carry"),
+            )),
+        }
+        self
+    }
+
+    /// Adds a header that carries a credential (such as `X-Recon-Token`), marked
+    /// sensitive ([`HeaderValue::set_sensitive`]) so that HTTP stacks keep it out of
+    /// their logs and HTTP/2 header compression. The value is never shown in an error.
+    pub fn secret_header(mut self, name: HeaderName, value: &Secret) -> Self {
+        match HeaderValue::from_str(value.expose()) {
+            Ok(mut v) => {
+                v.set_sensitive(true);
+                self.headers.push((name, v));
+            }
             Err(_) => self.fail(Error::invalid(
                 "header",
                 format!("`{name}` holds characters a header cannot carry"),
@@ -271,6 +295,20 @@ pub mod skip {
     }
 }
 
+/// The request headers that carry a credential: always marked sensitive
+/// ([`HeaderValue::set_sensitive`]), whichever way they are added.
+pub const CREDENTIAL_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+    "x-recon-token",
+];
+
+fn is_credential_header(name: &HeaderName) -> bool {
+    CREDENTIAL_HEADERS.contains(&name.as_str())
+}
+
 /// Rejects an empty required argument before anything is sent.
 ///
 /// # Errors
@@ -297,6 +335,35 @@ mod tests {
         assert_eq!(s.path(), "/a/1%2F2%3F%23/b/%C3%BC");
         assert!(RequestSpec::get("/a/{x}").validate().is_err());
         assert!(RequestSpec::get("/a").param("x").validate().is_err());
+    }
+
+    #[test]
+    fn credential_headers_are_sensitive() {
+        let spec = RequestSpec::post("/q")
+            .header(HeaderName::from_static("x-recon-token"), "rc")
+            .header(http::header::ACCEPT, "text/plain")
+            .secret_header(HeaderName::from_static("x-other-secret"), &Secret::new("s"));
+        let sensitive: Vec<(&str, bool)> = spec
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.is_sensitive()))
+            .collect();
+        assert_eq!(
+            sensitive,
+            [
+                ("x-recon-token", true),
+                ("accept", false),
+                ("x-other-secret", true)
+            ]
+        );
+        let bad = RequestSpec::post("/q")
+            .secret_header(
+                HeaderName::from_static("x-recon-token"),
+                &Secret::new("a\nSECRET"),
+            )
+            .validate()
+            .unwrap_err();
+        assert!(!bad.to_string().contains("SECRET"));
     }
 
     #[test]
