@@ -25,12 +25,13 @@ struct Receiver {
 
 impl Receiver {
     /// A receiver accepting signatures made with any of `secrets`: during a rotation,
-    /// the new secret and the old one.
-    fn new(secrets: [&str; 2]) -> Receiver {
-        Receiver {
-            verifier: WebhookVerifier::with_secrets(secrets),
+    /// the new secret and the old one. Fails on an empty secret, under which anyone
+    /// could sign.
+    fn new(secrets: [&str; 2]) -> Result<Receiver, WebhookError> {
+        Ok(Receiver {
+            verifier: WebhookVerifier::with_secrets(secrets)?,
             handled: Mutex::new(HashSet::new()),
-        }
+        })
     }
 
     /// Handles one delivery: `headers` as received (names in any case), `raw_body` the
@@ -120,7 +121,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // new one.
     const NEW: &str = "whsec_example_new";
     const OLD: &str = "whsec_example_old";
-    let receiver = Receiver::new([NEW, OLD]);
+    let receiver = Receiver::new([NEW, OLD])?;
 
     // What SPAPS would send.
     let now = Timestamp::from_system_time(SystemTime::now());

@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use bytes::Bytes;
-use spaps_proto::{Config, Error, TransportError, TransportErrorKind};
+use spaps_proto::{Config, Error, TransportError, TransportErrorKind, MAX_TIMEOUT};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
@@ -23,7 +23,8 @@ impl Transport {
         let ureq_config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_global(Some(config.request_timeout()))
+            // Validated by the builder; bounded here all the same, as ureq panics past it.
+            .timeout_global(Some(config.request_timeout().min(MAX_TIMEOUT)))
             .build();
         let agent = ureq::Agent::with_parts(
             ureq_config,

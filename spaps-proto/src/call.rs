@@ -311,6 +311,12 @@ impl<E: Endpoint> Call<E> {
                     epoch,
                     generation,
                 } => {
+                    if !state.tokens.confirm(epoch, now.instant) {
+                        // Cancelled by a set, or taken over past its lease while this
+                        // call was away: start again.
+                        self.phase = Phase::Ready;
+                        continue;
+                    }
                     if state.coordinates_refreshes() && !self.reloaded {
                         self.reloaded = true;
                         self.phase = Phase::ReloadStore { epoch, generation };

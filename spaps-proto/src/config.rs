@@ -20,6 +20,12 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// that the default per-attempt timeout alone does not give.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The longest per-attempt timeout accepted: one hour. A longer one is refused with
+/// [`Error::InvalidArgument`] (by [`Config::validate`], so by the client builders and
+/// [`Config::from_env_with`]): no SPAPS call needs it, and a huge value such as
+/// [`Duration::MAX`] overflows the deadline arithmetic of HTTP clients.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
 /// The default cap on a response body: 16 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
@@ -112,15 +118,33 @@ impl Config {
                     "must be a positive number of seconds",
                 )
             })?;
-            if timeout.is_zero() {
-                return Err(Error::invalid(
-                    "SPAPS_REQUEST_TIMEOUT",
-                    "must be more than zero",
-                ));
-            }
+            check_timeout("SPAPS_REQUEST_TIMEOUT", timeout)?;
             config = config.timeout(timeout);
         }
+        config.validate()?;
         Ok(config)
+    }
+
+    /// Checks the settings that the setters take as given: the timeout must be more
+    /// than zero and at most [`MAX_TIMEOUT`]. The client builders call it when they
+    /// build; call it yourself when you drive the core with a `Config` of your own.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use spaps_proto::{Config, Error};
+    /// let config = Config::new("https://api.example.com")?;
+    /// assert!(config.clone().timeout(Duration::from_secs(30)).validate().is_ok());
+    /// for bad in [Duration::ZERO, Duration::MAX] {
+    ///     let e = config.clone().timeout(bad).validate().unwrap_err();
+    ///     assert!(matches!(e, Error::InvalidArgument { name: "timeout", .. }));
+    /// }
+    /// # Ok::<(), spaps_proto::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the setting.
+    pub fn validate(&self) -> Result<(), Error> {
+        check_timeout("timeout", self.timeout)
     }
 
     /// The same configuration for another base URL.
@@ -143,7 +167,8 @@ impl Config {
         self
     }
 
-    /// Sets the time allowed for one attempt (connect, send and read).
+    /// Sets the time allowed for one attempt (connect, send and read): more than zero
+    /// and at most [`MAX_TIMEOUT`], which [`Config::validate`] checks.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -243,6 +268,22 @@ impl Config {
     }
 }
 
+fn check_timeout(name: &'static str, timeout: Duration) -> Result<(), Error> {
+    if timeout.is_zero() {
+        return Err(Error::invalid(name, "must be more than zero"));
+    }
+    if timeout > MAX_TIMEOUT {
+        return Err(Error::invalid(
+            name,
+            format!(
+                "must be at most {} seconds (one hour)",
+                MAX_TIMEOUT.as_secs()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn normalize_base_url(raw: &str) -> Result<String, Error> {
     let url = url::Url::parse(raw.trim()).map_err(|e| Error::invalid("base_url", e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -305,6 +346,61 @@ mod tests {
             let r =
                 Config::from_env_with(|k| (k == "SPAPS_REQUEST_TIMEOUT").then(|| bad.to_owned()));
             assert!(r.is_err(), "{bad}");
+        }
+    }
+
+    /// `1e19` seconds parses into a `Duration` but panicked inside ureq; anything over
+    /// [`MAX_TIMEOUT`] is refused, anything up to it kept.
+    #[test]
+    fn env_timeout_is_bounded() {
+        let env = |value: &'static str| {
+            Config::from_env_with(move |k| (k == "SPAPS_REQUEST_TIMEOUT").then(|| value.into()))
+        };
+        for bad in [
+            "1e19",
+            "18446744073709551615",
+            "3600.001",
+            "-0",
+            "-1e-9",
+            "0.0",
+            "-inf",
+        ] {
+            match env(bad) {
+                Err(Error::InvalidArgument { name, .. }) => {
+                    assert_eq!(name, "SPAPS_REQUEST_TIMEOUT", "{bad}")
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        assert_eq!(env("3600").unwrap().request_timeout(), MAX_TIMEOUT);
+        assert_eq!(
+            env("0.001").unwrap().request_timeout(),
+            Duration::from_millis(1)
+        );
+        let message = env("1e19").unwrap_err().to_string();
+        assert!(message.contains("at most 3600 seconds"), "{message}");
+    }
+
+    #[test]
+    fn validate_checks_the_timeout() {
+        let c = Config::new("https://h").unwrap();
+        assert!(c.validate().is_ok());
+        assert!(c.clone().timeout(MAX_TIMEOUT).validate().is_ok());
+        for bad in [
+            Duration::ZERO,
+            MAX_TIMEOUT + Duration::from_nanos(1),
+            Duration::MAX,
+        ] {
+            assert!(
+                matches!(
+                    c.clone().timeout(bad).validate(),
+                    Err(Error::InvalidArgument {
+                        name: "timeout",
+                        ..
+                    })
+                ),
+                "{bad:?}"
+            );
         }
     }
 }

@@ -9,7 +9,9 @@
 //! {"code": ..}}` and the RFC's `{"error": "..", "error_description": ..}`.
 //!
 //! Unlike the reference client 0.5.0, `slow_down` is not terminal and the server's
-//! `interval` and `expires_in` are honoured.
+//! `interval` and `expires_in` are honoured, within bounds: an interval is never
+//! shorter than [`MIN_INTERVAL`] (a server answering `interval: 0` does not make the
+//! client poll as fast as it can) nor longer than [`MAX_WAIT`].
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -32,6 +34,11 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 
 /// What `slow_down` adds to the interval (RFC 8628 §3.5).
 pub const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+
+/// The shortest interval between polls (1 s). A smaller interval from the server
+/// (`interval: 0`) or from the caller is raised to it, so that a lying or broken server
+/// cannot turn polling into a busy loop.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The longest interval and device-code lifetime a [`DevicePoll`] keeps (100 years): a
 /// larger one, such as a server's absurd `interval` or `expires_in`, is taken as this,
@@ -118,12 +125,12 @@ impl fmt::Debug for DevicePoll {
 }
 
 impl DevicePoll {
-    /// Polls with `device_code` every `interval` for at most `valid_for` (each capped
-    /// at [`MAX_WAIT`]).
+    /// Polls with `device_code` every `interval` for at most `valid_for` (the interval
+    /// kept within [`MIN_INTERVAL`]..=[`MAX_WAIT`], the lifetime capped at [`MAX_WAIT`]).
     pub fn new(device_code: Secret, interval: Duration, valid_for: Duration) -> Self {
         Self {
             device_code,
-            interval: interval.min(MAX_WAIT),
+            interval: clamp_interval(interval),
             valid_for: valid_for.min(MAX_WAIT),
             deadline: None,
             next_at: None,
@@ -133,7 +140,8 @@ impl DevicePoll {
         }
     }
 
-    /// Polls for `authorization`, with its interval (5 s when absent) and lifetime.
+    /// Polls for `authorization`, with its interval (5 s when absent, at least
+    /// [`MIN_INTERVAL`]) and lifetime.
     pub fn from_authorization(authorization: &DeviceAuthorization) -> Self {
         Self::new(
             authorization.device_code.clone(),
@@ -193,7 +201,8 @@ impl Machine for DevicePoll {
                         match classify(&error) {
                             PollAnswer::Pending => self.schedule(now, deadline),
                             PollAnswer::SlowDown => {
-                                self.interval += SLOW_DOWN_STEP;
+                                self.interval =
+                                    clamp_interval(self.interval.saturating_add(SLOW_DOWN_STEP));
                                 self.schedule(now, deadline);
                             }
                             PollAnswer::Denied | PollAnswer::Expired | PollAnswer::Other => {
@@ -292,6 +301,11 @@ impl Machine for DevicePoll {
     fn deadline(&self) -> Option<Instant> {
         self.call.as_ref().and_then(Call::deadline)
     }
+}
+
+/// Keeps an interval within [`MIN_INTERVAL`]..=[`MAX_WAIT`].
+fn clamp_interval(interval: Duration) -> Duration {
+    interval.clamp(MIN_INTERVAL, MAX_WAIT)
 }
 
 fn terminal(error: Error) -> Error {

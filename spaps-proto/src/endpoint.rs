@@ -14,6 +14,7 @@ use bytes::Bytes;
 use crate::call::Now;
 use crate::error::Error;
 use crate::machine::Machine;
+use crate::paging::PagePosition;
 use crate::secret::Secret;
 use crate::spec::RequestSpec;
 use crate::state::ClientState;
@@ -58,6 +59,21 @@ pub trait Paginated: Endpoint + Clone {
 
     /// The items of a page.
     fn into_items(page: Self::Output) -> Vec<Self::Item>;
+
+    /// Where this request's page starts, for the loop guard of a page walk
+    /// ([`crate::paging::WalkGuard`]): a walk ends with [`Error::Paging`] when a request
+    /// would start at a cursor already requested, or at an offset not past the last.
+    ///
+    /// Offset-paged endpoints return [`PagePosition::Offset`], cursor-paged ones their
+    /// cursor. The default takes the whole request (path and query) as the cursor, so
+    /// that a walk that would send the same request twice is stopped.
+    fn position(&self) -> PagePosition {
+        PagePosition::Cursor(
+            self.request()
+                .map(|spec| format!("{}?{}", spec.path(), spec.query_string()))
+                .unwrap_or_default(),
+        )
+    }
 }
 
 /// Per-call options that are not arguments of the operation.

@@ -87,6 +87,18 @@ pub enum Error {
     #[error("token store: {0}")]
     TokenStore(String),
 
+    /// A page walk (`pages()`, `items()`) was stopped because the server's paging would
+    /// ask for the same pages forever: it repeated a cursor already requested in this
+    /// walk, or gave an offset that does not advance. The pages before were yielded;
+    /// this is the walk's last item.
+    #[error("{operation}: paging stopped: {reason}")]
+    Paging {
+        /// The list operation, e.g. `sessions.list_sessions`.
+        operation: &'static str,
+        /// What the server did.
+        reason: crate::paging::PagingError,
+    },
+
     /// The driver broke the protocol of the state machine (for example fed a response
     /// that was never asked for). A bug in the driver, never in the server's data.
     #[error("driver misuse: {0}")]

@@ -77,7 +77,7 @@ pub mod webhook;
 pub use call::{Call, Clock, Now, Output};
 pub use config::{
     Config, DEFAULT_BASE_URL, DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
-    USER_AGENT,
+    MAX_TIMEOUT, USER_AGENT,
 };
 pub use decimal::Decimal;
 pub use endpoint::{Arg, CallOptions, Endpoint, Execute, Paginated, Request};

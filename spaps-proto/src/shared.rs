@@ -289,7 +289,9 @@ impl ClientOptions {
     /// # Errors
     /// The first invalid setting.
     pub fn config(&self) -> Result<&Config, Error> {
-        self.config.as_ref().map_err(Clone::clone)
+        let config = self.config.as_ref().map_err(Clone::clone)?;
+        config.validate()?;
+        Ok(config)
     }
 
     /// Builds the shared part of a client; `clock` and `seed` are the driver's
@@ -303,6 +305,7 @@ impl ClientOptions {
         seed: impl FnOnce() -> u64,
     ) -> Result<Shared, Error> {
         let config = self.config?;
+        config.validate()?;
         let store = self
             .store
             .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
@@ -335,7 +338,8 @@ macro_rules! builder_methods {
             self
         }
 
-        /// The time allowed for one attempt.
+        /// The time allowed for one attempt (more than zero, at most
+        /// [`MAX_TIMEOUT`]($crate::MAX_TIMEOUT), one hour).
         pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.options.map_config(|c| Ok(c.timeout(timeout)));
             self

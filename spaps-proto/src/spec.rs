@@ -9,6 +9,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::secret::Secret;
 
 /// Which credentials a request carries (the K/B/b column of the wire contract).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -122,9 +123,19 @@ impl RequestSpec {
     }
 
     /// Fills the next `{..}` of the path with `value`, percent-encoded as one segment.
+    ///
+    /// A value that is empty, `.` or `..` is refused (see [`check_segment`]):
+    /// [`RequestSpec::validate`] then fails with [`Error::InvalidArgument`] naming the
+    /// placeholder (e.g. `session_id`), so nothing is sent. Percent-encoding cannot
+    /// save such a value: an empty segment or a dot segment changes the route once an
+    /// HTTP client normalizes the URL (and `%2e` counts as a dot there).
     pub fn param(mut self, value: &str) -> Self {
         match (self.path.find('{'), self.path.find('}')) {
             (Some(open), Some(close)) if open < close => {
+                if let Err(reason) = check_segment(value) {
+                    let name = self.next_placeholder();
+                    self.fail(Error::invalid(name, reason));
+                }
                 let encoded = utf8_percent_encode(value, SEGMENT).to_string();
                 self.path.to_mut().replace_range(open..=close, &encoded);
             }
@@ -176,10 +187,33 @@ impl RequestSpec {
         self
     }
 
-    /// Adds a header.
+    /// Adds a header. A header named in [`CREDENTIAL_HEADERS`] is marked sensitive, as
+    /// by [`RequestSpec::secret_header`].
     pub fn header(mut self, name: HeaderName, value: &str) -> Self {
         match HeaderValue::from_str(value) {
-            Ok(v) => self.headers.push((name, v)),
+            Ok(mut v) => {
+                if is_credential_header(&name) {
+                    v.set_sensitive(true);
+                }
+                self.headers.push((name, v));
+            }
+            Err(_) => self.fail(Error::invalid(
+                "header",
+                format!("`{name}` holds characters a header cannot carry"),
+            )),
+        }
+        self
+    }
+
+    /// Adds a header that carries a credential (such as `X-Recon-Token`), marked
+    /// sensitive ([`HeaderValue::set_sensitive`]) so that HTTP stacks keep it out of
+    /// their logs and HTTP/2 header compression. The value is never shown in an error.
+    pub fn secret_header(mut self, name: HeaderName, value: &Secret) -> Self {
+        match HeaderValue::from_str(value.expose()) {
+            Ok(mut v) => {
+                v.set_sensitive(true);
+                self.headers.push((name, v));
+            }
             Err(_) => self.fail(Error::invalid(
                 "header",
                 format!("`{name}` holds characters a header cannot carry"),
@@ -246,6 +280,18 @@ impl RequestSpec {
         Ok(self)
     }
 
+    /// The name of the next unfilled placeholder of the template (`"path"` if there is
+    /// none), for errors.
+    fn next_placeholder(&self) -> &'static str {
+        let template: &'static str = self.template;
+        let filled = template.matches('{').count() - self.path.matches('{').count();
+        template
+            .split('{')
+            .nth(filled + 1)
+            .and_then(|rest| rest.split_once('}'))
+            .map_or("path", |(name, _)| name)
+    }
+
     fn fail(&mut self, e: Error) {
         if self.error.is_none() {
             self.error = Some(e);
@@ -268,6 +314,46 @@ pub mod skip {
     /// True for `None` and an empty list.
     pub fn empty_vec<T>(value: &Option<Vec<T>>) -> bool {
         value.as_ref().is_none_or(Vec::is_empty)
+    }
+}
+
+/// The request headers that carry a credential: always marked sensitive
+/// ([`HeaderValue::set_sensitive`]), whichever way they are added.
+pub const CREDENTIAL_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+    "x-recon-token",
+];
+
+fn is_credential_header(name: &HeaderName) -> bool {
+    CREDENTIAL_HEADERS.contains(&name.as_str())
+}
+
+/// Checks that `value` can fill a path parameter: refuses an empty value (it would
+/// leave an empty segment, `/api/sessions/`) and the dot segments `.` and `..` (an HTTP
+/// client resolves them, turning `DELETE /api/sessions/..` into `DELETE /api/`). Any
+/// other value is percent-encoded into exactly one segment, so `/`, `?`, `#` and `%`
+/// are safe.
+///
+/// ```
+/// use spaps_proto::spec::check_segment;
+/// assert!(check_segment("sess_1").is_ok());
+/// assert!(check_segment("a/../b").is_ok()); // encoded as a%2F..%2Fb: one segment
+/// assert!(check_segment("...").is_ok());
+/// for bad in ["", ".", ".."] {
+///     assert!(check_segment(bad).is_err());
+/// }
+/// ```
+///
+/// # Errors
+/// Why the value was refused.
+pub fn check_segment(value: &str) -> Result<(), &'static str> {
+    match value {
+        "" => Err("must not be empty: the path would change"),
+        "." | ".." => Err("must not be `.` or `..`: a dot segment would change the path"),
+        _ => Ok(()),
     }
 }
 
@@ -297,6 +383,68 @@ mod tests {
         assert_eq!(s.path(), "/a/1%2F2%3F%23/b/%C3%BC");
         assert!(RequestSpec::get("/a/{x}").validate().is_err());
         assert!(RequestSpec::get("/a").param("x").validate().is_err());
+    }
+
+    #[test]
+    fn empty_and_dot_segments_are_refused_naming_the_placeholder() {
+        for bad in ["", ".", ".."] {
+            match RequestSpec::delete("/api/sessions/{session_id}")
+                .param(bad)
+                .validate()
+            {
+                Err(Error::InvalidArgument { name, .. }) => assert_eq!(name, "session_id"),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+            // The second placeholder is named when it is the bad one.
+            match RequestSpec::get("/a/{first}/b/{second}/c")
+                .param("ok")
+                .param(bad)
+                .validate()
+            {
+                Err(Error::InvalidArgument { name, .. }) => assert_eq!(name, "second"),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+        // Dots inside a longer value, and encoded dots, stay in one segment.
+        for (good, path) in [
+            ("...", "/x/..."),
+            ("..a", "/x/..a"),
+            ("%2e%2e", "/x/%252e%252e"),
+            ("a/../b", "/x/a%2F..%2Fb"),
+            ("?#%", "/x/%3F%23%25"),
+        ] {
+            let spec = RequestSpec::get("/x/{id}").param(good).validate().unwrap();
+            assert_eq!(spec.path(), path);
+        }
+    }
+
+    #[test]
+    fn credential_headers_are_sensitive() {
+        let spec = RequestSpec::post("/q")
+            .header(HeaderName::from_static("x-recon-token"), "rc")
+            .header(http::header::ACCEPT, "text/plain")
+            .secret_header(HeaderName::from_static("x-other-secret"), &Secret::new("s"));
+        let sensitive: Vec<(&str, bool)> = spec
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.is_sensitive()))
+            .collect();
+        assert_eq!(
+            sensitive,
+            [
+                ("x-recon-token", true),
+                ("accept", false),
+                ("x-other-secret", true)
+            ]
+        );
+        let bad = RequestSpec::post("/q")
+            .secret_header(
+                HeaderName::from_static("x-recon-token"),
+                &Secret::new("a\nSECRET"),
+            )
+            .validate()
+            .unwrap_err();
+        assert!(!bad.to_string().contains("SECRET"));
     }
 
     #[test]

@@ -361,6 +361,19 @@ impl TokenManager {
         }
     }
 
+    /// Called by the owner of refresh `epoch` as it sends the refresh: true when the
+    /// refresh is still its own (not cancelled by a set, not taken over past its lease),
+    /// and then its lease starts again from `instant`.
+    pub fn confirm(&mut self, epoch: u64, instant: Instant) -> bool {
+        match self.in_flight.as_mut() {
+            Some(f) if f.epoch == epoch => {
+                f.lease_until = instant.checked_add(self.lease);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// How refresh `epoch` ended, for a call that waited for it, at `instant`.
     pub fn outcome(&self, epoch: u64, instant: Instant) -> RefreshOutcome {
         if let Some(f) = self.in_flight.filter(|f| f.epoch == epoch) {

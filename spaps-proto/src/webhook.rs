@@ -12,7 +12,9 @@
 //!   over-long signature never matches;
 //! - the MAC is checked before the timestamp, and the timestamp window is two-sided
 //!   (`|now - t| <= tolerance`, 300 s by default), with `now` passed in;
-//! - the header is bounded in length before it is parsed.
+//! - the header is bounded in length before it is parsed;
+//! - a verifier cannot be built without a secret, nor with an empty (or blank) one,
+//!   under which anyone could sign: [`WebhookError::EmptySecret`].
 //!
 //! ```
 //! use spaps_proto::webhook::{sign, WebhookEvent, WebhookVerifier};
@@ -24,7 +26,7 @@
 //! let now = Timestamp::from_unix_seconds(1_736_942_400).unwrap();
 //! let header = sign("whsec_test", now.unix_seconds(), body);
 //!
-//! let verifier = WebhookVerifier::new("whsec_test");
+//! let verifier = WebhookVerifier::new("whsec_test")?;
 //! match verifier.verify(&header, body, now)? {
 //!     WebhookEvent::EntitlementGranted(event) => assert_eq!(event.data.entitlement_key, "pro"),
 //!     other => panic!("unexpected {other:?}"),
@@ -81,17 +83,23 @@ pub enum WebhookError {
     /// The body is authentic but not a webhook event.
     #[error("the payload is not a webhook event: {0}")]
     InvalidPayload(String),
+    /// A verifier was asked for with no secret, or with an empty or blank one: with
+    /// an empty key anyone can compute a valid signature. Raised by the constructors,
+    /// never by a delivery.
+    #[error("a webhook secret must not be empty, and at least one is needed")]
+    EmptySecret,
 }
 
 impl WebhookError {
-    /// `malformed_header`, `signature_mismatch`, `timestamp_out_of_tolerance` or
-    /// `invalid_payload`.
+    /// `malformed_header`, `signature_mismatch`, `timestamp_out_of_tolerance`,
+    /// `invalid_payload` or `empty_secret`.
     pub fn kind(&self) -> &'static str {
         match self {
             WebhookError::MalformedHeader(_) => "malformed_header",
             WebhookError::SignatureMismatch => "signature_mismatch",
             WebhookError::TimestampOutOfTolerance { .. } => "timestamp_out_of_tolerance",
             WebhookError::InvalidPayload(_) => "invalid_payload",
+            WebhookError::EmptySecret => "empty_secret",
         }
     }
 }
@@ -105,16 +113,36 @@ pub struct WebhookVerifier {
 
 impl WebhookVerifier {
     /// A verifier for one secret, with the default tolerance.
-    pub fn new(secret: impl Into<Secret>) -> Self {
+    ///
+    /// # Errors
+    /// [`WebhookError::EmptySecret`] when `secret` is empty or only whitespace.
+    pub fn new(secret: impl Into<Secret>) -> Result<Self, WebhookError> {
         Self::with_secrets([secret])
     }
 
     /// A verifier accepting any of `secrets` (during a rotation, old and new).
-    pub fn with_secrets<S: Into<Secret>>(secrets: impl IntoIterator<Item = S>) -> Self {
-        Self {
-            secrets: secrets.into_iter().map(Into::into).collect(),
-            tolerance: DEFAULT_TOLERANCE,
+    ///
+    /// ```
+    /// use spaps_proto::webhook::{WebhookError, WebhookVerifier};
+    /// assert!(WebhookVerifier::with_secrets(["whsec_new", "whsec_old"]).is_ok());
+    /// assert_eq!(WebhookVerifier::with_secrets(["whsec_new", ""]).unwrap_err(), WebhookError::EmptySecret);
+    /// assert_eq!(WebhookVerifier::with_secrets(Vec::<String>::new()).unwrap_err(), WebhookError::EmptySecret);
+    /// ```
+    ///
+    /// # Errors
+    /// [`WebhookError::EmptySecret`] when `secrets` is empty or any of them is empty or
+    /// only whitespace.
+    pub fn with_secrets<S: Into<Secret>>(
+        secrets: impl IntoIterator<Item = S>,
+    ) -> Result<Self, WebhookError> {
+        let secrets: Vec<Secret> = secrets.into_iter().map(Into::into).collect();
+        if secrets.is_empty() || secrets.iter().any(|s| s.expose().trim().is_empty()) {
+            return Err(WebhookError::EmptySecret);
         }
+        Ok(Self {
+            secrets,
+            tolerance: DEFAULT_TOLERANCE,
+        })
     }
 
     /// Sets the tolerance window.

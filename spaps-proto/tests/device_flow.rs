@@ -3,7 +3,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use proptest::prelude::*;
-use spaps_proto::device::{DeviceFlowError, DevicePoll, DEFAULT_INTERVAL, SLOW_DOWN_STEP};
+use spaps_proto::device::{
+    DeviceFlowError, DevicePoll, DEFAULT_INTERVAL, MAX_WAIT, MIN_INTERVAL, SLOW_DOWN_STEP,
+};
 use spaps_proto::model::device_flow::DeviceAuthorization;
 use spaps_proto::{
     ClientState, Config, Error, Machine, Now, Output, RetryPolicy, Secret, Timestamp,
@@ -60,7 +62,8 @@ proptest! {
         let mut now = Now::new(start, Timestamp::from_unix_seconds(1_700_000_000).unwrap());
         let deadline = start + Duration::from_secs(expires_s);
         let mut poll = DevicePoll::new(Secret::from("dc"), Duration::from_secs(interval_s), Duration::from_secs(expires_s)).started_at(now);
-        let mut interval = Duration::from_secs(interval_s);
+        // An interval below the minimum (`interval: 0`) is raised to it.
+        let mut interval = Duration::from_secs(interval_s).max(MIN_INTERVAL);
         let mut answers = answers.into_iter();
         let mut last_poll: Option<Instant> = None;
         let mut last_answer = None;
@@ -118,4 +121,98 @@ fn rfc_defaults_and_slow_down() {
         matches!(poll.poll(now, &mut state), Output::Sleep(t) if t == now.instant + Duration::from_secs(10))
     );
     assert_eq!(poll.interval(), Duration::from_secs(10));
+}
+
+/// Drives `poll` on virtual time, answering every poll with `answer`, until it ends;
+/// returns the number of polls, the virtual time taken and the result.
+fn run_virtual(
+    mut poll: DevicePoll,
+    answer: Answer,
+) -> (
+    u32,
+    Duration,
+    Result<spaps_proto::model::device_flow::DeviceTokens, Error>,
+) {
+    let config = Config::new("https://h")
+        .unwrap()
+        .retry(RetryPolicy::disabled());
+    let mut state = ClientState::new(config, 5);
+    let start = Instant::now();
+    let mut now = Now::new(start, Timestamp::from_unix_seconds(1_700_000_000).unwrap());
+    let mut sent = 0u32;
+    loop {
+        match poll.poll(now, &mut state) {
+            Output::Send(_) => {
+                sent += 1;
+                assert!(sent < 100_000, "the poll loop does not end");
+                poll.handle_response(now, &mut state, reply(answer));
+            }
+            Output::Sleep(until) => {
+                assert!(until > now.instant, "a sleep that does not move the clock");
+                now.instant = until;
+            }
+            Output::Done(result) => return (sent, now.instant - start, result),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+/// A server answering `interval: 0` (then `authorization_pending` forever) is polled
+/// once per [`MIN_INTERVAL`], not as fast as the client can go.
+#[test]
+fn interval_zero_is_raised_to_the_minimum() {
+    let auth: DeviceAuthorization = serde_json::from_str(
+        r#"{"device_code":"d","user_code":"U","verification_uri":"v","expires_in":60,"interval":0}"#,
+    )
+    .unwrap();
+    let poll = DevicePoll::from_authorization(&auth);
+    assert_eq!(poll.interval(), MIN_INTERVAL);
+    let (polls, elapsed, result) = run_virtual(poll, Answer::Pending);
+    assert!(matches!(
+        result,
+        Err(Error::DeviceFlow(DeviceFlowError::DeadlineReached(_)))
+    ));
+    // 60 s of lifetime at one poll a second: the first poll, then one per second.
+    let bound = (elapsed.as_secs_f64() / MIN_INTERVAL.as_secs_f64()) as u32 + 1;
+    assert!(polls <= bound, "{polls} polls in {elapsed:?}");
+    assert_eq!(polls, 61);
+
+    // The same through `DevicePoll::new`, with sub-second intervals.
+    for interval in [
+        Duration::ZERO,
+        Duration::from_nanos(1),
+        Duration::from_millis(999),
+    ] {
+        let poll = DevicePoll::new(Secret::from("dc"), interval, Duration::from_secs(10));
+        assert_eq!(poll.interval(), MIN_INTERVAL);
+        let (polls, _, _) = run_virtual(poll, Answer::Pending);
+        assert_eq!(polls, 11, "interval {interval:?}");
+    }
+}
+
+/// `slow_down` arithmetic keeps the interval within bounds: it adds its step to the
+/// clamped interval and never overflows past [`MAX_WAIT`].
+#[test]
+fn slow_down_stays_within_bounds() {
+    let poll = DevicePoll::new(Secret::from("dc"), Duration::ZERO, Duration::from_secs(60));
+    let (polls, elapsed, result) = run_virtual(poll, Answer::SlowDown);
+    assert!(matches!(
+        result,
+        Err(Error::DeviceFlow(DeviceFlowError::DeadlineReached(_)))
+    ));
+    // Waits of 6 s, 11 s, 16 s, 21 s (54 s in all); the next (26 s) would pass 60 s.
+    assert_eq!(polls, 5);
+    assert_eq!(elapsed, Duration::from_secs(54));
+
+    let mut poll = DevicePoll::new(Secret::from("dc"), Duration::MAX, Duration::MAX);
+    assert_eq!(poll.interval(), MAX_WAIT);
+    let config = Config::new("https://h")
+        .unwrap()
+        .retry(RetryPolicy::disabled());
+    let mut state = ClientState::new(config, 5);
+    let now = Now::new(Instant::now(), Timestamp::UNIX_EPOCH);
+    assert!(matches!(poll.poll(now, &mut state), Output::Send(_)));
+    poll.handle_response(now, &mut state, reply(Answer::SlowDown));
+    let _ = poll.poll(now, &mut state);
+    assert_eq!(poll.interval(), MAX_WAIT);
 }

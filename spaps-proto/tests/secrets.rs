@@ -91,7 +91,7 @@ fn no_public_type_shows_a_secret() {
     );
     check(
         "WebhookVerifier",
-        &WebhookVerifier::with_secrets(["WH_webhook_secret"]),
+        &WebhookVerifier::with_secrets(["WH_webhook_secret"]).unwrap(),
     );
 
     check(
@@ -212,4 +212,45 @@ fn requests_calls_and_errors_show_no_secret() {
     check("invalid api key", &err);
     let spec_err = RefreshTokens::new("").request().unwrap_err();
     check_display("local error", &spec_err);
+}
+
+/// Every header that carries a credential leaves the core marked sensitive (so HTTP
+/// stacks keep it out of logs and HTTP/2 compression tables, and `Debug` hides it):
+/// the API key, the bearer token, and the reconciliation token of `crypto.reconcile`.
+#[test]
+fn credential_headers_are_marked_sensitive() {
+    let config = Config::new("https://h")
+        .unwrap()
+        .api_key("sk_API_KEY_1234567890");
+    let mut state = ClientState::new(config, 1);
+    state.load_tokens(Some(Tokens::new("AT_ACCESS_abcdef")));
+    let now = Now::new(
+        Instant::now(),
+        Timestamp::from_unix_seconds(1_700_000_000).unwrap(),
+    );
+    let mut first_request = |endpoint: Reconcile| {
+        let Output::Send(request) = state
+            .call(endpoint, CallOptions::default())
+            .poll(now, &mut state)
+        else {
+            panic!("the call sends first");
+        };
+        request
+    };
+    let request = first_request(json::<Reconcile>(r#"{"recon_token":"RC_recon_token"}"#));
+    for name in ["x-recon-token", "x-api-key", "authorization"] {
+        let value = request.headers().get(name).expect(name);
+        assert!(value.is_sensitive(), "{name} is not marked sensitive");
+    }
+    assert_eq!(request.headers()["x-recon-token"], "RC_recon_token");
+    check("reconcile request headers", request.headers());
+    // Whatever sends them, the credential headers of spec::CREDENTIAL_HEADERS are sensitive.
+    for (name, value) in request.headers() {
+        if spaps_proto::spec::CREDENTIAL_HEADERS.contains(&name.as_str()) {
+            assert!(value.is_sensitive(), "{name}");
+        }
+    }
+    // Without a recon token, no such header.
+    let request = first_request(json::<Reconcile>("{}"));
+    assert!(request.headers().get("x-recon-token").is_none());
 }

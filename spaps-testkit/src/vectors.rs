@@ -17,7 +17,17 @@ pub fn run_vector(vector: &WebhookVector) -> Verdict {
     let Some(now) = Timestamp::from_unix_seconds(vector.now) else {
         return Verdict::Fail(format!("bad vector time {}", vector.now));
     };
-    let mut verifier = WebhookVerifier::with_secrets(vector.secrets.iter().map(String::as_str));
+    // A vector with an empty secret expects the verifier itself to be refused.
+    let mut verifier =
+        match WebhookVerifier::with_secrets(vector.secrets.iter().map(String::as_str)) {
+            Ok(verifier) => verifier,
+            Err(e) => {
+                return match &vector.expect.ok {
+                    Some(_) => Verdict::Fail(format!("expected success, got {} ({e})", e.kind())),
+                    None => check_kind(&vector.expect.error, &e),
+                }
+            }
+        };
     if let Some(t) = vector.tolerance_s {
         verifier = verifier.tolerance(Duration::from_secs(t));
     }

@@ -9,7 +9,7 @@
 //! let now = Timestamp::from_unix_seconds(1_736_942_400).unwrap();
 //! let body = entitlement_event("entitlement.granted", "evt_1", "ent_1", "pro_plan", now);
 //! let header = signed_header("whsec_test", &body, now);
-//! let event = WebhookVerifier::new("whsec_test").verify(&header, &body, now).unwrap();
+//! let event = WebhookVerifier::new("whsec_test").unwrap().verify(&header, &body, now).unwrap();
 //! assert_eq!(event.event_type(), "entitlement.granted");
 //! ```
 

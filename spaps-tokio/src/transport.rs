@@ -15,6 +15,7 @@ pub(crate) struct Transport {
 
 impl Transport {
     pub(crate) fn new(config: &Config) -> Result<Self, Error> {
+        config.validate()?;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.request_timeout())

@@ -211,7 +211,7 @@ impl Endpoint for Reconcile {
             .json(&body)
             .auth(Auth::Bearer);
         if let Some(token) = self.recon_token.as_ref().filter(|t| !t.is_empty()) {
-            spec = spec.header(RECON_TOKEN, token.expose());
+            spec = spec.secret_header(RECON_TOKEN, token);
         }
         Ok(spec)
     }

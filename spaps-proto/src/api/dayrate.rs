@@ -306,6 +306,10 @@ impl Endpoint for GetAdminBookings {
 impl Paginated for GetAdminBookings {
     type Item = AdminBooking;
 
+    fn position(&self) -> crate::paging::PagePosition {
+        crate::paging::PagePosition::Offset(self.offset.unwrap_or(0))
+    }
+
     fn next_page(&self, page: &AdminBookingList) -> Option<Self> {
         let offset = self.offset.unwrap_or(0);
         let limit = self.limit.unwrap_or(Self::DEFAULT_LIMIT) as usize;

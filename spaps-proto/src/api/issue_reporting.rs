@@ -177,6 +177,10 @@ impl Endpoint for ListIssueReports {
 impl Paginated for ListIssueReports {
     type Item = IssueReport;
 
+    fn position(&self) -> crate::paging::PagePosition {
+        crate::paging::PagePosition::Offset(self.offset.unwrap_or(0))
+    }
+
     fn next_page(&self, page: &IssueReportList) -> Option<Self> {
         let offset = self.offset.unwrap_or(0);
         let next = crate::paging::next_offset(offset, page.items.len(), Some(page.total))?;

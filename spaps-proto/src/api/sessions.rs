@@ -139,6 +139,10 @@ impl Endpoint for ListSessions {
 impl Paginated for ListSessions {
     type Item = SessionRecord;
 
+    fn position(&self) -> crate::paging::PagePosition {
+        crate::paging::PagePosition::Cursor(self.starting_after.clone().unwrap_or_default())
+    }
+
     fn next_page(&self, page: &SessionList) -> Option<Self> {
         let last = page.sessions.last().map(|s| s.session_id.as_str());
         let cursor = crate::paging::next_cursor(None, last, page.sessions.len(), self.limit)?;

@@ -235,6 +235,10 @@ impl Endpoint for ListCases {
 impl Paginated for ListCases {
     type Item = SupportCase;
 
+    fn position(&self) -> crate::paging::PagePosition {
+        crate::paging::PagePosition::Offset(self.offset.unwrap_or(0))
+    }
+
     fn next_page(&self, page: &SupportCaseList) -> Option<Self> {
         let offset = self.offset.unwrap_or(0);
         let next = crate::paging::next_offset(offset, page.items.len(), Some(page.total))?;

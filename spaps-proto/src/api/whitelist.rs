@@ -178,6 +178,10 @@ impl Endpoint for List {
 impl Paginated for List {
     type Item = WhitelistEntry;
 
+    fn position(&self) -> crate::paging::PagePosition {
+        crate::paging::PagePosition::Offset(self.offset.unwrap_or(0))
+    }
+
     fn next_page(&self, page: &WhitelistListResult) -> Option<Self> {
         let offset = self.offset.unwrap_or(0);
         let next = crate::paging::next_offset(offset, page.entries.len(), Some(page.total))?;

@@ -17,7 +17,7 @@ fn event_body(kind: &str) -> Vec<u8> {
 
 #[test]
 fn typed_entitlement_events_and_generic_others() {
-    let v = WebhookVerifier::new("s");
+    let v = WebhookVerifier::new("s").unwrap();
     for kind in [
         "granted", "renewed", "updated", "expired", "revoked", "claimed",
     ] {
@@ -35,7 +35,7 @@ fn typed_entitlement_events_and_generic_others() {
 
 #[test]
 fn every_error_kind() {
-    let v = WebhookVerifier::new("s");
+    let v = WebhookVerifier::new("s").unwrap();
     let body = event_body("entitlement.granted");
     let good = sign("s", NOW, &body);
     assert_eq!(
@@ -84,7 +84,7 @@ fn every_error_kind() {
 
 #[test]
 fn mac_is_checked_before_time() {
-    let v = WebhookVerifier::new("s");
+    let v = WebhookVerifier::new("s").unwrap();
     let body = event_body("entitlement.granted");
     let forged = sign("other", NOW - 10_000, &body);
     assert_eq!(
@@ -93,16 +93,48 @@ fn mac_is_checked_before_time() {
     );
 }
 
+/// With an empty key anyone can sign: no verifier can be built with one, so a
+/// signature made with `""` can never be accepted.
+#[test]
+fn an_empty_secret_is_refused_at_construction() {
+    let body = event_body("entitlement.granted");
+    let forged = sign("", NOW, &body);
+    for secret in ["", " ", "\t\n"] {
+        assert_eq!(
+            WebhookVerifier::new(secret).unwrap_err(),
+            WebhookError::EmptySecret,
+            "{secret:?}"
+        );
+    }
+    assert_eq!(
+        WebhookVerifier::with_secrets(["whsec_new", ""]).unwrap_err(),
+        WebhookError::EmptySecret
+    );
+    assert_eq!(
+        WebhookVerifier::with_secrets(Vec::<Secret>::new()).unwrap_err(),
+        WebhookError::EmptySecret
+    );
+    let error = WebhookVerifier::new(String::new()).unwrap_err();
+    assert_eq!(error.kind(), "empty_secret");
+    assert!(error.to_string().contains("must not be empty"));
+    // A real secret still refuses the empty-key forgery.
+    let v = WebhookVerifier::new("whsec_real").unwrap();
+    assert_eq!(
+        v.verify(&forged, &body, at(NOW)).unwrap_err(),
+        WebhookError::SignatureMismatch
+    );
+}
+
 #[test]
 fn secrets_never_show_in_debug() {
-    let v = WebhookVerifier::with_secrets(["whsec_very_secret"]);
+    let v = WebhookVerifier::with_secrets(["whsec_very_secret"]).unwrap();
     assert!(!format!("{v:?}").contains("whsec_very_secret"));
 }
 
 proptest! {
     #[test]
-    fn sign_then_verify_round_trips(body in proptest::collection::vec(any::<u8>(), 0..512), secret in "[ -~]{1,40}", skew in -300i64..=300) {
-        let v = WebhookVerifier::new(secret.as_str());
+    fn sign_then_verify_round_trips(body in proptest::collection::vec(any::<u8>(), 0..512), secret in "[!-~][ -~]{0,39}", skew in -300i64..=300) {
+        let v = WebhookVerifier::new(secret.as_str()).unwrap();
         let header = sign(&secret, NOW + skew, &body);
         prop_assert!(v.verify_signature(&header, &body, at(NOW)).is_ok());
     }
@@ -113,7 +145,7 @@ proptest! {
         let mut tampered = body.clone();
         let i = bit % (body.len() * 8);
         tampered[i / 8] ^= 1 << (i % 8);
-        let e = WebhookVerifier::new("s").verify_signature(&header, &tampered, at(NOW)).unwrap_err();
+        let e = WebhookVerifier::new("s").unwrap().verify_signature(&header, &tampered, at(NOW)).unwrap_err();
         prop_assert_eq!(e, WebhookError::SignatureMismatch);
     }
 
@@ -124,7 +156,7 @@ proptest! {
         let mut mac = decode_hex32(hex_mac).unwrap();
         mac[bit / 8] ^= 1 << (bit % 8);
         let forged = format!("t={NOW},v1={}", hex(&mac));
-        let e = WebhookVerifier::new("s").verify_signature(&forged, &body, at(NOW)).unwrap_err();
+        let e = WebhookVerifier::new("s").unwrap().verify_signature(&forged, &body, at(NOW)).unwrap_err();
         prop_assert_eq!(e, WebhookError::SignatureMismatch);
     }
 
@@ -135,14 +167,14 @@ proptest! {
         for t in [NOW + delta, NOW - delta, NOW ^ (1 << bit)] {
             if t == NOW || t < 0 { continue; }
             let moved = format!("t={t},{mac}");
-            let e = WebhookVerifier::new("s").verify_signature(&moved, &body, at(t)).unwrap_err();
+            let e = WebhookVerifier::new("s").unwrap().verify_signature(&moved, &body, at(t)).unwrap_err();
             prop_assert_eq!(e, WebhookError::SignatureMismatch);
         }
     }
 
     #[test]
     fn tolerance_boundary_is_exact(tol in 0u64..100_000, side in prop_oneof![Just(1i64), Just(-1i64)]) {
-        let v = WebhookVerifier::new("s").tolerance(Duration::from_secs(tol));
+        let v = WebhookVerifier::new("s").unwrap().tolerance(Duration::from_secs(tol));
         let t = NOW + side * tol as i64;
         let header = sign("s", t, b"x");
         prop_assert!(v.verify_signature(&header, b"x", at(NOW)).is_ok());
@@ -160,7 +192,7 @@ proptest! {
         let pos = pos.min(macs.len());
         macs.insert(pos, good_mac);
         let header = format!("t={NOW},{}", macs.iter().map(|m| format!("v1={m}")).collect::<Vec<_>>().join(","));
-        prop_assert!(WebhookVerifier::new("s").verify_signature(&header, b"body", at(NOW)).is_ok());
+        prop_assert!(WebhookVerifier::new("s").unwrap().verify_signature(&header, b"body", at(NOW)).is_ok());
     }
 
     #[test]
@@ -168,11 +200,11 @@ proptest! {
         let secrets: Vec<String> = (0..n).map(|i| format!("whsec_{i}")).collect();
         let which = which % n;
         let header = sign(&secrets[which], NOW, b"b");
-        prop_assert!(WebhookVerifier::with_secrets(secrets.iter().map(String::as_str)).verify_signature(&header, b"b", at(NOW)).is_ok());
+        prop_assert!(WebhookVerifier::with_secrets(secrets.iter().map(String::as_str)).unwrap().verify_signature(&header, b"b", at(NOW)).is_ok());
     }
 
     #[test]
     fn arbitrary_headers_never_panic(header in ".{0,300}", body in proptest::collection::vec(any::<u8>(), 0..64)) {
-        let _ = WebhookVerifier::new("s").verify(&header, &body, at(NOW));
+        let _ = WebhookVerifier::new("s").unwrap().verify(&header, &body, at(NOW));
     }
 }

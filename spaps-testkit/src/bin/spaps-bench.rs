@@ -579,7 +579,7 @@ mod micro {
         const SECRET: &str = "whsec_5d1e9b0a4f2c77c3a0";
         let t = 1_736_942_400;
         let now = Timestamp::from_unix_seconds(t).expect("in range");
-        let verifier = WebhookVerifier::new(SECRET);
+        let verifier = WebhookVerifier::new(SECRET).expect("a non-empty secret");
         let t_text = t.to_string();
         for (size, label) in [
             (256usize, "256B"),

@@ -54,6 +54,10 @@ impl Endpoint for ListEmailLogs {
 impl Paginated for ListEmailLogs {
     type Item = EmailLog;
 
+    fn position(&self) -> crate::paging::PagePosition {
+        crate::paging::PagePosition::Offset(self.offset.unwrap_or(0))
+    }
+
     fn next_page(&self, page: &EmailLogPage) -> Option<Self> {
         let offset = self.offset.unwrap_or(0);
         let next = crate::paging::next_offset(offset, page.logs.len(), page.total)?;

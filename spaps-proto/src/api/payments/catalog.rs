@@ -87,6 +87,10 @@ impl Endpoint for ListProducts {
 impl Paginated for ListProducts {
     type Item = Product;
 
+    fn position(&self) -> crate::paging::PagePosition {
+        crate::paging::PagePosition::Cursor(self.starting_after.clone().unwrap_or_default())
+    }
+
     /// The server sends `total` but no `has_more`. A first page holding all `total`
     /// products is the only one. Otherwise, with a `limit`, a full page means more may
     /// follow; without one (the server's page size is unknown), a page shorter than

@@ -180,6 +180,10 @@ impl Endpoint for ListCheckoutSessions {
 impl Paginated for ListCheckoutSessions {
     type Item = CheckoutSessionSummary;
 
+    fn position(&self) -> crate::paging::PagePosition {
+        crate::paging::PagePosition::Cursor(self.starting_after.clone().unwrap_or_default())
+    }
+
     fn next_page(&self, page: &CheckoutSessionList) -> Option<Self> {
         let last = page
             .next_cursor

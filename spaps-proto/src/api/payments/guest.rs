@@ -148,6 +148,10 @@ impl Endpoint for ListGuestCheckoutSessions {
 impl Paginated for ListGuestCheckoutSessions {
     type Item = GuestCheckoutSessionSummary;
 
+    fn position(&self) -> crate::paging::PagePosition {
+        crate::paging::PagePosition::Cursor(self.starting_after.clone().unwrap_or_default())
+    }
+
     fn next_page(&self, page: &GuestCheckoutSessionList) -> Option<Self> {
         let last = page.sessions.last().map(|s| s.session_id.as_str());
         let cursor =

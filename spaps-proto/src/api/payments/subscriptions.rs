@@ -76,6 +76,10 @@ impl Endpoint for ListSubscriptions {
 impl Paginated for ListSubscriptions {
     type Item = SubscriptionDetail;
 
+    fn position(&self) -> crate::paging::PagePosition {
+        crate::paging::PagePosition::Cursor(self.starting_after.clone().unwrap_or_default())
+    }
+
     fn next_page(&self, page: &SubscriptionList) -> Option<Self> {
         let last = page.subscriptions.last().map(|s| s.id.as_str());
         let cursor = crate::paging::next_cursor(
