@@ -292,6 +292,10 @@ impl State {
         self.subscriptions.seed(&ada, self.now);
         self.entitlements.seed(&ada, self.now);
         self.payments.seed(&ada, self.now);
+        // Ids the seeds took by hand: new ones continue after them.
+        for (prefix, taken) in [("ent", 4), ("sub", 1), ("si", 1), ("ph", 1)] {
+            self.counters.insert(prefix, taken);
+        }
     }
 
     /// The next id with `prefix`: `prefix_mock_1`, `prefix_mock_2`, ...

@@ -443,6 +443,9 @@ impl State {
             (None, None) => return Err("a fixture entitlement needs an email or user_id".into()),
         };
         let id = match v["id"].as_str() {
+            Some(id) if self.entitlements.list.iter().any(|e| e.id == id) => {
+                return Err(format!("entitlement {id} already exists"))
+            }
             Some(id) => id.to_owned(),
             None => self.next_id("ent"),
         };
