@@ -97,10 +97,10 @@ impl State {
         let b = body(req)?;
         let target = b.object("target")?;
         for key in ["component_key", "component_label", "page_url"] {
-            if !target
+            if target
                 .get(key)
                 .and_then(Value::as_str)
-                .is_some_and(|v| !v.trim().is_empty())
+                .is_none_or(|v| v.trim().is_empty())
             {
                 return Err(invalid(format!("target.{key} is required")));
             }
