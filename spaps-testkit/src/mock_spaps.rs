@@ -1,35 +1,64 @@
-//! An embedded, stateful fake of the SPAPS API, small enough to read, for the README
-//! quickstart and the examples. It follows the wire contract's paths, credentials and
-//! envelopes; what it serves:
+//! An embedded, stateful fake of the SPAPS API, for your integration tests (the way
+//! Stripe users run stripe-mock), the README quickstart and the examples.
 //!
-//! | route | needs | behaviour |
+//! It serves every one of the 104 endpoints of the wire contract with the contract's
+//! paths, query and body names, credentials and envelopes, and keeps state the way the
+//! service does. One line starts it on a free loopback port:
+//!
+//! ```no_run
+//! use spaps_testkit::mock_spaps::MockSpaps;
+//! let spaps = MockSpaps::new().start()?;          // in a #[test] or a #[tokio::test]
+//! println!("mock SPAPS at {}", spaps.url());
+//! spaps.advance_clock(std::time::Duration::from_secs(3600)); // access tokens expire
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # Groups
+//!
+//! One module per endpoint group holds that group's state and handlers:
+//!
+//! | module | endpoints | credentials |
 //! | --- | --- | --- |
-//! | `POST /api/auth/login` | key | any email signs in with [`DEMO_PASSWORD`] and opens a session |
-//! | `POST /api/auth/refresh` | key | rotates both tokens |
-//! | `GET /api/auth/user`, `POST /api/auth/logout` | key + bearer | the user; ends the session |
-//! | `GET /api/sessions/current`, `GET /api/sessions` | key + bearer | the session; the user's sessions |
-//! | `POST /api/sessions/validate`, `POST /api/sessions/touch` | key + bearer | |
-//! | `DELETE /api/sessions/{id}` | key + bearer | revokes one of the user's sessions |
-//! | `GET /api/stripe/products` | key + bearer | the [catalog](#catalog); `active`, `category`, `mode` filters; cursor pages (`limit`, default 10, at most 100; `starting_after`) with `total` |
-//! | `GET /api/stripe/products/{id}` | key + bearer | one product, with its prices unless `include_prices=false`; else `404 PRODUCT_NOT_FOUND` |
-//! | `POST /api/payments/create-checkout-session` | key + bearer | a checkout session for an active price whose kind fits `mode` (`subscription`: recurring, `payment`: one-time); else `404 PRICE_NOT_FOUND`, `400 PRICE_INACTIVE` or `400 VALIDATION_ERROR` |
-//! | `POST /api/usage/record` | key + bearer | meters `api_calls` (10 000 a month) and `storage_gb` (unlimited), see [idempotency](#idempotency) |
-//! | `GET /api/usage/features` | key + bearer | the user's usage of the calendar month (UTC) |
-//! | `GET /api/entitlements/check` | key | `user_id` and `key` (plus `resource_type`/`resource_id`) against the [entitlements](#entitlements) |
-//! | `GET /api/entitlements` | key | by `user_id` or `email`; `entitlement_key`, `include_expired`, `include_revoked`, `limit`, `resource_type`, `resource_id` |
-//! | `POST /api/cli/device/authorize`, `POST /api/cli/device/token` | key | [device-code login](#device-code-login) |
+//! | `auth` | 12 under `/api/auth` | key; key + bearer for `user`, `logout`, `set-password` |
+//! | `sessions` | 5 under `/api/sessions` | key + bearer |
+//! | `device` | `POST /api/cli/device/{authorize,token}` | key |
+//! | `catalog` | products and prices under `/api/stripe/products`, `/api/stripe/prices` (10) | key + bearer; writes and `super-admin` need an admin |
+//! | `checkout` | checkout sessions and guest checkout (9) | key + bearer; guest checkout key only |
+//! | `payments` | balance, payment intents and methods, wallet deposits, history (7) | key + bearer |
+//! | `subscriptions` | `/api/stripe/subscription(s)` (4) | key + bearer |
+//! | `crypto` | `/api/payments/crypto` (4) | key + bearer |
+//! | `usage` | `/api/usage` (3) | key + bearer |
+//! | `whitelist` | `/api/v1/whitelist` (5) | key for `check`; key + admin bearer otherwise |
+//! | `secure_messages` | `/api/secure-messages` (2) | key, bearer optional |
+//! | `issue_reports` | `/api/v1/issue-reports` (6) | key, bearer optional |
+//! | `support_telemetry` | `/api/v1/support-telemetry` (5) | key, bearer optional |
+//! | `entitlements` | `/api/entitlements` (7) | key for reads; key + bearer for claim; admin for grant and revoke |
+//! | `email` | `/api/email` (11) | key for send, list, get and preview; key + admin bearer otherwise |
+//! | `users` | `/api/users/{emails,batch}` | key |
+//! | `dayrate` | `/api/dayrate` (5) | key, bearer optional; admin for `admin/bookings` |
+//! | `metrics` | `/api/metrics`, `/api/metrics/json`, `/health`, `/health/ready` | none |
 //!
-//! Every request needs a non-empty `X-API-Key` header (else `401 INVALID_API_KEY`); the
-//! "key + bearer" routes need `Authorization: Bearer <access token>` with a token that is
-//! still valid (else `401 UNAUTHORIZED`). Successes use the SPAPS envelope
-//! `{"success": true, "data": ..., "metadata": {"request_id": ...}}`, errors
-//! `{"success": false, "error": {"code", "message"}, "metadata": {...}}`, and every reply
-//! carries an `x-request-id` header. Bad input is `400 VALIDATION_ERROR` (`400
-//! invalid_request` in the device flow); unknown routes get `404 NOT_FOUND`.
+//! Every other request needs a non-empty `X-API-Key` (or exactly the key given to
+//! [`MockSpaps::with_api_key`]), else `401 INVALID_API_KEY`. A bearer token that is
+//! unknown is `401 UNAUTHORIZED`, an expired one `401 TOKEN_EXPIRED`; a route that needs
+//! an admin answers other users `403 FORBIDDEN`. Successes use the SPAPS envelope
+//! `{"success": true, "data": ..., "metadata": {"request_id", "timestamp"}}` (some auth
+//! answers put `message`, `user` and `tokens` at the top level, as the contract says),
+//! errors `{"success": false, "error": {"code", "message"}, "metadata": ...}`, and every
+//! reply carries `x-request-id`. Bad input is `400 VALIDATION_ERROR` (device flow: the
+//! RFC 8628 codes), a missing record `404 <THING>_NOT_FOUND`, a conflict `409`.
 //!
-//! Any email signs in with [`DEMO_PASSWORD`]; users are numbered `user_1`, `user_2`, ... in
-//! the order they first sign in, and tokens `at_1`/`rt_1`, `at_2`/`rt_2`, ... in the order
-//! they are issued.
+//! # Accounts
+//!
+//! [`DEMO_EMAIL`] (user `user_1`, an admin) signs in with [`DEMO_PASSWORD`]. An unknown
+//! email signing in with [`DEMO_PASSWORD`] becomes a new user (`user_2`, `user_3`, ...),
+//! as does `register` (with its own password), a magic link or a wallet sign-in. Tokens
+//! are `at_N`/`rt_N`. Access tokens live [`ACCESS_TOKEN_TTL_S`] seconds on the mock's
+//! clock; refresh tokens rotate on each refresh, and presenting a spent one is
+//! `401 REFRESH_TOKEN_REUSED` and ends its session (the whole token family).
+//! Magic-link, password-reset and wallet-nonce codes are not mailed: read them with
+//! [`MockSpaps::codes`] or [`MockSpaps::latest_code`]. Wallet signatures are not
+//! checked; the signed message must carry the wallet's latest nonce.
 //!
 //! # Catalog
 //!
@@ -41,74 +70,114 @@
 //! | `prod_mock_credits` 1,000 API credits | `credits` | `price_mock_credits_1k` 10.00 USD once |
 //! | `prod_mock_legacy` Legacy (inactive) | `subscriptions` | `price_mock_legacy_monthly` 5.00 USD a month (inactive) |
 //!
-//! # Idempotency
-//!
-//! `POST /api/usage/record` remembers each `X-Idempotency-Key` per user: the same key with
-//! the same body replays the first answer (same `record_id`, the quantity counted once),
-//! the same key with another body is `409 IDEMPOTENCY_KEY_REUSED`.
-//!
 //! # Entitlements
 //!
-//! [`DEMO_EMAIL`] holds `pro_plan` (active, from a Stripe subscription), `team_seat`
-//! (active, scoped to resource `org`/`org_mock_1`), `beta_access` (expired) and
-//! `early_adopter` (revoked). They are held by email, so they belong to whichever user id
-//! that email signs in as; until then `beneficiary_user_id` is null. `resource_type` and
-//! `resource_id` narrow a check or a list to entitlements scoped to that resource; without
-//! them, scoped entitlements count too.
+//! [`DEMO_EMAIL`] holds `pro_plan` (active, from the Stripe subscription `sub_mock_1`),
+//! `team_seat` (active, scoped to resource `org`/`org_mock_1`), `beta_access` (expired)
+//! and `early_adopter` (revoked). Grants to an email nobody has signed in with wait for
+//! `POST /api/entitlements/claim`. Grants, revocations, claims, subscription changes and
+//! expiries (when the clock passes `ends_at`) are recorded as change events and sent to
+//! registered webhooks (see [`MockSpaps::register_webhook`]).
+//!
+//! # Usage
+//!
+//! `POST /api/usage/record` meters `api_calls` (10 000 a month) and `storage_gb`
+//! (unlimited), and remembers each `X-Idempotency-Key` per user: the same key with the
+//! same body replays the first answer, the same key with another body is
+//! `409 IDEMPOTENCY_KEY_REUSED`.
 //!
 //! # Device-code login
 //!
-//! `authorize` issues a device code valid for [`DEVICE_CODE_TTL_S`] seconds, with an `interval` of
-//! 1 s (see [`MockSpaps::with_device_poll_interval`]). The token endpoint answers
-//! `400 authorization_pending` [`DEVICE_PENDING_POLLS`] times, then approves the login as
-//! [`DEMO_EMAIL`]: it opens a session and returns its tokens, once (the code is then
-//! spent: `400 invalid_grant`). A poll sooner than `interval` after the previous one gets
-//! `400 slow_down` (RFC 8628 §3.5); an expired code `400 expired_token`. Error codes are in
-//! the envelope's `error.code`.
+//! `authorize` issues a device code valid for [`DEVICE_CODE_TTL_S`] seconds with an
+//! `interval` of 1 s (see [`MockSpaps::with_device_poll_interval`]). Unless a test
+//! decides first ([`MockSpaps::approve_device`], [`MockSpaps::deny_device`]), the token
+//! endpoint answers `400 authorization_pending` [`DEVICE_PENDING_POLLS`] times, then
+//! approves the login as [`DEMO_EMAIL`], once (then `400 invalid_grant`). A poll sooner
+//! than `interval` after the previous one is `400 slow_down`; an expired code
+//! `400 expired_token`; a denied one `403 access_denied`.
 //!
-//! ```no_run
-//! let server = spaps_testkit::mock_spaps::start()?;
-//! println!("mock SPAPS at {}", server.url());
-//! # Ok::<(), std::io::Error>(())
-//! ```
+//! # Control from tests
+//!
+//! The clock ([`MockSpaps::advance_clock`]), faults ([`MockSpaps::fail_next`],
+//! [`MockSpaps::set_latency`]), fixtures ([`MockSpaps::with_fixtures_file`]), webhooks
+//! ([`MockSpaps::register_webhook`], [`MockSpaps::webhook_deliveries`]), the codes and
+//! what the mock received ([`MockSpaps::received`]). The same controls are served over
+//! HTTP under `/__mock/` (no credentials) for a mock in another process, such as the
+//! `spaps-mock` binary: `POST /__mock/clock/advance {"seconds"}`, `GET /__mock/clock`,
+//! `POST /__mock/webhooks {"url", "secret"}`, `GET /__mock/webhooks/deliveries`,
+//! `GET /__mock/events`, `GET /__mock/codes`, `POST /__mock/faults {"route", "times",
+//! "status" | "drop": true}`, `POST /__mock/latency {"ms"}`, `GET /__mock/requests`,
+//! `POST /__mock/device/approve|deny {"user_code"}`.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
-use time::{Duration as TimeDuration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::matching::ObservedRequest;
 use crate::server::{MockServer, Reply};
 
+mod auth;
 mod catalog;
+mod checkout;
+mod control;
+mod crypto;
+mod dayrate;
 mod device;
+mod email;
 mod entitlements;
+mod faults;
+mod fixtures;
+mod issue_reports;
+mod metrics;
+mod payments;
+mod secure_messages;
+mod sessions;
+mod subscriptions;
+mod support;
+mod support_telemetry;
 mod usage;
+mod users;
+mod webhooks;
+mod whitelist;
 
-/// The password that signs any email in.
+#[cfg(test)]
+mod tests;
+
+pub use faults::Fault;
+pub use webhooks::WebhookDelivery;
+
+use support::{bearer_token, fail, forbidden, no_route, rfc3339, segments, Outcome, Res};
+
+/// The password of [`DEMO_EMAIL`], and of any unknown email signing in (which creates
+/// that user).
 pub const DEMO_PASSWORD: &str = "correct horse battery staple";
-/// The email that holds the seeded entitlements and that device-code logins sign in as.
+/// The demo account: user `user_1`, an admin, holding the seeded entitlements; device
+/// logins sign in as it.
 pub const DEMO_EMAIL: &str = "ada@example.com";
-/// The `application_id` of every session.
+/// The `application_id` of everything the mock stores.
 pub const APPLICATION_ID: &str = "app_mock_spaps";
-/// Lifetime of access tokens, in seconds (`expires_in` of login and refresh).
+/// Lifetime of access tokens, in seconds on the mock's clock (`expires_in` of login and
+/// refresh), unless set with [`MockSpaps::with_access_token_ttl`].
 pub const ACCESS_TOKEN_TTL_S: i64 = 3600;
-/// Lifetime of sessions, in seconds.
+/// Lifetime of sessions (and so of refresh tokens), in seconds.
 pub const SESSION_TTL_S: i64 = 7 * 24 * 3600;
 /// Lifetime of device codes, in seconds (`expires_in` of `/api/cli/device/authorize`).
 pub const DEVICE_CODE_TTL_S: u64 = 600;
 /// How many polls of a device code are answered `authorization_pending` before it is
-/// approved.
+/// approved (when no test approved or denied it first).
 pub const DEVICE_PENDING_POLLS: u32 = 2;
 /// Where device-code logins send the user (`verification_uri`).
 pub const DEVICE_VERIFICATION_URI: &str = "https://spaps.example.com/device";
 
 /// Starts the mock SPAPS on a loopback port; point a client's base URL at
-/// [`MockServer::url`].
+/// [`MockServer::url`]. (To reach the mock's controls too, use [`MockSpaps::start`].)
 pub fn start() -> io::Result<MockServer> {
     serve(MockSpaps::new())
 }
@@ -119,11 +188,29 @@ pub fn serve(mock: MockSpaps) -> io::Result<MockServer> {
     MockServer::start(move |req: &ObservedRequest| mock.handle(req))
 }
 
+/// A code the mock would have sent: a magic link, a password reset, a wallet nonce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SentCode {
+    /// `magic_link`, `password_reset` or `nonce`.
+    pub kind: &'static str,
+    /// The email (or wallet address, for a nonce) it was sent to.
+    pub to: String,
+    /// The code: the magic-link or reset token, or the nonce.
+    pub code: String,
+}
+
 /// The mock's state and request handler, usable without a socket (e.g. by a sans-IO
-/// transport in tests). [`start`] serves one of these.
+/// transport in tests). [`MockSpaps::start`] serves it on a loopback port.
 #[derive(Debug)]
 pub struct MockSpaps {
     state: Mutex<State>,
+    /// Added to the real time: the mock's clock.
+    clock_offset: Mutex<Duration>,
+    faults: Mutex<faults::Faults>,
+    webhooks: webhooks::Dispatcher,
+    received: Mutex<Vec<ObservedRequest>>,
+    api_key: Option<String>,
 }
 
 impl Default for MockSpaps {
@@ -132,151 +219,217 @@ impl Default for MockSpaps {
     }
 }
 
+/// Everything the mock stores, one field per group.
 #[derive(Debug)]
-struct State {
+pub(crate) struct State {
+    /// The mock clock's reading for the request being handled.
+    now: OffsetDateTime,
     next_request: u64,
-    next_token: u64,
-    next_session: u64,
-    /// Email → user id.
-    users: BTreeMap<String, String>,
-    sessions: Vec<Session>,
-    catalog: Vec<catalog::Product>,
-    next_checkout: u64,
-    usage: usage::Meter,
-    entitlements: Vec<entitlements::Entitlement>,
+    counters: BTreeMap<&'static str, u64>,
+    access_ttl_s: i64,
+    users: auth::Users,
+    sessions: sessions::Sessions,
     device: device::DeviceCodes,
+    catalog: catalog::Catalog,
+    checkout: checkout::Checkouts,
+    payments: payments::Payments,
+    subscriptions: subscriptions::Subscriptions,
+    crypto: crypto::Invoices,
+    usage: usage::Meter,
+    entitlements: entitlements::Entitlements,
+    whitelist: whitelist::Whitelist,
+    messages: secure_messages::Messages,
+    issues: issue_reports::Issues,
+    support: support_telemetry::Cases,
+    email: email::Email,
+    dayrate: dayrate::Dayrate,
+    metrics: metrics::Counters,
+    /// Events raised while handling the request, sent to webhooks afterwards.
+    events: Vec<Value>,
+    /// Every event raised so far.
+    event_log: Vec<Value>,
 }
 
-#[derive(Clone, Debug)]
-struct Session {
-    id: String,
-    user_id: String,
-    email: String,
-    access_token: String,
-    refresh_token: String,
-    created_at: OffsetDateTime,
-    expires_at: OffsetDateTime,
-    last_activity: OffsetDateTime,
-}
-
-/// A reply in the making: status and JSON payload (`data` on success, `error` otherwise).
-enum Outcome {
-    Ok(Value),
-    Err(u16, &'static str, Cow<'static, str>),
-}
-
-/// An error outcome.
-fn fail(status: u16, code: &'static str, message: impl Into<Cow<'static, str>>) -> Outcome {
-    Outcome::Err(status, code, message.into())
-}
-
-/// A `400 VALIDATION_ERROR` outcome.
-fn invalid(message: impl Into<Cow<'static, str>>) -> Outcome {
-    fail(400, "VALIDATION_ERROR", message)
-}
-
-fn not_found() -> Outcome {
-    fail(404, "NOT_FOUND", "Route not found")
-}
-
-fn now() -> OffsetDateTime {
-    let now = OffsetDateTime::now_utc();
-    OffsetDateTime::from_unix_timestamp(now.unix_timestamp()).unwrap_or(now)
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
-}
-
-/// `t` plus `seconds` (saturating at `t`).
-fn plus(t: OffsetDateTime, seconds: i64) -> OffsetDateTime {
-    t.checked_add(TimeDuration::seconds(seconds)).unwrap_or(t)
-}
-
-fn bearer_token(req: &ObservedRequest) -> Option<&str> {
-    let value = req.header("authorization")?.trim();
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
-}
-
-fn json_body(req: &ObservedRequest) -> Option<serde_json::Map<String, Value>> {
-    if req.body.is_empty() {
-        return Some(serde_json::Map::new());
+impl State {
+    fn new(now: OffsetDateTime) -> State {
+        let mut state = State {
+            now,
+            next_request: 0,
+            counters: BTreeMap::new(),
+            access_ttl_s: ACCESS_TOKEN_TTL_S,
+            users: auth::Users::default(),
+            sessions: sessions::Sessions::default(),
+            device: device::DeviceCodes::new(1),
+            catalog: catalog::Catalog::seed(now),
+            checkout: checkout::Checkouts::default(),
+            payments: payments::Payments::default(),
+            subscriptions: subscriptions::Subscriptions::default(),
+            crypto: crypto::Invoices::default(),
+            usage: usage::Meter::default(),
+            entitlements: entitlements::Entitlements::default(),
+            whitelist: whitelist::Whitelist::default(),
+            messages: secure_messages::Messages::default(),
+            issues: issue_reports::Issues::default(),
+            support: support_telemetry::Cases::default(),
+            email: email::Email::seed(now),
+            dayrate: dayrate::Dayrate::default(),
+            metrics: metrics::Counters::new(now),
+            events: Vec::new(),
+            event_log: Vec::new(),
+        };
+        state.seed_demo();
+        state
     }
-    match serde_json::from_slice(&req.body) {
-        Ok(Value::Object(map)) => Some(map),
-        _ => None,
+
+    /// The demo account and what it holds.
+    fn seed_demo(&mut self) {
+        let ada = self.create_user(DEMO_EMAIL, Some(DEMO_PASSWORD));
+        if let Some(user) = self.users.get_mut(&ada) {
+            user.admin = true;
+            user.username = Some("ada".to_owned());
+        }
+        self.whitelist.seed(DEMO_EMAIL);
+        self.subscriptions.seed(&ada, self.now);
+        self.entitlements.seed(&ada, self.now);
+        self.payments.seed(&ada, self.now);
+        // Ids the seeds took by hand: new ones continue after them.
+        for (prefix, taken) in [("ent", 4), ("sub", 1), ("si", 1), ("ph", 1)] {
+            self.counters.insert(prefix, taken);
+        }
     }
-}
 
-/// The first value of a query parameter.
-fn query<'r>(req: &'r ObservedRequest, name: &str) -> Option<&'r str> {
-    req.query
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-}
-
-/// The query parameter `name` when present and not empty.
-fn query_non_empty<'r>(req: &'r ObservedRequest, name: &str) -> Option<&'r str> {
-    query(req, name).filter(|v| !v.is_empty())
-}
-
-/// `limit` from the query: `default` when absent, else an integer in `1..=max`.
-fn query_limit(req: &ObservedRequest, default: usize, max: usize) -> Result<usize, Outcome> {
-    match query(req, "limit") {
-        None => Ok(default),
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(invalid(format!("limit must be an integer from 1 to {max}"))),
-        },
+    /// The next id with `prefix`: `prefix_mock_1`, `prefix_mock_2`, ...
+    pub(crate) fn next_id(&mut self, prefix: &'static str) -> String {
+        let n = self.counters.entry(prefix).or_insert(0);
+        *n += 1;
+        format!("{prefix}_mock_{n}")
     }
-}
 
-/// The one path segment after `prefix`, percent-decoded; `None` when it is empty or
-/// more segments follow.
-fn segment_after(path: &str, prefix: &str) -> Option<String> {
-    let rest = path.strip_prefix(prefix)?;
-    if rest.is_empty() || rest.contains('/') {
-        return None;
+    /// The next number of the counter `name`.
+    pub(crate) fn next_number(&mut self, name: &'static str) -> u64 {
+        let n = self.counters.entry(name).or_insert(0);
+        *n += 1;
+        *n
     }
-    Some(
-        percent_encoding::percent_decode_str(rest)
-            .decode_utf8_lossy()
-            .into_owned(),
-    )
-}
 
-/// A number as JSON: whole values as integers (`5`, not `5.0`).
-fn number(value: f64) -> Value {
-    const EXACT: f64 = 9_007_199_254_740_992.0;
-    if value.fract() == 0.0 && value.abs() <= EXACT {
-        json!(value as i64)
-    } else {
-        json!(value)
+    /// Time-driven changes up to `now` (entitlement expiry).
+    fn tick(&mut self) {
+        self.expire_entitlements();
+    }
+
+    /// Answers one request.
+    fn route(&mut self, req: &ObservedRequest) -> Res {
+        let owned = segments(&req.path);
+        let s: Vec<&str> = owned.iter().map(String::as_str).collect();
+        let m = req.method.as_str();
+        if let Some(r) = self.route_metrics(m, &s, req) {
+            return r;
+        }
+        macro_rules! groups {
+            ($($f:ident),* $(,)?) => {
+                $(if let Some(r) = self.$f(m, &s, req) { return r; })*
+            };
+        }
+        groups!(
+            route_auth,
+            route_sessions,
+            route_device,
+            route_crypto,
+            route_catalog,
+            route_checkout,
+            route_payments,
+            route_subscriptions,
+            route_usage,
+            route_whitelist,
+            route_secure_messages,
+            route_issue_reports,
+            route_support_telemetry,
+            route_entitlements,
+            route_email,
+            route_users,
+            route_dayrate,
+        );
+        Err(no_route())
+    }
+
+    /// The session of the request's bearer token (credential **B**).
+    pub(crate) fn bearer(&mut self, req: &ObservedRequest) -> Result<sessions::Session, Outcome> {
+        match bearer_token(req) {
+            Some(token) => self.session_for_token(token),
+            None => Err(fail(
+                401,
+                "UNAUTHORIZED",
+                "Authorization: Bearer <access token> is required",
+            )),
+        }
+    }
+
+    /// The session of the bearer token when one is sent (credential **b**); a token that
+    /// is sent must be valid.
+    pub(crate) fn maybe_bearer(
+        &mut self,
+        req: &ObservedRequest,
+    ) -> Result<Option<sessions::Session>, Outcome> {
+        match bearer_token(req) {
+            Some(token) => self.session_for_token(token).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The session of an admin's bearer token.
+    pub(crate) fn admin(&mut self, req: &ObservedRequest) -> Result<sessions::Session, Outcome> {
+        let session = self.bearer(req)?;
+        if self.users.get(&session.user_id).is_some_and(|u| u.admin) {
+            Ok(session)
+        } else {
+            Err(forbidden())
+        }
+    }
+
+    /// Records an event (`entitlement.granted`, ...) for the change log and webhooks.
+    pub(crate) fn emit(&mut self, event: Value) {
+        self.event_log.push(event.clone());
+        self.events.push(event);
     }
 }
 
 impl MockSpaps {
-    /// A mock with the seeded catalog and entitlements, and no users or sessions yet.
+    /// A mock with the demo account, the seeded catalog and entitlements, and no
+    /// sessions yet.
     pub fn new() -> MockSpaps {
-        let started = now();
         MockSpaps {
-            state: Mutex::new(State {
-                next_request: 0,
-                next_token: 0,
-                next_session: 0,
-                users: BTreeMap::new(),
-                sessions: Vec::new(),
-                catalog: catalog::seed(started),
-                next_checkout: 0,
-                usage: usage::Meter::default(),
-                entitlements: entitlements::seed(started),
-                device: device::DeviceCodes::new(1),
-            }),
+            state: Mutex::new(State::new(now_utc())),
+            clock_offset: Mutex::new(Duration::ZERO),
+            faults: Mutex::new(faults::Faults::default()),
+            webhooks: webhooks::Dispatcher::default(),
+            received: Mutex::new(Vec::new()),
+            api_key: None,
         }
+    }
+
+    /// Serves this mock on a free loopback port.
+    ///
+    /// # Errors
+    /// When no loopback port can be bound.
+    pub fn start(self) -> io::Result<RunningMock> {
+        self.start_on(SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Serves this mock on `addr` (port 0: a free port).
+    ///
+    /// # Errors
+    /// When `addr` cannot be bound.
+    pub fn start_on(self, addr: SocketAddr) -> io::Result<RunningMock> {
+        let mock = Arc::new(self);
+        let handler = Arc::clone(&mock);
+        let server = MockServer::start_on(addr, move |req: &ObservedRequest| handler.handle(req))?;
+        Ok(RunningMock { server, mock })
+    }
+
+    /// Requires exactly this `X-API-Key` (by default any non-empty key is accepted).
+    pub fn with_api_key(mut self, key: impl Into<String>) -> MockSpaps {
+        self.api_key = Some(key.into());
+        self
     }
 
     /// Sets the `interval` of device-code logins, in seconds (1 by default; 0 lets tests
@@ -286,1204 +439,350 @@ impl MockSpaps {
         self
     }
 
+    /// Sets the lifetime of new access tokens, in seconds.
+    pub fn with_access_token_ttl(self, seconds: u64) -> MockSpaps {
+        self.state().access_ttl_s = i64::try_from(seconds).unwrap_or(i64::MAX);
+        self
+    }
+
+    /// Loads users, products and entitlements from a JSON fixtures file (see
+    /// [`MockSpaps::with_fixtures`]).
+    ///
+    /// # Errors
+    /// When the file cannot be read or is not valid fixtures.
+    pub fn with_fixtures_file(self, path: impl AsRef<Path>) -> io::Result<MockSpaps> {
+        let text = std::fs::read_to_string(path)?;
+        let value: Value = serde_json::from_str(&text)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        self.with_fixtures(&value)
+    }
+
+    /// Loads fixtures:
+    ///
+    /// ```json
+    /// {"users": [{"email": "grace@example.com", "password": "...", "admin": false,
+    ///             "username": "grace", "tier": "pro"}],
+    ///  "products": [{"id": "prod_x", "name": "X", "category": "subscriptions",
+    ///                "prices": [{"id": "price_x", "unit_amount": 900, "currency": "usd",
+    ///                            "interval": "month"}]}],
+    ///  "entitlements": [{"email": "grace@example.com", "entitlement_key": "pro_plan",
+    ///                    "ends_at": "2030-01-01T00:00:00Z"}],
+    ///  "webhooks": [{"url": "http://127.0.0.1:9000/hook", "secret": "whsec_..."}],
+    ///  "replace_catalog": false}
+    /// ```
+    ///
+    /// Every key is optional. Users get ids `user_N`; `replace_catalog` drops the seeded
+    /// products first.
+    ///
+    /// # Errors
+    /// `InvalidData` naming the first bad entry.
+    pub fn with_fixtures(self, fixtures: &Value) -> io::Result<MockSpaps> {
+        let hooks = {
+            let mut state = self.state();
+            state.load_fixtures(fixtures)
+        }
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        for (url, secret) in hooks {
+            self.register_webhook(&url, &secret);
+        }
+        Ok(self)
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Answers one request.
-    pub fn handle(&self, req: &ObservedRequest) -> Reply {
-        let mut state = self.state();
-        state.next_request += 1;
-        let request_id = format!("req_mock_{}", state.next_request);
-        let outcome = state.route(req);
-        drop(state);
+    /// The mock clock: the real time plus every [`MockSpaps::advance_clock`].
+    pub fn now(&self) -> OffsetDateTime {
+        let offset = *self
+            .clock_offset
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let offset = time::Duration::try_from(offset).unwrap_or(time::Duration::ZERO);
+        now_utc().checked_add(offset).unwrap_or_else(now_utc)
+    }
 
-        let metadata = json!({"request_id": request_id, "timestamp": rfc3339(now())});
-        let (status, body) = match outcome {
-            Outcome::Ok(data) => (
-                200,
-                json!({"success": true, "data": data, "metadata": metadata}),
-            ),
-            Outcome::Err(status, code, message) => (
-                status,
-                json!({
-                    "success": false,
-                    "error": {"code": code, "message": message},
-                    "metadata": metadata,
-                }),
-            ),
+    /// Moves the mock's clock forward: access tokens, sessions, device codes, magic
+    /// links, checkout sessions and entitlements expire as if that time had passed (an
+    /// entitlement passing its `ends_at` raises `entitlement.expired`).
+    pub fn advance_clock(&self, by: Duration) {
+        {
+            let mut offset = self
+                .clock_offset
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            *offset = offset.saturating_add(by);
+        }
+        let now = self.now();
+        let events = {
+            let mut state = self.state();
+            state.now = now;
+            state.tick();
+            std::mem::take(&mut state.events)
         };
-        let mut reply = Reply::json(status, &body).with_header("x-request-id", request_id);
-        if status == 401 {
-            reply = reply.with_header("www-authenticate", "Bearer");
-        }
-        reply
-    }
-}
-
-impl State {
-    fn route(&mut self, req: &ObservedRequest) -> Outcome {
-        if req.header("x-api-key").is_none_or(|k| k.trim().is_empty()) {
-            return fail(401, "INVALID_API_KEY", "Missing or invalid API key");
-        }
-        let path = req.path.as_str();
-        match (req.method.as_str(), path) {
-            ("POST", "/api/auth/login") => self.login(req),
-            ("POST", "/api/auth/refresh") => self.refresh(req),
-            ("GET", "/api/auth/user") => self.authed(req, |_, s| {
-                Outcome::Ok(json!({"user": {"id": s.user_id, "email": s.email}}))
-            }),
-            ("POST", "/api/auth/logout") => self.authed(req, |state, s| {
-                state.sessions.retain(|x| x.id != s.id);
-                Outcome::Ok(json!({"message": "Successfully logged out"}))
-            }),
-            ("GET", "/api/sessions/current") => self.authed(req, |_, s| {
-                Outcome::Ok(json!({"session": session_json(&s)}))
-            }),
-            ("GET", "/api/sessions") => self.authed(req, |state, s| {
-                let sessions: Vec<Value> = state
-                    .sessions
-                    .iter()
-                    .filter(|x| x.user_id == s.user_id)
-                    .map(|x| {
-                        let mut v = session_json(x);
-                        v["is_current"] = Value::Bool(x.id == s.id);
-                        v
-                    })
-                    .collect();
-                Outcome::Ok(json!({"total": sessions.len(), "sessions": sessions}))
-            }),
-            ("POST", "/api/sessions/validate") => self.authed(req, |_, s| {
-                if json_body(req).is_none() {
-                    return invalid("Body must be a JSON object");
-                }
-                Outcome::Ok(json!({
-                    "valid": true,
-                    "session_id": s.id,
-                    "expires_at": rfc3339(s.expires_at),
-                }))
-            }),
-            ("POST", "/api/sessions/touch") => self.authed(req, |state, s| {
-                let at = now();
-                if let Some(x) = state.sessions.iter_mut().find(|x| x.id == s.id) {
-                    x.last_activity = at;
-                }
-                Outcome::Ok(json!({
-                    "message": "Session activity updated",
-                    "session_id": s.id,
-                    "last_activity": rfc3339(at),
-                }))
-            }),
-            ("DELETE", p) if p.starts_with("/api/sessions/") => {
-                let Some(id) = segment_after(p, "/api/sessions/") else {
-                    return not_found();
-                };
-                self.authed(req, |state, s| {
-                    let before = state.sessions.len();
-                    state
-                        .sessions
-                        .retain(|x| !(x.id == id && x.user_id == s.user_id));
-                    if state.sessions.len() == before {
-                        fail(404, "SESSION_NOT_FOUND", "Session not found")
-                    } else {
-                        Outcome::Ok(json!({
-                            "message": "Session revoked successfully",
-                            "session_id": id,
-                        }))
-                    }
-                })
-            }
-            ("GET", "/api/stripe/products") => {
-                self.authed(req, |state, _| state.list_products(req))
-            }
-            ("GET", p) if p.starts_with("/api/stripe/products/") => {
-                let Some(id) = segment_after(p, "/api/stripe/products/") else {
-                    return not_found();
-                };
-                self.authed(req, |state, _| state.get_product(req, &id))
-            }
-            ("POST", "/api/payments/create-checkout-session") => {
-                self.authed(req, |state, _| state.create_checkout_session(req))
-            }
-            ("POST", "/api/usage/record") => {
-                self.authed(req, |state, s| state.record_usage(req, &s))
-            }
-            ("GET", "/api/usage/features") => self.authed(req, |state, s| state.usage_features(&s)),
-            ("GET", "/api/entitlements/check") => self.check_access(req),
-            ("GET", "/api/entitlements") => self.list_entitlements(req),
-            ("POST", "/api/cli/device/authorize") => self.device_authorize(req),
-            ("POST", "/api/cli/device/token") => self.device_token(req),
-            _ => not_found(),
-        }
+        self.webhooks.send(events);
     }
 
-    /// Runs `f` with the session of the request's bearer token, or answers 401.
-    fn authed(
-        &mut self,
-        req: &ObservedRequest,
-        f: impl FnOnce(&mut State, Session) -> Outcome,
-    ) -> Outcome {
-        let session = bearer_token(req)
-            .and_then(|t| self.sessions.iter().find(|s| s.access_token == t))
-            .cloned();
-        match session {
-            Some(s) => f(self, s),
-            None => fail(401, "UNAUTHORIZED", "Invalid or expired access token"),
-        }
+    /// Makes requests slower: each waits `latency` before it is answered.
+    pub fn set_latency(&self, latency: Duration) {
+        self.lock_faults().latency = latency;
     }
 
-    fn issue_tokens(&mut self) -> (String, String) {
-        self.next_token += 1;
-        (
-            format!("at_{}", self.next_token),
-            format!("rt_{}", self.next_token),
-        )
+    /// The next `times` requests to `route` fail with `fault`. `route` is a path
+    /// (`/api/auth/login`), optionally after a method (`POST /api/auth/login`), and may
+    /// end in `*` to match a prefix (`/api/stripe/*`); `*` alone matches every route.
+    pub fn fail_next(&self, route: &str, times: u32, fault: Fault) {
+        self.lock_faults().add(route, times, fault);
     }
 
-    fn token_payload(s: &Session) -> Value {
-        json!({
-            "access_token": s.access_token,
-            "refresh_token": s.refresh_token,
-            "expires_in": ACCESS_TOKEN_TTL_S,
-            "token_type": "Bearer",
-            "user": {"id": s.user_id, "email": s.email},
+    fn lock_faults(&self) -> MutexGuard<'_, faults::Faults> {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sends the `entitlement.*` events from now on to `url` as signed POSTs: body the
+    /// compact JSON event, header `X-SPAPS-Signature: t=<unix seconds>,v1=<hex>` made by
+    /// [`spaps_proto::webhook::sign`] with `secret` (`t` is the real time, so a receiver
+    /// checks it against its own clock; the event's `created_at` is the mock's clock).
+    pub fn register_webhook(&self, url: &str, secret: &str) {
+        self.webhooks.register(url, secret);
+    }
+
+    /// Every webhook delivery attempt so far.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.webhooks.deliveries()
+    }
+
+    /// Waits (at most `timeout`) until every queued webhook delivery has been attempted;
+    /// returns whether the queue drained.
+    pub fn flush_webhooks(&self, timeout: Duration) -> bool {
+        self.webhooks.flush(timeout)
+    }
+
+    /// Every event raised so far (`entitlement.granted`, ...), as sent to webhooks.
+    pub fn events(&self) -> Vec<Value> {
+        self.state().event_log.clone()
+    }
+
+    /// Every magic-link, password-reset and nonce code issued so far, oldest first.
+    pub fn codes(&self) -> Vec<SentCode> {
+        self.state().users.codes.clone()
+    }
+
+    /// The latest code of `kind` (`magic_link`, `password_reset`, `nonce`) sent to `to`
+    /// (an email, or a wallet address for a nonce).
+    pub fn latest_code(&self, kind: &str, to: &str) -> Option<String> {
+        self.state()
+            .users
+            .codes
+            .iter()
+            .rev()
+            .find(|c| c.kind == kind && c.to.eq_ignore_ascii_case(to))
+            .map(|c| c.code.clone())
+    }
+
+    /// Approves the pending device login with `user_code` as the user `email` (created
+    /// when unknown); returns whether such a login was pending.
+    pub fn approve_device(&self, user_code: &str, email: &str) -> bool {
+        self.with_state(|state| state.approve_device(user_code, email))
+    }
+
+    /// Denies the pending device login with `user_code`: its next poll is
+    /// `403 access_denied`.
+    pub fn deny_device(&self, user_code: &str) -> bool {
+        self.with_state(|state| state.deny_device(user_code))
+    }
+
+    /// Pays the open checkout session `id` as its customer would: a subscription
+    /// starts (for `subscription` mode), the payment is recorded, and each product's
+    /// entitlement (`pro_plan` for `prod_mock_pro`, ...) is granted to the buyer
+    /// (`entitlement.granted`).
+    ///
+    /// # Errors
+    /// When there is no such open session.
+    pub fn complete_checkout(&self, id: &str) -> Result<(), String> {
+        self.with_state(|state| {
+            state.complete_checkout(id).map_err(|e| match e {
+                Outcome::Err(_, _, message) => message.into_owned(),
+                _ => "failed".to_owned(),
+            })
         })
     }
 
-    /// The id of the user with `email` (normalized), created on first use.
-    fn user_id_for(&mut self, email: &str) -> String {
-        let user_count = self.users.len();
-        self.users
-            .entry(email.to_owned())
-            .or_insert_with(|| format!("user_{}", user_count + 1))
+    /// Records a payment of `amount` (a decimal string) to crypto invoice `id`; the next
+    /// `POST /api/payments/crypto/reconcile` settles it (`confirmed`, or `underpaid`).
+    ///
+    /// # Errors
+    /// When there is no such pending invoice or the amount is not a decimal.
+    pub fn pay_crypto_invoice(&self, id: &str, amount: &str) -> Result<(), String> {
+        self.with_state(|state| state.pay_invoice(id, amount))
+    }
+
+    /// Runs `f` on the state at the clock's time, then sends the events it raised.
+    fn with_state<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        let now = self.now();
+        let (out, events) = {
+            let mut state = self.state();
+            state.now = now;
+            state.tick();
+            let out = f(&mut state);
+            (out, std::mem::take(&mut state.events))
+        };
+        self.webhooks.send(events);
+        out
+    }
+
+    /// Every request the mock received, oldest first.
+    pub fn received(&self) -> Vec<ObservedRequest> {
+        self.received
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
 
-    /// The email of the user `user_id`, if that user exists.
-    fn email_of(&self, user_id: &str) -> Option<&str> {
-        self.users
-            .iter()
-            .find(|(_, id)| id.as_str() == user_id)
-            .map(|(email, _)| email.as_str())
-    }
-
-    /// Opens a session for `email` (normalized) with fresh tokens.
-    fn open_session(&mut self, email: &str) -> Session {
-        let user_id = self.user_id_for(email);
-        let (access_token, refresh_token) = self.issue_tokens();
-        self.next_session += 1;
-        let at = now();
-        let session = Session {
-            id: format!("sess_{}", self.next_session),
-            user_id,
-            email: email.to_owned(),
-            access_token,
-            refresh_token,
-            created_at: at,
-            expires_at: plus(at, SESSION_TTL_S),
-            last_activity: at,
+    /// Answers one request.
+    pub fn handle(&self, req: &ObservedRequest) -> Reply {
+        self.received
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(req.clone());
+        let (latency, fault) = {
+            let mut faults = self.lock_faults();
+            let fault = faults.take(&req.method, &req.path);
+            (faults.latency, fault)
         };
-        self.sessions.push(session.clone());
-        session
-    }
-
-    fn login(&mut self, req: &ObservedRequest) -> Outcome {
-        let Some(body) = json_body(req) else {
-            return invalid("Body must be a JSON object");
-        };
-        let (Some(Value::String(email)), Some(Value::String(password))) =
-            (body.get("email"), body.get("password"))
-        else {
-            return invalid("email and password are required");
-        };
-        if email.trim().is_empty() {
-            return invalid("email and password are required");
+        if !latency.is_zero() {
+            std::thread::sleep(latency);
         }
-        if password != DEMO_PASSWORD {
-            return fail(401, "INVALID_CREDENTIALS", "Invalid email or password");
+        let now = self.now();
+        if req.path.starts_with("/__mock/") && fault.is_none() {
+            let outcome = self.control(req);
+            let mut state = self.state();
+            state.next_request += 1;
+            let request_id = format!("req_mock_{}", state.next_request);
+            drop(state);
+            return envelope(outcome, &request_id, now);
         }
-        let session = self.open_session(&email.trim().to_ascii_lowercase());
-        Outcome::Ok(State::token_payload(&session))
-    }
-
-    fn refresh(&mut self, req: &ObservedRequest) -> Outcome {
-        let Some(body) = json_body(req) else {
-            return invalid("Body must be a JSON object");
-        };
-        let token = match body.get("refresh_token") {
-            Some(Value::String(t)) => t.clone(),
-            _ => String::new(),
-        };
-        let Some(index) = self
-            .sessions
-            .iter()
-            .position(|s| !token.is_empty() && s.refresh_token == token)
-        else {
-            return fail(
-                401,
-                "INVALID_REFRESH_TOKEN",
-                "Invalid or expired refresh token",
-            );
-        };
-        let (access_token, refresh_token) = self.issue_tokens();
-        let Some(session) = self.sessions.get_mut(index) else {
-            return fail(
-                401,
-                "INVALID_REFRESH_TOKEN",
-                "Invalid or expired refresh token",
-            );
-        };
-        session.access_token = access_token;
-        session.refresh_token = refresh_token;
-        session.last_activity = now();
-        Outcome::Ok(State::token_payload(session))
-    }
-}
-
-fn session_json(s: &Session) -> Value {
-    json!({
-        "id": s.id,
-        "user_id": s.user_id,
-        "application_id": APPLICATION_ID,
-        "created_at": rfc3339(s.created_at),
-        "expires_at": rfc3339(s.expires_at),
-        "last_activity": rfc3339(s.last_activity),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::server::test_client::{RawClient, RawResponse};
-
-    const KEY: (&str, &str) = ("X-API-Key", "spaps_test_pk_demo");
-
-    fn login(c: &mut RawClient, email: &str, password: &str) -> RawResponse {
-        c.request(
-            "POST",
-            "/api/auth/login",
-            &[KEY, ("Content-Type", "application/json")],
-            Some(&json!({"email": email, "password": password}).to_string()),
-        )
-    }
-
-    fn get(c: &mut RawClient, path: &str, token: &str) -> RawResponse {
-        let auth = format!("Bearer {token}");
-        c.request("GET", path, &[KEY, ("Authorization", &auth)], None)
-    }
-
-    fn post(c: &mut RawClient, path: &str, token: &str, body: Option<&str>) -> RawResponse {
-        let auth = format!("Bearer {token}");
-        c.request("POST", path, &[KEY, ("Authorization", &auth)], body)
-    }
-
-    fn assert_error(r: &RawResponse, status: u16, code: &str) {
-        assert_eq!(r.status, status, "{:?}", String::from_utf8_lossy(&r.body));
-        let v = r.json();
-        assert_eq!(v["success"], false);
-        assert_eq!(v["error"]["code"], code);
-        assert!(v["error"]["message"].is_string());
-        assert_eq!(
-            Some(v["metadata"]["request_id"].as_str().unwrap()),
-            r.header("x-request-id")
-        );
-    }
-
-    #[test]
-    fn quickstart_flow() {
-        let server = start().unwrap();
-        let mut c = RawClient::connect(server.addr());
-
-        let r = login(&mut c, "ada@example.com", DEMO_PASSWORD);
-        assert_eq!(r.status, 200);
-        assert!(r.header("x-request-id").is_some());
-        let v = r.json();
-        assert_eq!(v["success"], true);
-        assert_eq!(
-            v["metadata"]["request_id"],
-            r.header("x-request-id").unwrap()
-        );
-        let data = &v["data"];
-        assert_eq!(data["access_token"], "at_1");
-        assert_eq!(data["refresh_token"], "rt_1");
-        assert_eq!(data["expires_in"], 3600);
-        assert_eq!(data["token_type"], "Bearer");
-        assert_eq!(data["user"]["email"], "ada@example.com");
-        let user_id = data["user"]["id"].as_str().unwrap().to_owned();
-
-        let r = get(&mut c, "/api/sessions/current", "at_1");
-        assert_eq!(r.status, 200);
-        let session = &r.json()["data"]["session"];
-        assert_eq!(session["user_id"], user_id.as_str());
-        assert_eq!(session["application_id"], APPLICATION_ID);
-        for key in ["created_at", "expires_at", "last_activity"] {
-            let text = session[key].as_str().unwrap();
-            assert!(
-                OffsetDateTime::parse(text, &Rfc3339).is_ok(),
-                "{key}: {text}"
-            );
-        }
-        let session_id = session["id"].as_str().unwrap().to_owned();
-
-        let r = get(&mut c, "/api/auth/user", "at_1");
-        assert_eq!(r.json()["data"]["user"]["id"], user_id.as_str());
-
-        let r = get(&mut c, "/api/sessions/current", "at_bogus");
-        assert_error(&r, 401, "UNAUTHORIZED");
-        let r = c.request("GET", "/api/sessions/current", &[KEY], None);
-        assert_error(&r, 401, "UNAUTHORIZED");
-
-        let r = post(&mut c, "/api/sessions/validate", "at_1", Some("{}"));
-        let data = &r.json()["data"];
-        assert_eq!(data["valid"], true);
-        assert_eq!(data["session_id"], session_id.as_str());
-        assert!(data["expires_at"].is_string());
-
-        let r = post(&mut c, "/api/sessions/touch", "at_1", Some("{}"));
-        assert_eq!(r.json()["data"]["session_id"], session_id.as_str());
-        assert!(r.json()["data"]["last_activity"].is_string());
-
-        assert_eq!(server.request_count(), 7);
-    }
-
-    #[test]
-    fn wrong_password_and_api_key() {
-        let server = start().unwrap();
-        let mut c = RawClient::connect(server.addr());
-        let r = login(&mut c, "ada@example.com", "hunter2");
-        assert_error(&r, 401, "INVALID_CREDENTIALS");
-        let r = c.request(
-            "POST",
-            "/api/auth/login",
-            &[],
-            Some(&json!({"email": "a@b.c", "password": DEMO_PASSWORD}).to_string()),
-        );
-        assert_error(&r, 401, "INVALID_API_KEY");
-        let r = c.request("GET", "/api/sessions", &[("X-API-Key", " ")], None);
-        assert_error(&r, 401, "INVALID_API_KEY");
-        let r = c.request("GET", "/api/nope", &[KEY], None);
-        assert_error(&r, 404, "NOT_FOUND");
-        let r = c.request("POST", "/api/auth/login", &[KEY], Some("not json"));
-        assert_error(&r, 400, "VALIDATION_ERROR");
-    }
-
-    #[test]
-    fn refresh_rotates_tokens() {
-        let server = start().unwrap();
-        let mut c = RawClient::connect(server.addr());
-        login(&mut c, "ada@example.com", DEMO_PASSWORD);
-        let refresh = |c: &mut RawClient, rt: &str| {
-            c.request(
-                "POST",
-                "/api/auth/refresh",
-                &[KEY],
-                Some(&json!({"refresh_token": rt}).to_string()),
-            )
-        };
-        let r = refresh(&mut c, "rt_bogus");
-        assert_error(&r, 401, "INVALID_REFRESH_TOKEN");
-        let r = refresh(&mut c, "rt_1");
-        assert_eq!(r.status, 200);
-        assert_eq!(r.json()["data"]["access_token"], "at_2");
-        assert_eq!(r.json()["data"]["refresh_token"], "rt_2");
-        // Old tokens are dead, new ones work.
-        assert_error(&refresh(&mut c, "rt_1"), 401, "INVALID_REFRESH_TOKEN");
-        assert_error(&get(&mut c, "/api/auth/user", "at_1"), 401, "UNAUTHORIZED");
-        assert_eq!(get(&mut c, "/api/auth/user", "at_2").status, 200);
-    }
-
-    #[test]
-    fn sessions_list_revoke_and_logout() {
-        let server = start().unwrap();
-        let mut c = RawClient::connect(server.addr());
-        login(&mut c, "ada@example.com", DEMO_PASSWORD);
-        login(&mut c, "ada@example.com", DEMO_PASSWORD);
-        login(&mut c, "bob@example.com", DEMO_PASSWORD);
-
-        let r = get(&mut c, "/api/sessions", "at_2");
-        let data = r.json()["data"].clone();
-        assert_eq!(data["total"], 2);
-        let sessions = data["sessions"].as_array().unwrap();
-        assert_eq!(sessions.len(), 2);
-        let current: Vec<_> = sessions
-            .iter()
-            .filter(|s| s["is_current"] == true)
-            .collect();
-        assert_eq!(current.len(), 1);
-        let other = sessions.iter().find(|s| s["is_current"] == false).unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-
-        // Bob cannot revoke Ada's session.
-        let auth = "Bearer at_3";
-        let r = c.request(
-            "DELETE",
-            &format!("/api/sessions/{other}"),
-            &[KEY, ("Authorization", auth)],
-            None,
-        );
-        assert_error(&r, 404, "SESSION_NOT_FOUND");
-
-        let auth = "Bearer at_2";
-        let r = c.request(
-            "DELETE",
-            &format!("/api/sessions/{other}"),
-            &[KEY, ("Authorization", auth)],
-            None,
-        );
-        assert_eq!(r.status, 200);
-        assert_eq!(r.json()["data"]["session_id"], other.as_str());
-        assert_error(&get(&mut c, "/api/auth/user", "at_1"), 401, "UNAUTHORIZED");
-        assert_eq!(
-            get(&mut c, "/api/sessions", "at_2").json()["data"]["total"],
-            1
-        );
-
-        let r = post(&mut c, "/api/auth/logout", "at_2", None);
-        assert_eq!(r.status, 200);
-        assert_eq!(r.json()["data"]["message"], "Successfully logged out");
-        assert_error(
-            &get(&mut c, "/api/sessions/current", "at_2"),
-            401,
-            "UNAUTHORIZED",
-        );
-        assert_error(
-            &post(&mut c, "/api/auth/logout", "at_2", None),
-            401,
-            "UNAUTHORIZED",
-        );
-        assert_eq!(get(&mut c, "/api/auth/user", "at_3").status, 200);
-    }
-
-    #[test]
-    fn handle_without_socket() {
-        let mock = MockSpaps::new();
-        let req = ObservedRequest::from_parts(
-            "POST",
-            "/api/auth/login",
-            [("x-api-key", "k")],
-            json!({"email": "e@x", "password": DEMO_PASSWORD})
-                .to_string()
-                .into_bytes(),
-        );
-        let Reply::Response {
-            status, headers, ..
-        } = mock.handle(&req)
-        else {
-            panic!("expected a response");
-        };
-        assert_eq!(status, 200);
-        assert!(headers
-            .iter()
-            .any(|(n, v)| n == "x-request-id" && v == "req_mock_1"));
-    }
-
-    /// Signs `email` in and returns its access token.
-    fn sign_in(c: &mut RawClient, email: &str) -> String {
-        let r = login(c, email, DEMO_PASSWORD);
-        assert_eq!(r.status, 200);
-        r.json()["data"]["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    fn product_ids(r: &RawResponse) -> Vec<String> {
-        assert_eq!(r.status, 200, "{:?}", String::from_utf8_lossy(&r.body));
-        r.json()["data"]["products"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["id"].as_str().unwrap().to_owned())
-            .collect()
-    }
-
-    #[test]
-    fn products_filter_page_and_get() {
-        let server = start().unwrap();
-        let mut c = RawClient::connect(server.addr());
-        let at = sign_in(&mut c, DEMO_EMAIL);
-        let r = c.request("GET", "/api/stripe/products", &[KEY], None);
-        assert_error(&r, 401, "UNAUTHORIZED");
-
-        let r = get(&mut c, "/api/stripe/products", &at);
-        assert_eq!(r.json()["data"]["total"], 5);
-        assert_eq!(
-            product_ids(&r),
-            [
-                "prod_mock_starter",
-                "prod_mock_pro",
-                "prod_mock_team",
-                "prod_mock_credits",
-                "prod_mock_legacy"
-            ]
-        );
-        let pro = r.json()["data"]["products"][1].clone();
-        assert_eq!(pro["name"], "Pro");
-        assert_eq!(pro["active"], true);
-        assert_eq!(pro["metadata"]["category"], "subscriptions");
-        assert_eq!(
-            pro["prices"][0],
-            json!({"id": "price_mock_pro_monthly", "unit_amount": 2000, "currency": "usd",
-                "type": "recurring", "recurring": {"interval": "month", "interval_count": 1},
-                "nickname": "Monthly", "active": true})
-        );
-        assert_eq!(pro["prices"][1]["recurring"]["interval"], "year");
-        assert_eq!(pro["default_price"]["id"], "price_mock_pro_monthly");
-        assert!(OffsetDateTime::parse(pro["created_at"].as_str().unwrap(), &Rfc3339).is_ok());
-        let credits = &r.json()["data"]["products"][3]["prices"][0];
-        assert_eq!(credits["type"], "one_time");
-        assert_eq!(credits["recurring"], Value::Null);
-
-        // Cursor pages of the active products; `total` counts every match.
-        let r = get(&mut c, "/api/stripe/products?active=true&limit=2", &at);
-        assert_eq!(r.json()["data"]["total"], 4);
-        assert_eq!(product_ids(&r), ["prod_mock_starter", "prod_mock_pro"]);
-        let path = "/api/stripe/products?active=true&limit=2&starting_after=prod_mock_pro";
-        assert_eq!(
-            product_ids(&get(&mut c, path, &at)),
-            ["prod_mock_team", "prod_mock_credits"]
-        );
-        let path = "/api/stripe/products?active=true&limit=2&starting_after=prod_mock_credits";
-        assert!(product_ids(&get(&mut c, path, &at)).is_empty());
-
-        for (query, expected) in [
-            ("active=false", vec!["prod_mock_legacy"]),
-            ("mode=payment", vec!["prod_mock_credits"]),
-            (
-                "mode=subscription&active=true",
-                vec!["prod_mock_starter", "prod_mock_pro", "prod_mock_team"],
-            ),
-            ("category=credits", vec!["prod_mock_credits"]),
-            ("category=nope", vec![]),
-        ] {
-            let r = get(&mut c, &format!("/api/stripe/products?{query}"), &at);
-            assert_eq!(product_ids(&r), expected, "{query}");
-            assert_eq!(r.json()["data"]["total"], expected.len(), "{query}");
-        }
-        for query in [
-            "active=yes",
-            "limit=0",
-            "limit=101",
-            "limit=ten",
-            "starting_after=prod_nope",
-            "mode=setup",
-        ] {
-            let r = get(&mut c, &format!("/api/stripe/products?{query}"), &at);
-            assert_error(&r, 400, "VALIDATION_ERROR");
-        }
-
-        let r = get(&mut c, "/api/stripe/products/prod_mock_pro", &at);
-        assert_eq!(r.status, 200);
-        assert_eq!(r.json()["data"]["id"], "prod_mock_pro");
-        assert_eq!(r.json()["data"]["prices"].as_array().unwrap().len(), 2);
-        let r = get(
-            &mut c,
-            "/api/stripe/products/prod_mock_pro?include_prices=false",
-            &at,
-        );
-        assert_eq!(r.json()["data"]["prices"], json!([]));
-        assert_eq!(r.json()["data"]["default_price"]["unit_amount"], 2000);
-        let r = get(&mut c, "/api/stripe/products/prod%5Fmock%5Fteam", &at);
-        assert_eq!(r.json()["data"]["name"], "Team");
-        let r = get(&mut c, "/api/stripe/products/prod_nope", &at);
-        assert_error(&r, 404, "PRODUCT_NOT_FOUND");
-        let r = get(&mut c, "/api/stripe/products/prod_mock_pro/prices", &at);
-        assert_error(&r, 404, "NOT_FOUND");
-        let r = get(
-            &mut c,
-            "/api/stripe/products/prod_mock_pro?include_prices=0",
-            &at,
-        );
-        assert_error(&r, 400, "VALIDATION_ERROR");
-        let r = c.request("GET", "/api/stripe/products/prod_mock_pro", &[KEY], None);
-        assert_error(&r, 401, "UNAUTHORIZED");
-    }
-
-    #[test]
-    fn checkout_sessions_sell_active_prices_in_their_mode() {
-        let server = start().unwrap();
-        let mut c = RawClient::connect(server.addr());
-        let at = sign_in(&mut c, DEMO_EMAIL);
-        let checkout = |c: &mut RawClient, price: &str, mode: &str| {
-            let body = json!({"price_id": price, "mode": mode,
-                "success_url": "https://app.example.com/ok", "cancel_url": "https://app.example.com/no",
-                "metadata": {"order": "42"}});
-            post(
-                c,
-                "/api/payments/create-checkout-session",
-                &at,
-                Some(&body.to_string()),
-            )
-        };
-
-        let r = checkout(&mut c, "price_mock_pro_monthly", "subscription");
-        assert_eq!(r.status, 200, "{:?}", String::from_utf8_lossy(&r.body));
-        let data = r.json()["data"].clone();
-        assert_eq!(data["session_id"], "cs_mock_1");
-        assert_eq!(
-            data["checkout_url"],
-            "https://checkout.example.com/pay/cs_mock_1"
-        );
-        let expires = OffsetDateTime::parse(data["expires_at"].as_str().unwrap(), &Rfc3339);
-        assert!(expires.unwrap() > OffsetDateTime::now_utc());
-        let r = checkout(&mut c, "price_mock_credits_1k", "payment");
-        assert_eq!(r.json()["data"]["session_id"], "cs_mock_2");
-        assert_eq!(
-            checkout(&mut c, "price_mock_pro_yearly", "setup").status,
-            200
-        );
-
-        assert_error(
-            &checkout(&mut c, "price_nope", "subscription"),
-            404,
-            "PRICE_NOT_FOUND",
-        );
-        assert_error(
-            &checkout(&mut c, "price_mock_legacy_monthly", "subscription"),
-            400,
-            "PRICE_INACTIVE",
-        );
-        for (price, mode) in [
-            ("price_mock_credits_1k", "subscription"),
-            ("price_mock_pro_monthly", "payment"),
-            ("price_mock_pro_monthly", "gift"),
-            ("", "subscription"),
-        ] {
-            assert_error(&checkout(&mut c, price, mode), 400, "VALIDATION_ERROR");
-        }
-        for body in [
-            json!({"price_id": "price_mock_pro_monthly", "mode": "subscription",
-                "success_url": "https://a/ok"}),
-            json!({"price_id": "price_mock_pro_monthly", "mode": "subscription",
-                "success_url": "javascript:alert(1)", "cancel_url": "https://a/no"}),
-            json!({"price_id": "price_mock_pro_monthly", "mode": "subscription",
-                "success_url": "https://a/ok", "cancel_url": "https://a/no", "metadata": []}),
-            json!([]),
-        ] {
-            let r = post(
-                &mut c,
-                "/api/payments/create-checkout-session",
-                &at,
-                Some(&body.to_string()),
-            );
-            assert_error(&r, 400, "VALIDATION_ERROR");
-        }
-        let r = c.request(
-            "POST",
-            "/api/payments/create-checkout-session",
-            &[KEY],
-            Some("{}"),
-        );
-        assert_error(&r, 401, "UNAUTHORIZED");
-    }
-
-    fn record(c: &mut RawClient, token: &str, key: Option<&str>, body: &Value) -> RawResponse {
-        let auth = format!("Bearer {token}");
-        let mut headers = vec![KEY, ("Authorization", auth.as_str())];
-        if let Some(key) = key {
-            headers.push(("X-Idempotency-Key", key));
-        }
-        c.request(
-            "POST",
-            "/api/usage/record",
-            &headers,
-            Some(&body.to_string()),
-        )
-    }
-
-    fn feature_used(c: &mut RawClient, token: &str, name: &str) -> Value {
-        let r = get(c, "/api/usage/features", token);
-        assert_eq!(r.status, 200);
-        r.json()["data"]["features"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["name"] == name)
-            .unwrap()["used"]
-            .clone()
-    }
-
-    #[test]
-    fn usage_is_counted_once_per_idempotency_key() {
-        let server = start().unwrap();
-        let mut c = RawClient::connect(server.addr());
-        let ada = sign_in(&mut c, DEMO_EMAIL);
-        let bob = sign_in(&mut c, "bob@example.com");
-        let five = json!({"feature": "api_calls", "quantity": 5, "metadata": {"job": "j1"}});
-
-        let first = record(&mut c, &ada, Some("job-1"), &five);
-        assert_eq!(
-            first.status,
-            200,
-            "{:?}",
-            String::from_utf8_lossy(&first.body)
-        );
-        let data = first.json()["data"].clone();
-        assert_eq!(data["record_id"], "usage_mock_1");
-        assert_eq!(data["feature"], "api_calls");
-        assert_eq!(data["quantity"], 5);
-        assert_eq!(
-            data["current_usage"],
-            json!({"used": 5, "limit": 10000, "remaining": 9995})
-        );
-        assert_eq!(data["warning"], Value::Null);
-        assert!(OffsetDateTime::parse(data["recorded_at"].as_str().unwrap(), &Rfc3339).is_ok());
-
-        // The same key and body: the first answer again, counted once.
-        let again = record(&mut c, &ada, Some("job-1"), &five);
-        assert_eq!(again.status, 200);
-        assert_eq!(again.json()["data"], data);
-        assert_eq!(feature_used(&mut c, &ada, "api_calls"), 5);
-
-        // The same key with another body is refused; keys belong to one user.
-        let six = json!({"feature": "api_calls", "quantity": 6});
-        assert_error(
-            &record(&mut c, &ada, Some("job-1"), &six),
-            409,
-            "IDEMPOTENCY_KEY_REUSED",
-        );
-        let r = record(&mut c, &bob, Some("job-1"), &six);
-        assert_eq!(r.json()["data"]["record_id"], "usage_mock_2");
-        assert_eq!(feature_used(&mut c, &bob, "api_calls"), 6);
-
-        // Without a key (or with a blank one) every record counts.
-        let r = record(&mut c, &ada, None, &five);
-        assert_eq!(r.json()["data"]["record_id"], "usage_mock_3");
-        let r = record(&mut c, &ada, Some(" "), &five);
-        assert_eq!(r.json()["data"]["record_id"], "usage_mock_4");
-        assert_eq!(feature_used(&mut c, &ada, "api_calls"), 15);
-
-        // A given timestamp is kept; nearing the limit warns.
-        let big = json!({"feature": "api_calls", "quantity": 8000.5,
-            "timestamp": "2025-01-09T10:30:00Z"});
-        let r = record(&mut c, &ada, Some("job-2"), &big);
-        let data = r.json()["data"].clone();
-        assert_eq!(data["recorded_at"], "2025-01-09T10:30:00Z");
-        assert_eq!(data["quantity"], 8000.5);
-        assert_eq!(data["current_usage"]["used"], 8015.5);
-        assert_eq!(data["warning"], "api_calls is at 80% of its monthly limit");
-        let r = record(
-            &mut c,
-            &ada,
-            None,
-            &json!({"feature": "api_calls", "quantity": 5000}),
-        );
-        assert_eq!(r.json()["data"]["current_usage"]["remaining"], 0);
-        assert_eq!(
-            r.json()["data"]["warning"],
-            "api_calls is over its monthly limit"
-        );
-        let r = record(
-            &mut c,
-            &ada,
-            None,
-            &json!({"feature": "storage_gb", "quantity": 2.5}),
-        );
-        assert_eq!(
-            r.json()["data"]["current_usage"],
-            json!({"used": 2.5, "limit": null, "remaining": null})
-        );
-
-        for body in [
-            json!({"feature": "teleports", "quantity": 1}),
-            json!({"feature": "", "quantity": 1}),
-            json!({"quantity": 1}),
-            json!({"feature": "api_calls", "quantity": 0}),
-            json!({"feature": "api_calls", "quantity": -1}),
-            json!({"feature": "api_calls", "quantity": "1"}),
-            json!({"feature": "api_calls", "quantity": 1, "timestamp": "yesterday"}),
-            json!({"feature": "api_calls", "quantity": 1, "metadata": "x"}),
-        ] {
-            assert_error(&record(&mut c, &ada, None, &body), 400, "VALIDATION_ERROR");
-        }
-        let r = c.request("POST", "/api/usage/record", &[KEY], Some(&five.to_string()));
-        assert_error(&r, 401, "UNAUTHORIZED");
-    }
-
-    #[test]
-    fn usage_features_cover_the_month() {
-        let server = start().unwrap();
-        let mut c = RawClient::connect(server.addr());
-        let ada = sign_in(&mut c, DEMO_EMAIL);
-        let bob = sign_in(&mut c, "bob@example.com");
-        let r = get(&mut c, "/api/usage/features", &ada);
-        assert_eq!(r.status, 200);
-        let data = r.json()["data"].clone();
-        assert_eq!(data["user_id"], "user_1");
-        assert_eq!(data["tier"], "pro");
-        assert_eq!(data["overage"], json!({"enabled": false}));
-        let start =
-            OffsetDateTime::parse(data["period"]["start"].as_str().unwrap(), &Rfc3339).unwrap();
-        let end = OffsetDateTime::parse(data["period"]["end"].as_str().unwrap(), &Rfc3339).unwrap();
-        let today = OffsetDateTime::now_utc();
-        assert_eq!(start.day(), 1);
-        assert!(start <= today && today <= end);
-        assert_eq!((end + TimeDuration::seconds(1)).day(), 1);
-        assert_eq!(
-            data["features"],
-            json!([
-                {"name": "api_calls", "description": "API requests", "used": 0,
-                 "limit": 10000, "percentage": 0, "reset_at": rfc3339(end + TimeDuration::seconds(1))},
-                {"name": "storage_gb", "description": "Stored data, in GB", "used": 0,
-                 "limit": null, "percentage": null, "reset_at": null},
-            ])
-        );
-        record(
-            &mut c,
-            &ada,
-            None,
-            &json!({"feature": "api_calls", "quantity": 1523}),
-        );
-        let r = get(&mut c, "/api/usage/features", &ada);
-        assert_eq!(r.json()["data"]["features"][0]["percentage"], 15.23);
-        let r = get(&mut c, "/api/usage/features", &bob);
-        assert_eq!(r.json()["data"]["tier"], "free");
-        assert_eq!(r.json()["data"]["features"][0]["used"], 0);
-        let r = c.request("GET", "/api/usage/features", &[KEY], None);
-        assert_error(&r, 401, "UNAUTHORIZED");
-    }
-
-    fn entitlement_keys(r: &RawResponse) -> Vec<String> {
-        assert_eq!(r.status, 200, "{:?}", String::from_utf8_lossy(&r.body));
-        let data = r.json()["data"].clone();
-        let list = data["entitlements"].as_array().unwrap();
-        assert_eq!(data["count"], list.len());
-        list.iter()
-            .map(|e| e["entitlement_key"].as_str().unwrap().to_owned())
-            .collect()
-    }
-
-    /// A GET with the API key only.
-    fn read(c: &mut RawClient, path: &str) -> RawResponse {
-        c.request("GET", path, &[KEY], None)
-    }
-
-    #[test]
-    fn entitlements_are_read_with_the_api_key() {
-        let server = start().unwrap();
-        let mut c = RawClient::connect(server.addr());
-
-        // Held by email before the user ever signs in, with no user id yet.
-        let r = read(&mut c, "/api/entitlements?email=Ada@Example.com");
-        assert_eq!(entitlement_keys(&r), ["pro_plan", "team_seat"]);
-        assert_eq!(
-            r.json()["data"]["entitlements"][0]["beneficiary_user_id"],
-            Value::Null
-        );
-        let r = read(
-            &mut c,
-            "/api/entitlements/check?user_id=user_1&key=pro_plan",
-        );
-        assert_eq!(r.json()["data"]["has_entitlement"], false);
-
-        let _ = sign_in(&mut c, "bob@example.com");
-        let _ = sign_in(&mut c, DEMO_EMAIL);
-        let check = |c: &mut RawClient, query: &str| {
-            let r = read(c, &format!("/api/entitlements/check?{query}"));
-            assert_eq!(r.status, 200, "{query}");
-            r.json()["data"].clone()
-        };
-        assert_eq!(
-            check(&mut c, "user_id=user_2&key=pro_plan"),
-            json!({"has_entitlement": true, "user_id": "user_2", "entitlement_key": "pro_plan"})
-        );
-        for (query, has) in [
-            ("user_id=user_1&key=pro_plan", false),
-            ("user_id=user_2&key=beta_access", false),
-            ("user_id=user_2&key=early_adopter", false),
-            ("user_id=user_2&key=nope", false),
-            ("user_id=user_2&key=team_seat", true),
-            (
-                "user_id=user_2&key=team_seat&resource_type=org&resource_id=org_mock_1",
-                true,
-            ),
-            (
-                "user_id=user_2&key=team_seat&resource_type=org&resource_id=org_other",
-                false,
-            ),
-            ("user_id=user_2&key=pro_plan&resource_type=org", false),
-        ] {
-            assert_eq!(check(&mut c, query)["has_entitlement"], has, "{query}");
-        }
-        for query in ["user_id=user_2", "key=pro_plan", "user_id=&key=pro_plan"] {
-            let r = read(&mut c, &format!("/api/entitlements/check?{query}"));
-            assert_error(&r, 400, "VALIDATION_ERROR");
-        }
-
-        let r = read(&mut c, "/api/entitlements?user_id=user_2");
-        assert_eq!(entitlement_keys(&r), ["pro_plan", "team_seat"]);
-        let pro = r.json()["data"]["entitlements"][0].clone();
-        assert_eq!(pro["beneficiary_user_id"], "user_2");
-        assert_eq!(pro["beneficiary_email"], DEMO_EMAIL);
-        assert_eq!(pro["source"], "stripe_subscription");
-        assert_eq!(pro["stripe_subscription_id"], "sub_mock_1");
-        assert_eq!(pro["application_id"], APPLICATION_ID);
-        for key in ["starts_at", "ends_at", "created_at"] {
-            let text = pro[key].as_str().unwrap();
-            assert!(OffsetDateTime::parse(text, &Rfc3339).is_ok(), "{key}");
-        }
-        for (query, expected) in [
-            (
-                "user_id=user_2&include_expired=true&include_revoked=true",
-                vec!["pro_plan", "team_seat", "beta_access", "early_adopter"],
-            ),
-            (
-                "user_id=user_2&include_expired=true",
-                vec!["pro_plan", "team_seat", "beta_access"],
-            ),
-            (
-                "user_id=user_2&include_revoked=true&include_expired=false",
-                vec!["pro_plan", "team_seat", "early_adopter"],
-            ),
-            (
-                "user_id=user_2&entitlement_key=team_seat",
-                vec!["team_seat"],
-            ),
-            ("user_id=user_2&resource_type=org", vec!["team_seat"]),
-            ("user_id=user_2&limit=1", vec!["pro_plan"]),
-            ("user_id=user_1", vec![]),
-            ("user_id=user_99", vec![]),
-            ("user_id=user_2&email=bob@example.com", vec![]),
-            ("email=bob@example.com", vec![]),
-        ] {
-            let r = read(&mut c, &format!("/api/entitlements?{query}"));
-            assert_eq!(entitlement_keys(&r), expected, "{query}");
-        }
-        let r = read(
-            &mut c,
-            "/api/entitlements?user_id=user_2&include_revoked=true&include_expired=true",
-        );
-        let revoked = r.json()["data"]["entitlements"][3].clone();
-        assert_eq!(revoked["revoked_reason"], "Programme ended");
-        assert!(revoked["revoked_at"].is_string());
-        for query in ["", "entitlement_key=pro_plan", "user_id=user_2&limit=0"] {
-            let r = read(&mut c, &format!("/api/entitlements?{query}"));
-            assert_error(&r, 400, "VALIDATION_ERROR");
-        }
-        let r = c.request("GET", "/api/entitlements?user_id=user_2", &[], None);
-        assert_error(&r, 401, "INVALID_API_KEY");
-    }
-
-    /// A request to `mock`, without a socket: status and JSON body.
-    fn call(mock: &MockSpaps, method: &str, target: &str, body: &Value) -> (u16, Value) {
-        let req = ObservedRequest::from_parts(
-            method,
-            target,
-            [("x-api-key", "k"), ("content-type", "application/json")],
-            body.to_string().into_bytes(),
-        );
-        match mock.handle(&req) {
-            Reply::Response { status, body, .. } => {
-                (status, serde_json::from_slice(&body).unwrap())
+        let mut state = self.state();
+        state.now = now;
+        state.next_request += 1;
+        let request_id = format!("req_mock_{}", state.next_request);
+        let outcome = match fault {
+            Some(Fault::Drop) => {
+                state.metrics.count(&req.method, 0);
+                return Reply::CloseBeforeHeaders;
             }
-            other => panic!("unexpected {other:?}"),
-        }
+            Some(Fault::Status(status)) => Err(faults::outcome(status)),
+            None => {
+                if self.key_ok(req) || is_keyless(&req.path) {
+                    state.tick();
+                    state.route(req)
+                } else {
+                    Err(fail(401, "INVALID_API_KEY", "Missing or invalid API key"))
+                }
+            }
+        };
+        let outcome = outcome.unwrap_or_else(|e| e);
+        let status = match &outcome {
+            Outcome::Err(status, ..) => *status,
+            Outcome::Raw(Reply::Response { status, .. }) => *status,
+            _ => 200,
+        };
+        state.metrics.count(&req.method, status);
+        let events = std::mem::take(&mut state.events);
+        drop(state);
+        self.webhooks.send(events);
+        envelope(outcome, &request_id, now)
     }
 
-    #[test]
-    fn device_login_is_approved_after_pending_polls() {
-        let mock = MockSpaps::new().with_device_poll_interval(0);
-        let (status, body) = call(&mock, "POST", "/api/cli/device/authorize", &json!({}));
-        assert_eq!(status, 200);
-        let auth = body["data"].clone();
-        assert_eq!(auth["device_code"], "devc_mock_1");
-        let user_code = auth["user_code"].as_str().unwrap();
-        assert_eq!(user_code.len(), 9);
-        assert_eq!(&user_code[4..5], "-");
-        assert!(user_code
-            .chars()
-            .all(|ch| ch == '-' || "BCDFGHJKLMNPQRSTVWXZ".contains(ch)));
-        assert_eq!(auth["verification_uri"], DEVICE_VERIFICATION_URI);
-        assert_eq!(
-            auth["verification_uri_complete"],
-            format!("{DEVICE_VERIFICATION_URI}?user_code={user_code}")
-        );
-        assert_eq!(auth["expires_in"], DEVICE_CODE_TTL_S);
-        assert_eq!(auth["interval"], 0);
-        let (_, second) = call(
-            &mock,
-            "POST",
-            "/api/cli/device/authorize",
-            &json!({"scope": "read write"}),
-        );
-        assert_ne!(second["data"]["user_code"], auth["user_code"]);
-
-        let poll = json!({"device_code": "devc_mock_1"});
-        for _ in 0..DEVICE_PENDING_POLLS {
-            let (status, body) = call(&mock, "POST", "/api/cli/device/token", &poll);
-            assert_eq!(status, 400);
-            assert_eq!(body["error"]["code"], "authorization_pending");
-            assert_eq!(body["success"], false);
+    fn key_ok(&self, req: &ObservedRequest) -> bool {
+        match (req.header("x-api-key").map(str::trim), &self.api_key) {
+            (None, _) => false,
+            (Some(k), None) => !k.is_empty(),
+            (Some(k), Some(want)) => k == want,
         }
-        let (status, body) = call(&mock, "POST", "/api/cli/device/token", &poll);
-        assert_eq!(status, 200);
-        assert_eq!(
-            body["data"],
-            json!({"access_token": "at_1", "refresh_token": "rt_1", "expires_in": 3600,
-                "token_type": "Bearer"})
-        );
-        // The tokens are a session of DEMO_EMAIL; the code is spent.
-        let req = ObservedRequest::from_parts(
-            "GET",
-            "/api/auth/user",
-            [("x-api-key", "k"), ("authorization", "Bearer at_1")],
-            Vec::new(),
-        );
-        let Reply::Response { body, .. } = mock.handle(&req) else {
-            panic!("expected a response");
-        };
-        let user: Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(user["data"]["user"]["email"], DEMO_EMAIL);
-        let (status, body) = call(&mock, "POST", "/api/cli/device/token", &poll);
-        assert_eq!(
-            (status, body["error"]["code"].clone()),
-            (400, json!("invalid_grant"))
-        );
+    }
+}
+
+/// Routes served without an API key: metrics and health (the contract sends none), and
+/// the mock's own controls.
+fn is_keyless(path: &str) -> bool {
+    matches!(
+        path,
+        "/api/metrics" | "/api/metrics/json" | "/health" | "/health/ready"
+    ) || path.starts_with("/__mock/")
+}
+
+fn now_utc() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    OffsetDateTime::from_unix_timestamp(now.unix_timestamp()).unwrap_or(now)
+}
+
+/// The reply for `outcome`, in the SPAPS envelope.
+fn envelope(outcome: Outcome, request_id: &str, now: OffsetDateTime) -> Reply {
+    let metadata = json!({"request_id": request_id, "timestamp": rfc3339(now)});
+    let (status, body) = match outcome {
+        Outcome::Raw(reply) => return reply.with_header("x-request-id", request_id),
+        Outcome::Ok(data) => (
+            200,
+            json!({"success": true, "data": data, "metadata": metadata}),
+        ),
+        Outcome::Top(mut map) => {
+            map.insert("success".to_owned(), Value::Bool(true));
+            map.insert("metadata".to_owned(), metadata);
+            (200, Value::Object(map))
+        }
+        Outcome::Err(status, code, message) => (
+            status,
+            json!({
+                "success": false,
+                "error": {"code": code, "message": message},
+                "metadata": metadata,
+            }),
+        ),
+    };
+    let mut reply = Reply::json(status, &body).with_header("x-request-id", request_id);
+    match status {
+        401 => reply = reply.with_header("www-authenticate", "Bearer"),
+        429 | 503 => reply = reply.with_header("retry-after", "1"),
+        _ => {}
+    }
+    reply
+}
+
+/// A mock SPAPS serving on a loopback port: its URL, what it received, and (through
+/// `Deref`) every control of [`MockSpaps`]. Dropping it stops the server.
+#[derive(Debug)]
+pub struct RunningMock {
+    server: MockServer,
+    mock: Arc<MockSpaps>,
+}
+
+impl RunningMock {
+    /// The base URL, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        self.server.url()
     }
 
-    #[test]
-    fn device_polls_too_fast_slow_down_and_codes_expire() {
-        let mock = MockSpaps::new();
-        let (_, body) = call(&mock, "POST", "/api/cli/device/authorize", &json!({}));
-        assert_eq!(body["data"]["interval"], 1);
-        let poll = json!({"device_code": "devc_mock_1"});
-        let code = |(status, body): (u16, Value)| (status, body["error"]["code"].clone());
-        assert_eq!(
-            code(call(&mock, "POST", "/api/cli/device/token", &poll)),
-            (400, json!("authorization_pending"))
-        );
-        assert_eq!(
-            code(call(&mock, "POST", "/api/cli/device/token", &poll)),
-            (400, json!("slow_down"))
-        );
-        // An expired code is refused, then forgotten.
-        mock.state().device.codes[0].expires_at = std::time::Instant::now();
-        assert_eq!(
-            code(call(&mock, "POST", "/api/cli/device/token", &poll)),
-            (400, json!("expired_token"))
-        );
-        assert_eq!(
-            code(call(&mock, "POST", "/api/cli/device/token", &poll)),
-            (400, json!("invalid_grant"))
-        );
-        for body in [json!({}), json!({"device_code": ""}), json!([1])] {
-            assert_eq!(
-                code(call(&mock, "POST", "/api/cli/device/token", &body)),
-                (400, json!("invalid_request"))
-            );
-        }
-        assert_eq!(
-            code(call(
-                &mock,
-                "POST",
-                "/api/cli/device/authorize",
-                &json!({"scope": 7})
-            )),
-            (400, json!("invalid_request"))
-        );
-        let req = ObservedRequest::from_parts(
-            "POST",
-            "/api/cli/device/authorize",
-            [("content-type", "application/json")],
-            b"{}".to_vec(),
-        );
-        let Reply::Response { status, .. } = mock.handle(&req) else {
-            panic!("expected a response");
-        };
-        assert_eq!(status, 401);
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr()
     }
 
-    /// The new routes through the SDK's blocking client: every model decodes.
-    #[test]
-    fn the_sdk_reads_the_catalog_usage_entitlements_and_device_routes() {
-        let server = serve(MockSpaps::new().with_device_poll_interval(0)).unwrap();
-        let client = spaps_blocking::Client::builder()
-            .base_url(&server.url())
-            .api_key("spaps_test_key")
-            .build()
-            .unwrap();
-        let shown = Arc::new(Mutex::new(None));
-        let seen = Arc::clone(&shown);
-        let tokens = client
-            .device_flow()
-            .login(None, move |auth| {
-                *seen.lock().unwrap() = Some(auth.user_code.clone());
-            })
-            .unwrap();
-        assert!(shown.lock().unwrap().is_some());
-        assert_eq!(tokens.expires_in, Some(3600));
-        let user = client.auth().get_current_user().send().unwrap();
-        assert_eq!(user.email.as_deref(), Some(DEMO_EMAIL));
+    /// The underlying server.
+    pub fn server(&self) -> &MockServer {
+        &self.server
+    }
 
-        let products: Vec<_> = client
-            .payments()
-            .list_products()
-            .active(true)
-            .limit(3u32)
-            .pages()
-            .items()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        let ids: Vec<_> = products.iter().map(|p| p.id.as_str()).collect();
-        assert_eq!(
-            ids,
-            [
-                "prod_mock_starter",
-                "prod_mock_pro",
-                "prod_mock_team",
-                "prod_mock_credits"
-            ]
-        );
-        let pro = client
-            .payments()
-            .get_product("prod_mock_pro")
-            .send()
-            .unwrap();
-        assert_eq!(pro.prices[1].unit_amount, Some(20000));
-        let session = client
-            .payments()
-            .create_checkout_session(
-                "price_mock_pro_yearly",
-                "subscription",
-                "https://app.example.com/ok",
-                "https://app.example.com/no",
-            )
-            .send()
-            .unwrap();
-        assert!(session.checkout_url.ends_with(&session.session_id));
+    /// Stops the server.
+    pub fn shutdown(self) {
+        self.server.shutdown();
+    }
+}
 
-        let record = || {
-            client
-                .usage()
-                .record_usage("api_calls", 7.0)
-                .idempotency_key("sdk-1")
-                .send()
-                .unwrap()
-        };
-        let (first, again) = (record(), record());
-        assert_eq!(first.record_id, again.record_id);
-        let features = client.usage().get_features().send().unwrap();
-        assert_eq!(features.features[0].used, Some(7.0));
-        assert_eq!(features.tier.as_deref(), Some("pro"));
+impl Deref for RunningMock {
+    type Target = MockSpaps;
 
-        let user_id = user.id;
-        let check = client
-            .entitlements()
-            .check_access(user_id.as_str(), "pro_plan")
-            .send()
-            .unwrap();
-        assert!(check.has_entitlement);
-        let all = client
-            .entitlements()
-            .get_user_entitlements()
-            .user_id(user_id.as_str())
-            .include_expired(true)
-            .include_revoked(true)
-            .send()
-            .unwrap();
-        assert_eq!(all.len(), 4);
-        assert!(all[3].revoked_at.is_some());
+    fn deref(&self) -> &MockSpaps {
+        &self.mock
     }
 }

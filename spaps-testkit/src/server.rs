@@ -210,7 +210,15 @@ impl MockServer {
     where
         H: Fn(&ObservedRequest) -> Reply + Send + Sync + 'static,
     {
-        let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        MockServer::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), handler)
+    }
+
+    /// Like [`MockServer::start`], on `addr` (port 0: a free port).
+    pub fn start_on<H>(addr: SocketAddr, handler: H) -> io::Result<MockServer>
+    where
+        H: Fn(&ObservedRequest) -> Reply + Send + Sync + 'static,
+    {
+        let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             shutdown: AtomicBool::new(false),

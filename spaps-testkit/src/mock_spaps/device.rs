@@ -1,42 +1,46 @@
-//! Device-code login (RFC 8628) of the mock SPAPS, approved automatically.
-
-use std::time::{Duration, Instant};
+//! Device-code login (RFC 8628): pending, slow_down, approval (by a test, or
+//! automatically), denial and expiry, on the mock's clock.
 
 use serde_json::{json, Value};
+use time::OffsetDateTime;
 
-use super::{
-    fail, json_body, Outcome, State, ACCESS_TOKEN_TTL_S, DEMO_EMAIL, DEVICE_CODE_TTL_S,
-    DEVICE_PENDING_POLLS, DEVICE_VERIFICATION_URI,
-};
+use super::support::{body, fail, ok, plus, Outcome, Res};
+use super::{State, DEMO_EMAIL, DEVICE_CODE_TTL_S, DEVICE_PENDING_POLLS, DEVICE_VERIFICATION_URI};
 use crate::matching::ObservedRequest;
 
 /// The device codes handed out and not yet spent.
 #[derive(Debug)]
-pub(super) struct DeviceCodes {
+pub(crate) struct DeviceCodes {
     interval_s: u64,
-    issued: u64,
-    pub(super) codes: Vec<DeviceCode>,
+    pub(crate) codes: Vec<DeviceCode>,
 }
 
 #[derive(Debug)]
-pub(super) struct DeviceCode {
+pub(crate) struct DeviceCode {
     device_code: String,
-    interval: Duration,
-    pub(super) expires_at: Instant,
+    user_code: String,
+    interval_s: u64,
+    pub(crate) expires_at: OffsetDateTime,
     pending_answers: u32,
-    last_poll: Option<Instant>,
+    last_poll: Option<std::time::Instant>,
+    decision: Option<Decision>,
+}
+
+#[derive(Debug, Clone)]
+enum Decision {
+    Approved(String),
+    Denied,
 }
 
 impl DeviceCodes {
-    pub(super) fn new(interval_s: u64) -> DeviceCodes {
+    pub(crate) fn new(interval_s: u64) -> DeviceCodes {
         DeviceCodes {
             interval_s,
-            issued: 0,
             codes: Vec::new(),
         }
     }
 
-    pub(super) fn set_interval(&mut self, seconds: u64) {
+    pub(crate) fn set_interval(&mut self, seconds: u64) {
         self.interval_s = seconds;
     }
 }
@@ -56,84 +60,158 @@ fn user_code(n: u64) -> String {
     code
 }
 
+fn rfc_error(status: u16, code: &'static str, message: &'static str) -> Outcome {
+    fail(status, code, message)
+}
+
 impl State {
+    pub(crate) fn route_device(
+        &mut self,
+        m: &str,
+        s: &[&str],
+        req: &ObservedRequest,
+    ) -> Option<Res> {
+        match (m, s) {
+            ("POST", ["api", "cli", "device", "authorize"]) => Some(self.device_authorize(req)),
+            ("POST", ["api", "cli", "device", "token"]) => Some(self.device_token(req)),
+            _ => None,
+        }
+    }
+
+    fn find_user_code(&mut self, user_code: &str) -> Option<&mut DeviceCode> {
+        let now = self.now;
+        self.device
+            .codes
+            .iter_mut()
+            .find(|c| c.user_code.eq_ignore_ascii_case(user_code.trim()) && now < c.expires_at)
+    }
+
+    pub(crate) fn approve_device(&mut self, user_code: &str, email: &str) -> bool {
+        let user = self.user_for_email(email);
+        match self.find_user_code(user_code) {
+            Some(code) => {
+                code.decision = Some(Decision::Approved(user));
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn deny_device(&mut self, user_code: &str) -> bool {
+        match self.find_user_code(user_code) {
+            Some(code) => {
+                code.decision = Some(Decision::Denied);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// `POST /api/cli/device/authorize`.
-    pub(super) fn device_authorize(&mut self, req: &ObservedRequest) -> Outcome {
-        let Some(body) = json_body(req) else {
-            return fail(400, "invalid_request", "Body must be a JSON object");
-        };
+    fn device_authorize(&mut self, req: &ObservedRequest) -> Res {
+        let b = body(req)
+            .map_err(|_| rfc_error(400, "invalid_request", "Body must be a JSON object"))?;
         if !matches!(
-            body.get("scope"),
+            b.0.get("scope"),
             None | Some(Value::Null | Value::String(_))
         ) {
-            return fail(400, "invalid_request", "scope must be a string");
+            return Err(rfc_error(400, "invalid_request", "scope must be a string"));
         }
-        let device = &mut self.device;
-        device.issued += 1;
-        let n = device.issued;
+        let n = self.next_number("device");
         let user_code = user_code(n);
-        device.codes.push(DeviceCode {
+        let interval_s = self.device.interval_s;
+        self.device.codes.push(DeviceCode {
             device_code: format!("devc_mock_{n}"),
-            interval: Duration::from_secs(device.interval_s),
-            expires_at: Instant::now() + Duration::from_secs(DEVICE_CODE_TTL_S),
+            user_code: user_code.clone(),
+            interval_s,
+            expires_at: plus(self.now, DEVICE_CODE_TTL_S as i64),
             pending_answers: 0,
             last_poll: None,
+            decision: None,
         });
-        Outcome::Ok(json!({
+        ok(json!({
             "device_code": format!("devc_mock_{n}"),
             "user_code": user_code,
             "verification_uri": DEVICE_VERIFICATION_URI,
             "verification_uri_complete":
                 format!("{DEVICE_VERIFICATION_URI}?user_code={user_code}"),
             "expires_in": DEVICE_CODE_TTL_S,
-            "interval": device.interval_s,
+            "interval": interval_s,
         }))
     }
 
     /// `POST /api/cli/device/token`.
-    pub(super) fn device_token(&mut self, req: &ObservedRequest) -> Outcome {
-        let Some(body) = json_body(req) else {
-            return fail(400, "invalid_request", "Body must be a JSON object");
-        };
-        let Some(device_code) = body
-            .get("device_code")
-            .and_then(Value::as_str)
-            .filter(|c| !c.is_empty())
+    fn device_token(&mut self, req: &ObservedRequest) -> Res {
+        let b = body(req)
+            .map_err(|_| rfc_error(400, "invalid_request", "Body must be a JSON object"))?;
+        let Some(device_code) =
+            b.0.get("device_code")
+                .and_then(Value::as_str)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
         else {
-            return fail(400, "invalid_request", "device_code is required");
+            return Err(rfc_error(400, "invalid_request", "device_code is required"));
         };
+        let now = self.now;
         let codes = &mut self.device.codes;
         let Some(index) = codes.iter().position(|c| c.device_code == device_code) else {
-            return fail(400, "invalid_grant", "Unknown or already used device code");
+            return Err(rfc_error(
+                400,
+                "invalid_grant",
+                "Unknown or already used device code",
+            ));
         };
-        let at = Instant::now();
         let code = &mut codes[index];
-        if at >= code.expires_at {
+        if now >= code.expires_at {
             codes.remove(index);
-            return fail(400, "expired_token", "The device code has expired");
+            return Err(rfc_error(
+                400,
+                "expired_token",
+                "The device code has expired",
+            ));
         }
-        let too_soon = code
-            .last_poll
-            .is_some_and(|last| at.duration_since(last) < code.interval);
+        // Polling speed is measured in real time, so a test that advances the clock does
+        // not trip it.
+        let at = std::time::Instant::now();
+        let too_soon = code.last_poll.is_some_and(|last| {
+            at.duration_since(last) < std::time::Duration::from_secs(code.interval_s)
+        });
         code.last_poll = Some(at);
         if too_soon {
-            return fail(
+            code.interval_s += 5;
+            return Err(rfc_error(
                 400,
                 "slow_down",
                 "Polling too fast: wait the interval between polls",
-            );
+            ));
         }
-        if code.pending_answers < DEVICE_PENDING_POLLS {
-            code.pending_answers += 1;
-            return fail(400, "authorization_pending", "User has not yet authorized");
-        }
-        // Approved (in the mock, by nobody): the code is spent and a session opened.
+        let user = match code.decision.clone() {
+            Some(Decision::Denied) => {
+                codes.remove(index);
+                return Err(rfc_error(403, "access_denied", "The user denied the login"));
+            }
+            Some(Decision::Approved(user)) => user,
+            None if code.pending_answers < DEVICE_PENDING_POLLS => {
+                code.pending_answers += 1;
+                return Err(rfc_error(
+                    400,
+                    "authorization_pending",
+                    "User has not yet authorized",
+                ));
+            }
+            None => String::new(),
+        };
         codes.remove(index);
-        let session = self.open_session(DEMO_EMAIL);
-        Outcome::Ok(json!({
+        let user = if user.is_empty() {
+            self.user_for_email(DEMO_EMAIL)
+        } else {
+            user
+        };
+        let session = self.open_session(&user, Some(req));
+        ok(json!({
             "access_token": session.access_token,
             "refresh_token": session.refresh_token,
-            "expires_in": ACCESS_TOKEN_TTL_S,
+            "expires_in": self.access_ttl_s,
             "token_type": "Bearer",
         }))
     }

@@ -1,12 +1,13 @@
-//! Usage metering of the mock SPAPS, with idempotent recording.
+//! Usage metering: recording with idempotency keys, the month's features, history.
 
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
-use time::{Month, OffsetDateTime, Time};
+use time::{Date, Month, OffsetDateTime, Time};
 
-use super::{fail, invalid, json_body, now, number, plus, rfc3339, Outcome, Session, State};
+use super::sessions::Session;
+use super::support::{body, fail, invalid, number, ok, plus, query_non_empty, rfc3339, Res};
+use super::State;
 use crate::matching::ObservedRequest;
 
 /// The metered features: name, description, monthly allowance (`None`: unlimited).
@@ -20,10 +21,9 @@ const WARN_AT: f64 = 0.8;
 
 /// Usage per user and feature, and the answers kept for idempotency keys.
 #[derive(Debug, Default)]
-pub(super) struct Meter {
-    /// (user id, feature) → amount used.
-    used: BTreeMap<(String, String), f64>,
-    next_record: u64,
+pub(crate) struct Meter {
+    /// Every record: (user id, feature, quantity, recorded at).
+    records: Vec<(String, String, f64, OffsetDateTime)>,
     /// (user id, idempotency key) → the first request with that key and its answer.
     replays: BTreeMap<(String, String), Replay>,
 }
@@ -51,67 +51,91 @@ fn month_bounds(t: OffsetDateTime) -> (OffsetDateTime, OffsetDateTime) {
     (start, next)
 }
 
+fn parse_date(text: &str, name: &str) -> Result<Date, super::support::Outcome> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(text, &format).map_err(|_| invalid(format!("{name} must be a YYYY-MM-DD date")))
+}
+
+fn date_text(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+impl Meter {
+    fn used(&self, user: &str, feature: &str, from: OffsetDateTime, to: OffsetDateTime) -> f64 {
+        self.records
+            .iter()
+            .filter(|r| r.0 == user && r.1 == feature && r.3 >= from && r.3 < to)
+            .map(|r| r.2)
+            .sum()
+    }
+}
+
 impl State {
+    pub(crate) fn route_usage(
+        &mut self,
+        m: &str,
+        s: &[&str],
+        req: &ObservedRequest,
+    ) -> Option<Res> {
+        Some(match (m, s) {
+            ("POST", ["api", "usage", "record"]) => {
+                let session = match self.bearer(req) {
+                    Ok(s) => s,
+                    Err(e) => return Some(Err(e)),
+                };
+                self.record_usage(req, &session)
+            }
+            ("GET", ["api", "usage", "features"]) => {
+                let session = match self.bearer(req) {
+                    Ok(s) => s,
+                    Err(e) => return Some(Err(e)),
+                };
+                self.usage_features(&session)
+            }
+            ("GET", ["api", "usage", "history"]) => self.usage_history(req),
+            _ => return None,
+        })
+    }
+
     /// `POST /api/usage/record`.
-    pub(super) fn record_usage(&mut self, req: &ObservedRequest, s: &Session) -> Outcome {
-        let Some(body) = json_body(req) else {
-            return invalid("Body must be a JSON object");
-        };
-        let Some(feature) = body
-            .get("feature")
-            .and_then(Value::as_str)
-            .filter(|f| !f.is_empty())
-        else {
-            return invalid("feature is required");
-        };
+    fn record_usage(&mut self, req: &ObservedRequest, s: &Session) -> Res {
+        let b = body(req)?;
+        let feature = b.text("feature")?;
         let Some(&(_, _, limit)) = FEATURES.iter().find(|(name, _, _)| *name == feature) else {
-            return invalid("unknown feature");
+            return Err(invalid("unknown feature"));
         };
-        let Some(quantity) = body
-            .get("quantity")
-            .and_then(Value::as_f64)
-            .filter(|q| q.is_finite() && *q > 0.0)
-        else {
-            return invalid("quantity must be a positive number");
-        };
-        if body.get("metadata").is_some_and(|m| !m.is_object()) {
-            return invalid("metadata must be an object");
+        let quantity = b.number("quantity")?;
+        if quantity <= 0.0 {
+            return Err(invalid("quantity must be a positive number"));
         }
-        let recorded_at = match body.get("timestamp") {
-            None | Some(Value::Null) => now(),
-            Some(Value::String(text)) => match OffsetDateTime::parse(text, &Rfc3339) {
-                Ok(t) => t,
-                Err(_) => return invalid("timestamp must be an RFC 3339 date-time"),
-            },
-            Some(_) => return invalid("timestamp must be an RFC 3339 date-time"),
-        };
+        b.opt_object("metadata")?;
+        let recorded_at = b.opt_time("timestamp")?.unwrap_or(self.now);
 
         let key = req
             .header("x-idempotency-key")
             .map(str::trim)
             .filter(|k| !k.is_empty())
             .map(|k| (s.user_id.clone(), k.to_owned()));
-        let request = Value::Object(body.clone());
+        let request = Value::Object(b.0.clone());
         if let Some(replay) = key.as_ref().and_then(|k| self.usage.replays.get(k)) {
             return if replay.request == request {
-                Outcome::Ok(replay.answer.clone())
+                ok(replay.answer.clone())
             } else {
-                fail(
+                Err(fail(
                     409,
                     "IDEMPOTENCY_KEY_REUSED",
                     "This idempotency key was already used with a different request",
-                )
+                ))
             };
         }
 
+        let record_id = self.next_id("usage");
+        let (start, next) = month_bounds(self.now);
         let meter = &mut self.usage;
-        let used = meter
-            .used
-            .entry((s.user_id.clone(), feature.to_owned()))
-            .or_insert(0.0);
-        *used += quantity;
-        let used = *used;
-        meter.next_record += 1;
+        meter
+            .records
+            .push((s.user_id.clone(), feature.clone(), quantity, recorded_at));
+        let used = meter.used(&s.user_id, &feature, start, next);
         let warning = limit.and_then(|limit| {
             let share = used / limit;
             if share >= 1.0 {
@@ -126,7 +150,7 @@ impl State {
             }
         });
         let answer = json!({
-            "record_id": format!("usage_mock_{}", meter.next_record),
+            "record_id": record_id,
             "feature": feature,
             "quantity": number(quantity),
             "recorded_at": rfc3339(recorded_at),
@@ -146,21 +170,16 @@ impl State {
                 },
             );
         }
-        Outcome::Ok(answer)
+        ok(answer)
     }
 
     /// `GET /api/usage/features`.
-    pub(super) fn usage_features(&mut self, s: &Session) -> Outcome {
-        let (start, next) = month_bounds(now());
+    fn usage_features(&mut self, s: &Session) -> Res {
+        let (start, next) = month_bounds(self.now);
         let features: Vec<Value> = FEATURES
             .iter()
             .map(|&(name, description, limit)| {
-                let used = self
-                    .usage
-                    .used
-                    .get(&(s.user_id.clone(), name.to_owned()))
-                    .copied()
-                    .unwrap_or(0.0);
+                let used = self.usage.used(&s.user_id, name, start, next);
                 json!({
                     "name": name,
                     "description": description,
@@ -171,17 +190,87 @@ impl State {
                 })
             })
             .collect();
-        let tier = if self.holds(&s.user_id, "pro_plan", None, None) {
-            "pro"
-        } else {
-            "free"
-        };
-        Outcome::Ok(json!({
+        ok(json!({
             "user_id": s.user_id,
-            "tier": tier,
+            "tier": self.tier_of(&s.user_id),
             "period": {"start": rfc3339(start), "end": rfc3339(plus(next, -1))},
             "features": features,
             "overage": {"enabled": false},
+        }))
+    }
+
+    /// `GET /api/usage/history`: per day, week or month (`period`), between
+    /// `start_date` and `end_date` (default: the last 30 days), optionally one `feature`.
+    fn usage_history(&mut self, req: &ObservedRequest) -> Res {
+        let s = self.bearer(req)?;
+        let period = query_non_empty(req, "period").unwrap_or("daily");
+        if !matches!(period, "daily" | "weekly" | "monthly") {
+            return Err(invalid("period must be daily, weekly or monthly"));
+        }
+        if let Some(f) = query_non_empty(req, "format") {
+            if f != "json" {
+                return Err(invalid("format must be json"));
+            }
+        }
+        let feature = query_non_empty(req, "feature");
+        if feature.is_some_and(|f| !FEATURES.iter().any(|x| x.0 == f)) {
+            return Err(invalid("unknown feature"));
+        }
+        let today = self.now.date();
+        let end = match query_non_empty(req, "end_date") {
+            Some(t) => parse_date(t, "end_date")?,
+            None => today,
+        };
+        let start = match query_non_empty(req, "start_date") {
+            Some(t) => parse_date(t, "start_date")?,
+            None => end - time::Duration::days(29),
+        };
+        if start > end {
+            return Err(invalid("start_date must not be after end_date"));
+        }
+        if (end - start).whole_days() > 3660 {
+            return Err(invalid("the range is at most ten years"));
+        }
+        // Bucket key of a date.
+        let bucket = |d: Date| -> Date {
+            match period {
+                "weekly" => {
+                    d - time::Duration::days(i64::from(d.weekday().number_days_from_monday()))
+                }
+                "monthly" => d.replace_day(1).unwrap_or(d),
+                _ => d,
+            }
+        };
+        let mut buckets: BTreeMap<Date, BTreeMap<String, f64>> = BTreeMap::new();
+        let mut summary: BTreeMap<String, f64> = BTreeMap::new();
+        for (user, f, q, at) in &self.usage.records {
+            let d = at.date();
+            if user != &s.user_id || d < start || d > end || feature.is_some_and(|x| x != f) {
+                continue;
+            }
+            *buckets
+                .entry(bucket(d))
+                .or_default()
+                .entry(f.clone())
+                .or_default() += q;
+            *summary.entry(f.clone()).or_default() += q;
+        }
+        let history: Vec<Value> = buckets
+            .into_iter()
+            .map(|(d, features)| {
+                let features: serde_json::Map<String, Value> =
+                    features.into_iter().map(|(k, v)| (k, number(v))).collect();
+                json!({"date": date_text(d), "features": features, "total_cost": 0.0})
+            })
+            .collect();
+        let summary: serde_json::Map<String, Value> =
+            summary.into_iter().map(|(k, v)| (k, number(v))).collect();
+        ok(json!({
+            "period": period,
+            "start_date": date_text(start),
+            "end_date": date_text(end),
+            "history": history,
+            "summary": summary,
         }))
     }
 }
