@@ -204,7 +204,7 @@ fn state_changes_are_delivered_as_signed_webhooks() {
     assert!(spaps.flush_webhooks(Duration::from_secs(10)));
 
     let got = got.lock().unwrap().clone();
-    let verifier = WebhookVerifier::new("whsec_test");
+    let verifier = WebhookVerifier::new("whsec_test").unwrap();
     let types: Vec<String> = got
         .iter()
         .map(|r| {

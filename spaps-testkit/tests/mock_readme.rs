@@ -55,7 +55,7 @@ fn a_trial_that_runs_out_is_reported_by_webhook() -> Result<(), Box<dyn std::err
     spaps.advance_clock(Duration::from_secs(15 * 24 * 3600)); // no sleeping
     assert!(!has_trial()?);
 
-    let verifier = WebhookVerifier::new("whsec_test");
+    let verifier = WebhookVerifier::new("whsec_test")?;
     let mut seen = Vec::new();
     for _ in 0..2 {
         let (signature, body) = rx.recv_timeout(Duration::from_secs(10))?;
