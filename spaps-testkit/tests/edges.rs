@@ -79,7 +79,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn tokio_client(url: &str) -> spaps_tokio::Client {
-    let client = spaps_tokio::Client::builder()
+    spaps_tokio::Client::builder()
         .base_url(url)
         .api_key("k")
         .retry(RetryPolicy::disabled())
@@ -87,8 +87,7 @@ fn tokio_client(url: &str) -> spaps_tokio::Client {
             "at",
         )))
         .build()
-        .expect("the tokio client builds");
-    client
+        .expect("the tokio client builds")
 }
 
 fn blocking_client(url: &str) -> spaps_blocking::Client {
