@@ -203,6 +203,9 @@ macro_rules! group_accessors {
 }
 
 #[cfg(test)]
+mod raw_dicts;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

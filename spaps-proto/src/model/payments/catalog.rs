@@ -30,6 +30,10 @@ pub struct ProductPrice {
     /// Whether it can be bought.
     #[serde(default)]
     pub active: Option<bool>,
+    /// Every other key of the price, as sent (the raw-dict answer of
+    /// `payments.create_price_and_set_default` keeps them all).
+    #[serde(flatten)]
+    pub extra: JsonObject,
 }
 
 /// A product of the catalog (`payments.get_product`, `payments.create_product`,
