@@ -1,7 +1,9 @@
 //! Secure messages between patients and practitioners (`/api/secure-messages`).
 //!
 //! The request is camelCase (`patientId`, `practitionerId`) and the response snake_case.
-//! The bearer token is sent when one is available. Nothing is encrypted by the SDK.
+//! Both operations need a bearer token, like the reference's async client: without one
+//! they fail locally with [`Error::MissingToken`] and nothing is sent. Nothing is
+//! encrypted by the SDK.
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -89,7 +91,7 @@ impl Endpoint for CreateMessage {
         };
         Ok(RequestSpec::post("/api/secure-messages")
             .json(&body)
-            .auth(Auth::OptionalBearer))
+            .auth(Auth::Bearer))
     }
 
     fn parse(&self, response: &http::Response<Bytes>) -> Result<SecureMessage, Error> {
@@ -109,7 +111,7 @@ impl Endpoint for ListMessages {
     const NAME: &'static str = "secure_messages.list_messages";
 
     fn request(&self) -> Result<RequestSpec, Error> {
-        Ok(RequestSpec::get("/api/secure-messages").auth(Auth::OptionalBearer))
+        Ok(RequestSpec::get("/api/secure-messages").auth(Auth::Bearer))
     }
 
     fn parse(&self, response: &http::Response<Bytes>) -> Result<Vec<SecureMessage>, Error> {
@@ -154,7 +156,7 @@ mod tests {
         assert_eq!(spec.method(), http::Method::POST);
         assert_eq!(spec.path(), "/api/secure-messages");
         assert_eq!(spec.query_string(), "");
-        assert_eq!(spec.credentials(), Auth::OptionalBearer);
+        assert_eq!(spec.credentials(), Auth::Bearer);
         let body: Value = serde_json::from_slice(spec.body.as_ref().unwrap()).unwrap();
         assert_eq!(
             body,
@@ -188,7 +190,7 @@ mod tests {
         let spec = ep.request().unwrap().validate().unwrap();
         assert_eq!(spec.method(), http::Method::GET);
         assert_eq!(spec.path(), "/api/secure-messages");
-        assert_eq!(spec.credentials(), Auth::OptionalBearer);
+        assert_eq!(spec.credentials(), Auth::Bearer);
         assert!(spec.body.is_none());
 
         let out = ep
