@@ -4,6 +4,11 @@
 //!
 //! These checks only shape what a client shows; the server enforces access.
 //!
+//! Every check exists twice: as a free function taking the custom admins
+//! ([`is_admin_account`], [`user_role`], [`has_permission`], [`can_access_admin`],
+//! [`user_display`], [`role_aware_error_message`]), as the reference's module functions
+//! do, and as a method of a [`PermissionChecker`] that holds them.
+//!
 //! ```
 //! use spaps_proto::permissions::{PermissionChecker, PermissionUser, Role};
 //! let checker = PermissionChecker::new(["ops@example.com"]);
@@ -13,6 +18,15 @@
 //! let ada = PermissionUser::with_email("ada@example.com").permissions(["read"]);
 //! assert!(checker.has_permission(Some(&ada), &["read"]));
 //! assert!(!checker.has_permission(Some(&ada), &["read", "write"]));
+//!
+//! // The same checks as free functions, and roles beyond the built-in three.
+//! use spaps_proto::permissions::{is_admin_account, role_aware_error_message, AdminEntry};
+//! let admins = [AdminEntry::from("ops@example.com")];
+//! assert!(is_admin_account(Some("ops@example.com"), &admins));
+//! assert_eq!(
+//!     role_aware_error_message("superadmin", Role::Admin, None),
+//!     "Access denied. Required role: superadmin, current role: admin"
+//! );
 //! ```
 
 use std::collections::BTreeMap;
@@ -98,9 +112,21 @@ impl From<AdminConfig> for AdminEntry {
     }
 }
 
-/// A user's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// A user's role: one of the three the checks compute (`guest`, `user`, `admin`), or
+/// any other name an application uses (e.g. `superadmin`), for
+/// [`role_aware_error_message`] and for comparing with roles from elsewhere.
+///
+/// Roles compare, hash and serialize by name: `Role::new("admin")` is [`Role::Admin`],
+/// and a [`Role::Custom`] that spells a built-in name equals that built-in role.
+///
+/// ```
+/// use spaps_proto::permissions::Role;
+/// assert_eq!(Role::new("admin"), Role::Admin);
+/// assert_eq!(Role::new("superadmin").as_str(), "superadmin");
+/// assert_eq!("guest".parse::<Role>().unwrap(), Role::Guest);
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Role {
     /// Not signed in.
     Guest,
@@ -108,22 +134,83 @@ pub enum Role {
     User,
     /// An admin account.
     Admin,
+    /// Any other role, by name (never computed by the checks here).
+    Custom(String),
 }
 
 impl Role {
-    /// `guest`, `user` or `admin`.
-    pub fn as_str(self) -> &'static str {
+    /// The role called `name`: a built-in one for `guest`, `user` and `admin`
+    /// (compared exactly, as the reference does), else [`Role::Custom`].
+    pub fn new(name: impl Into<String>) -> Self {
+        let name = name.into();
+        match name.as_str() {
+            "guest" => Role::Guest,
+            "user" => Role::User,
+            "admin" => Role::Admin,
+            _ => Role::Custom(name),
+        }
+    }
+
+    /// The role's name: `guest`, `user`, `admin`, or the custom name.
+    pub fn as_str(&self) -> &str {
         match self {
             Role::Guest => "guest",
             Role::User => "user",
             Role::Admin => "admin",
+            Role::Custom(name) => name,
         }
+    }
+}
+
+impl PartialEq for Role {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Role {}
+
+impl std::hash::Hash for Role {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }
 
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for Role {
+    fn from(name: &str) -> Self {
+        Role::new(name)
+    }
+}
+
+impl From<String> for Role {
+    fn from(name: String) -> Self {
+        Role::new(name)
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = std::convert::Infallible;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Ok(Role::new(name))
+    }
+}
+
+impl Serialize for Role {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Role {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Role::new)
     }
 }
 
@@ -237,54 +324,22 @@ impl PermissionChecker {
 
     /// Whether `identifier` (email or wallet, compared case-insensitively) is an admin.
     pub fn is_admin(&self, identifier: Option<&str>) -> bool {
-        let Some(id) = non_empty(identifier) else {
-            return false;
-        };
-        let normalized = id.to_lowercase();
-        AdminConfig::default_admins().matches(&normalized)
-            || self.custom_admins.iter().any(|a| a.matches(&normalized))
+        is_admin_account(identifier, &self.custom_admins)
     }
 
     /// The role of `identifier`: guest without one, admin, or user.
     pub fn role(&self, identifier: Option<&str>) -> Role {
-        match non_empty(identifier) {
-            None => Role::Guest,
-            Some(_) if self.is_admin(identifier) => Role::Admin,
-            Some(_) => Role::User,
-        }
+        user_role(identifier, &self.custom_admins)
     }
 
     /// Whether `user` holds every one of `required` (admins hold everything).
     pub fn has_permission(&self, user: Option<&PermissionUser>, required: &[&str]) -> bool {
-        let Some(user) = present(user) else {
-            return false;
-        };
-        if self.role(user.identifier()) == Role::Admin {
-            return true;
-        }
-        required
-            .iter()
-            .all(|p| user.permissions.iter().any(|q| q == p))
+        has_permission(user, required, &self.custom_admins)
     }
 
     /// Whether `user` may use admin features, and why not.
     pub fn can_access_admin(&self, user: Option<&PermissionUser>) -> PermissionCheckResult {
-        let Some(user) = present(user) else {
-            return PermissionCheckResult {
-                allowed: false,
-                reason: Some("Authentication required".to_owned()),
-                user_role: Role::Guest,
-                required_role: Role::Admin,
-            };
-        };
-        let role = self.role(user.identifier());
-        let allowed = role == Role::Admin;
-        PermissionCheckResult {
-            allowed,
-            reason: (!allowed).then(|| "Admin privileges required".to_owned()),
-            user_role: role,
-            required_role: Role::Admin,
-        }
+        can_access_admin(user, &self.custom_admins)
     }
 
     /// True only when there is no user at all.
@@ -299,49 +354,131 @@ impl PermissionChecker {
 
     /// How to show `user`.
     pub fn user_display(&self, user: Option<&PermissionUser>) -> UserDisplay {
-        let Some(user) = present(user) else {
-            return UserDisplay {
-                display_name: "Guest".to_owned(),
-                role: Role::Guest,
-                badge: None,
-                is_admin: false,
-            };
+        user_display(user, &self.custom_admins)
+    }
+
+    /// The message for a user of `user_role` who lacks `required_role` to do `action`;
+    /// see [`role_aware_error_message`].
+    pub fn error_message(
+        &self,
+        required_role: impl Into<Role>,
+        user_role: impl Into<Role>,
+        action: Option<&str>,
+    ) -> String {
+        role_aware_error_message(required_role, user_role, action)
+    }
+}
+
+/// Whether `identifier` (an email or a wallet, compared case-insensitively) is one of
+/// the built-in admins or of `custom_admins`. An empty or absent identifier never is.
+pub fn is_admin_account(identifier: Option<&str>, custom_admins: &[AdminEntry]) -> bool {
+    let Some(id) = non_empty(identifier) else {
+        return false;
+    };
+    let normalized = id.to_lowercase();
+    AdminConfig::default_admins().matches(&normalized)
+        || custom_admins.iter().any(|a| a.matches(&normalized))
+}
+
+/// The role of `identifier`: [`Role::Guest`] without one, [`Role::Admin`] for an admin
+/// (built-in or in `custom_admins`), else [`Role::User`].
+pub fn user_role(identifier: Option<&str>, custom_admins: &[AdminEntry]) -> Role {
+    match non_empty(identifier) {
+        None => Role::Guest,
+        Some(_) if is_admin_account(identifier, custom_admins) => Role::Admin,
+        Some(_) => Role::User,
+    }
+}
+
+/// Whether `user` holds every one of `required`; admins hold everything, and no user
+/// (or an empty one) holds nothing.
+pub fn has_permission(
+    user: Option<&PermissionUser>,
+    required: &[&str],
+    custom_admins: &[AdminEntry],
+) -> bool {
+    let Some(user) = present(user) else {
+        return false;
+    };
+    if user_role(user.identifier(), custom_admins) == Role::Admin {
+        return true;
+    }
+    required
+        .iter()
+        .all(|p| user.permissions.iter().any(|q| q == p))
+}
+
+/// Whether `user` may use admin features, and why not.
+pub fn can_access_admin(
+    user: Option<&PermissionUser>,
+    custom_admins: &[AdminEntry],
+) -> PermissionCheckResult {
+    let Some(user) = present(user) else {
+        return PermissionCheckResult {
+            allowed: false,
+            reason: Some("Authentication required".to_owned()),
+            user_role: Role::Guest,
+            required_role: Role::Admin,
         };
-        let role = self.role(user.identifier());
-        let is_admin = role == Role::Admin;
-        let display_name = match (
-            non_empty(user.email.as_deref()),
-            non_empty(user.wallet_address.as_deref()),
-        ) {
-            (Some(email), _) => email.to_owned(),
-            (None, Some(wallet)) => shorten(wallet),
-            (None, None) => "User".to_owned(),
+    };
+    let role = user_role(user.identifier(), custom_admins);
+    let allowed = role == Role::Admin;
+    PermissionCheckResult {
+        allowed,
+        reason: (!allowed).then(|| "Admin privileges required".to_owned()),
+        user_role: role,
+        required_role: Role::Admin,
+    }
+}
+
+/// How to show `user`: its email, else its shortened wallet, else `User`; `Guest` for
+/// no user; the `👑 Admin` badge for admins.
+pub fn user_display(user: Option<&PermissionUser>, custom_admins: &[AdminEntry]) -> UserDisplay {
+    let Some(user) = present(user) else {
+        return UserDisplay {
+            display_name: "Guest".to_owned(),
+            role: Role::Guest,
+            badge: None,
+            is_admin: false,
         };
-        UserDisplay {
-            display_name,
-            role,
-            badge: is_admin.then(|| "👑 Admin".to_owned()),
-            is_admin,
-        }
+    };
+    let role = user_role(user.identifier(), custom_admins);
+    let is_admin = role == Role::Admin;
+    let display_name = match (
+        non_empty(user.email.as_deref()),
+        non_empty(user.wallet_address.as_deref()),
+    ) {
+        (Some(email), _) => email.to_owned(),
+        (None, Some(wallet)) => shorten(wallet),
+        (None, None) => "User".to_owned(),
+    };
+    UserDisplay {
+        display_name,
+        role,
+        badge: is_admin.then(|| "👑 Admin".to_owned()),
+        is_admin,
     }
 }
 
 /// The message for a user of `user_role` who lacks `required_role` to do `action`
-/// (`perform this action` when `None`).
+/// (`perform this action` when `None`). Either role may be a custom one, by name
+/// (`"superadmin"`): every pair other than admin/user, admin/guest and user/guest gets
+/// `Access denied. Required role: {required}, current role: {current}`.
 pub fn role_aware_error_message(
-    required_role: Role,
-    user_role: Role,
+    required_role: impl Into<Role>,
+    user_role: impl Into<Role>,
     action: Option<&str>,
 ) -> String {
+    let (required_role, user_role) = (required_role.into(), user_role.into());
     let action = action.unwrap_or("perform this action");
-    match (required_role, user_role) {
-        (Role::Admin, Role::User) => {
+    match (required_role.as_str(), user_role.as_str()) {
+        ("admin", "user") => {
             format!("🔒 Admin privileges required to {action}. Please authenticate with an admin account.")
         }
-        (Role::Admin, Role::Guest) => {
+        ("admin", "guest") => {
             format!("🔐 Authentication required. Please sign in with an admin account to {action}.")
         }
-        (Role::User, Role::Guest) => {
+        ("user", "guest") => {
             format!("🔐 Authentication required. Please sign in to {action}.")
         }
         _ => format!("Access denied. Required role: {required_role}, current role: {user_role}"),
@@ -417,12 +554,12 @@ mod tests {
         let c = PermissionChecker::default();
         let guest = c.can_access_admin(Some(&PermissionUser::default()));
         assert_eq!(
-            (guest.allowed, guest.reason.as_deref(), guest.user_role),
+            (guest.allowed, guest.reason.as_deref(), guest.user_role.clone()),
             (false, Some("Authentication required"), Role::Guest)
         );
         let user = c.can_access_admin(Some(&PermissionUser::with_email("a@x.io")));
         assert_eq!(
-            (user.allowed, user.reason.as_deref(), user.user_role),
+            (user.allowed, user.reason.as_deref(), user.user_role.clone()),
             (false, Some("Admin privileges required"), Role::User)
         );
         assert!(
@@ -444,6 +581,65 @@ mod tests {
         assert_eq!(
             role_aware_error_message(Role::User, Role::Admin, None),
             "Access denied. Required role: user, current role: admin"
+        );
+    }
+
+    #[test]
+    fn free_functions_match_the_checker() {
+        let admins = [AdminEntry::from("ops@x.io")];
+        let checker = PermissionChecker::new(admins.clone());
+        let ops = PermissionUser::with_email("OPS@x.io");
+        let ada = PermissionUser::with_email("ada@x.io").permissions(["read"]);
+        for id in [Some("ops@x.io"), Some("ada@x.io"), Some(""), None] {
+            assert_eq!(is_admin_account(id, &admins), checker.is_admin(id));
+            assert_eq!(user_role(id, &admins), checker.role(id));
+        }
+        assert!(is_admin_account(Some("ops@x.io"), &admins));
+        assert!(!is_admin_account(Some("ops@x.io"), &[]));
+        assert!(is_admin_account(Some(DEFAULT_ADMIN_EMAIL), &[]));
+        assert_eq!(user_role(Some("ops@x.io"), &admins), Role::Admin);
+        for user in [Some(&ops), Some(&ada), None] {
+            assert_eq!(
+                has_permission(user, &["read"], &admins),
+                checker.has_permission(user, &["read"])
+            );
+            assert_eq!(
+                can_access_admin(user, &admins),
+                checker.can_access_admin(user)
+            );
+            assert_eq!(user_display(user, &admins), checker.user_display(user));
+        }
+        assert!(has_permission(Some(&ops), &["anything"], &admins));
+        assert!(!has_permission(Some(&ops), &["anything"], &[]));
+    }
+
+    #[test]
+    fn custom_roles_are_names() {
+        let superadmin = Role::new("superadmin");
+        assert_eq!(superadmin, Role::Custom("superadmin".into()));
+        assert_eq!(Role::new("admin"), Role::Admin);
+        assert_eq!(Role::Custom("admin".into()), Role::Admin);
+        assert_ne!(Role::new("Admin"), Role::Admin);
+        assert_eq!(superadmin.to_string(), "superadmin");
+        assert_eq!(serde_json::to_value(&superadmin).unwrap(), "superadmin");
+        let back: Role = serde_json::from_value(serde_json::json!("user")).unwrap();
+        assert_eq!(back, Role::User);
+        assert_eq!(
+            role_aware_error_message("superadmin", Role::Admin, None),
+            "Access denied. Required role: superadmin, current role: admin"
+        );
+        assert_eq!(
+            role_aware_error_message(superadmin, "guest", Some("rotate keys")),
+            "Access denied. Required role: superadmin, current role: guest"
+        );
+        // A custom role spelling a built-in one gets the built-in message.
+        assert_eq!(
+            role_aware_error_message(Role::Custom("admin".into()), Role::User, Some("x")),
+            role_aware_error_message(Role::Admin, Role::User, Some("x"))
+        );
+        assert_eq!(
+            PermissionChecker::default().error_message(Role::User, Role::Guest, None),
+            "🔐 Authentication required. Please sign in to perform this action."
         );
     }
 
