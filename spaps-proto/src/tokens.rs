@@ -57,6 +57,35 @@ impl Tokens {
         self
     }
 
+    /// Sets the expiry to `lifetime` after `now` (an `expires_in` from a token
+    /// response), saturating at the end of the calendar. A zero lifetime means the
+    /// access token is already due: it is refreshed before its next use when there is
+    /// a refresh token, and used as it is when there is none.
+    pub fn with_expires_in(self, lifetime: Duration, now: Timestamp) -> Self {
+        self.with_expires_at(now.saturating_add(lifetime))
+    }
+
+    /// An access token and a refresh token, the access token expiring `lifetime` after
+    /// `now` (the reference's `set_tokens(access, refresh, expires_in=..)`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use spaps_proto::{Timestamp, Tokens};
+    /// let now = Timestamp::from_unix_seconds(1_736_942_400).unwrap();
+    /// let tokens = Tokens::expiring_in("at", "rt", Duration::from_secs(3600), now);
+    /// assert_eq!(tokens.expires_at.unwrap().unix_seconds(), 1_736_946_000);
+    /// ```
+    pub fn expiring_in(
+        access_token: impl Into<Secret>,
+        refresh_token: impl Into<Secret>,
+        lifetime: Duration,
+        now: Timestamp,
+    ) -> Self {
+        Self::new(access_token)
+            .with_refresh_token(refresh_token)
+            .with_expires_in(lifetime, now)
+    }
+
     /// True when the access token expires within `skew` of `now` (or already has).
     pub fn expires_within(&self, now: Timestamp, skew: Duration) -> bool {
         match self.expires_at {
@@ -761,6 +790,19 @@ mod tests {
             m.acquire(t(201), at(0), true),
             Acquire::Refresh { .. }
         ));
+    }
+
+    #[test]
+    fn tokens_expiring_in_a_lifetime() {
+        let now = Timestamp::from_unix_seconds(1_000).unwrap();
+        let t = Tokens::expiring_in("a", "r", Duration::from_secs(60), now);
+        assert_eq!(t.expires_at.unwrap().unix_seconds(), 1_060);
+        assert_eq!(t.refresh_token.as_ref().unwrap().expose(), "r");
+        assert!(!t.expires_within(now, Duration::ZERO));
+        let due = Tokens::new("a").with_expires_in(Duration::ZERO, now);
+        assert!(due.expires_within(now, Duration::ZERO));
+        let far = Tokens::new("a").with_expires_in(Duration::MAX, now);
+        assert!(far.expires_at.unwrap() > now);
     }
 
     #[test]

@@ -109,6 +109,21 @@ impl Client {
         self.replace_tokens(Some(tokens)).await
     }
 
+    /// Uses and stores `tokens` with their access token expiring `expires_in` from now
+    /// (the client's clock): the reference's `set_tokens(.., expires_in=..)`, without
+    /// computing a timestamp by hand.
+    ///
+    /// # Errors
+    /// [`Error::TokenStore`] when the store cannot save them.
+    pub async fn set_tokens_expiring_in(
+        &self,
+        tokens: Tokens,
+        expires_in: Duration,
+    ) -> Result<(), Error> {
+        let now = self.inner.shared.now().wall;
+        self.set_tokens(tokens.with_expires_in(expires_in, now)).await
+    }
+
     /// Forgets the tokens, in memory and in the store. A refresh in flight is
     /// cancelled: its result will not sign the client back in.
     ///
