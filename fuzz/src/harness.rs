@@ -30,7 +30,7 @@ use spaps_proto::response::api_error;
 use spaps_proto::retry::{decide, parse_retry_after, Decision, Failure};
 use spaps_proto::webhook::{sign, WebhookError, WebhookEvent, WebhookVerifier};
 use spaps_proto::{
-    CallOptions, ClientState, Config, Endpoint, Error, ErrorKind, Machine, Now, Output,
+    ApiError, CallOptions, ClientState, Config, Endpoint, Error, ErrorKind, Machine, Now, Output,
     RetryPolicy, Secret, Timestamp, Tokens, TransportError, TransportErrorKind,
 };
 
@@ -593,8 +593,10 @@ pub fn error(data: &[u8]) {
         headers.insert(RETRY_AFTER, v.clone());
     }
 
-    let e = api_error(status, &headers, body, now);
+    let e = api_error("fuzz.error_response", status, &headers, body, now);
     assert_eq!(e.status, status);
+    assert_eq!(e.body.len(), body.len().min(ApiError::BODY_LIMIT));
+    assert_eq!(e.body_truncated, body.len() > ApiError::BODY_LIMIT);
     assert_eq!(e.kind, ErrorKind::from_status(status));
     assert!(!e.message.trim().is_empty(), "empty message");
     // The header's request id wins over the body's.
@@ -1216,6 +1218,7 @@ fn answer(response: &http::Response<Bytes>, driver: &Driver) -> PollAnswer {
         return PollAnswer::Other;
     }
     let error = api_error(
+        "device_flow.request_token",
         status,
         response.headers(),
         response.body(),

@@ -156,11 +156,15 @@ impl Client {
             match output {
                 Output::Send(request) => {
                     spaps_proto::trace::sending(&span, &guard.machine);
+                    // Interceptors run around the exchange, outside the lock.
+                    let (request, sending) = inner.shared.before_send(&guard.machine, request)?;
                     let within = remaining(guard.machine.deadline(), inner.shared.now());
                     let result = inner.transport.send(request, within);
                     spaps_proto::trace::received(&span, &result);
-                    let effects = inner.shared.feed(&mut guard.machine, result);
+                    let (effects, hooked) =
+                        inner.shared.after_send(&mut guard.machine, sending, result);
                     inner.apply(effects)?;
+                    hooked?;
                 }
                 Output::ReloadStore => {
                     let (snapshot, lock) = inner.shared.writer().reload();

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
 use spaps_proto::tokens::{decode_token_file, encode_token_file};
-use spaps_proto::{Error, RefreshLock, TokenStore, Tokens};
+use spaps_proto::{Error, RefreshLock, StoreError, TokenStore, Tokens};
 
 /// Tokens in a JSON file (`access_token`, `refresh_token`, `expires_at`,
 /// `token_type`), readable only by the owner (mode 0600 on Unix), that several
@@ -129,28 +129,30 @@ impl FileTokenStore {
     }
 
     fn read_capped(&self) -> Result<Option<Vec<u8>>, Error> {
-        let fail =
-            |what: String| Error::TokenStore(format!("cannot read {}: {what}", self.display()));
+        let fail = |what: String| Error::store(format!("cannot read {}: {what}", self.display()));
+        let fail_io = |e: io::Error| {
+            StoreError::with_source(format!("cannot read {}: {e}", self.display()), e).into()
+        };
         // Look before opening: opening a FIFO would block until a writer appears, and a
         // device could be endless.
         let meta = match fs::metadata(&self.path) {
             Ok(meta) => meta,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(fail(e.to_string())),
+            Err(e) => return Err(fail_io(e)),
         };
         check_regular(&meta, &fail)?;
         let file = match File::open(&self.path) {
             Ok(file) => file,
             // Removed (a concurrent clear) since it was looked at.
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(fail(e.to_string())),
+            Err(e) => return Err(fail_io(e)),
         };
         // What was opened may not be what was looked at.
-        check_regular(&file.metadata().map_err(|e| fail(e.to_string()))?, &fail)?;
+        check_regular(&file.metadata().map_err(fail_io)?, &fail)?;
         let mut bytes = Vec::new();
         file.take(Self::MAX_FILE_BYTES + 1)
             .read_to_end(&mut bytes)
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(fail_io)?;
         if bytes.len() as u64 > Self::MAX_FILE_BYTES {
             return Err(fail(too_large()));
         }
@@ -230,14 +232,15 @@ impl TokenStore for FileTokenStore {
     fn save(&self, tokens: &Tokens) -> Result<(), Error> {
         let bytes = encode_token_file(tokens);
         if bytes.len() as u64 > Self::MAX_FILE_BYTES {
-            return Err(Error::TokenStore(format!(
+            return Err(Error::store(format!(
                 "cannot write {}: {}",
                 self.display(),
                 too_large()
             )));
         }
-        self.write_atomically(&bytes)
-            .map_err(|e| Error::TokenStore(format!("cannot write {}: {e}", self.display())))
+        self.write_atomically(&bytes).map_err(|e| {
+            StoreError::with_source(format!("cannot write {}: {e}", self.display()), e).into()
+        })
     }
 
     /// Removes the file (a missing one is fine). The lock file stays.
@@ -249,10 +252,11 @@ impl TokenStore for FileTokenStore {
         match fs::remove_file(&self.path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::TokenStore(format!(
-                "cannot remove {}: {e}",
-                self.display()
-            ))),
+            Err(e) => Err(StoreError::with_source(
+                format!("cannot remove {}: {e}", self.display()),
+                e,
+            )
+            .into()),
         }
     }
 
@@ -272,17 +276,19 @@ impl TokenStore for FileTokenStore {
     /// still held by someone else after the timeout.
     fn lock_refresh(&self) -> Result<RefreshLock, Error> {
         let lock_path = self.lock_path();
-        let fail = |what: String| {
-            Error::TokenStore(format!("cannot lock {}: {what}", lock_path.display()))
+        let fail =
+            |what: String| Error::store(format!("cannot lock {}: {what}", lock_path.display()));
+        let fail_io = |e: io::Error| -> Error {
+            StoreError::with_source(format!("cannot lock {}: {e}", lock_path.display()), e).into()
         };
-        let file = self.open_lock_file().map_err(|e| fail(e.to_string()))?;
+        let file = self.open_lock_file().map_err(fail_io)?;
         let start = Instant::now();
         let mut pause = Duration::from_millis(1);
         loop {
             match file.try_lock() {
                 Ok(()) => return Ok(RefreshLock::new(HeldLock(file))),
                 Err(fs::TryLockError::WouldBlock) => {}
-                Err(fs::TryLockError::Error(e)) => return Err(fail(e.to_string())),
+                Err(fs::TryLockError::Error(e)) => return Err(fail_io(e)),
             }
             let waited = start.elapsed();
             if waited >= self.lock_timeout {
@@ -534,7 +540,7 @@ mod tests {
         });
         assert!(started.elapsed() < Duration::from_secs(2));
         match result {
-            Err(Error::TokenStore(message)) => message,
+            Err(Error::TokenStore(e)) => e.to_string(),
             other => panic!("expected a token store error, got {other:?}"),
         }
     }

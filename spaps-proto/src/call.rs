@@ -38,7 +38,7 @@ use crate::config::Config;
 use crate::endpoint::{CallOptions, Endpoint};
 use crate::error::Error;
 use crate::response::api_error;
-use crate::retry::{decide, Decision, Failure, RetryBudget};
+use crate::retry::{decide, Decision, RetryBudget, RetryNotice, RetryReason};
 use crate::secret::Secret;
 use crate::spec::{Auth, RequestSpec};
 use crate::state::ClientState;
@@ -137,6 +137,8 @@ pub struct Call<E: Endpoint> {
     deadline: Option<Instant>,
     started: bool,
     result: Option<Result<E::Output, Error>>,
+    /// The last retry decided, until the driver takes it.
+    notice: Option<RetryNotice>,
 }
 
 #[derive(Debug)]
@@ -237,6 +239,7 @@ impl<E: Endpoint> Call<E> {
             deadline: None,
             started: false,
             result,
+            notice: None,
         }
     }
 
@@ -441,11 +444,15 @@ impl<E: Endpoint> Call<E> {
                 self.finish(Err(Error::RefreshFailed(Box::new(error))));
             }
             Phase::AwaitMain { .. } => {
-                let retryable = matches!(error, Error::Transport(_) | Error::Timeout(_));
-                if retryable
-                    && self.retry(now, state, Failure::Transport, RetryBudget::TRANSPORT_COST)
-                {
-                    return;
+                let reason = match &error {
+                    Error::Transport(e) => Some(RetryReason::Transport(e.kind)),
+                    Error::Timeout(_) => Some(RetryReason::Timeout),
+                    _ => None,
+                };
+                if let Some(reason) = reason {
+                    if self.retry(now, state, reason, RetryBudget::TRANSPORT_COST) {
+                        return;
+                    }
                 }
                 self.finish(Err(error));
             }
@@ -567,16 +574,32 @@ impl<E: Endpoint> Call<E> {
                 }
             }
         }
-        let error = api_error(status, response.headers(), response.body(), now.wall);
-        let failure = Failure::Status(status, error.retry_after);
-        if self.retry(now, state, failure, RetryBudget::RETRY_COST) {
+        let error = api_error(
+            E::NAME,
+            status,
+            response.headers(),
+            response.body(),
+            now.wall,
+        );
+        let reason = RetryReason::Status {
+            status,
+            retry_after: error.retry_after,
+        };
+        if self.retry(now, state, reason, RetryBudget::RETRY_COST) {
             return;
         }
         self.finish(Err(error.into()));
     }
 
-    /// Schedules another attempt when the policy and the budget allow it.
-    fn retry(&mut self, now: Now, state: &mut ClientState, failure: Failure, cost: u32) -> bool {
+    /// The retry decided by the last `handle_*`, once: the driver reports it (to
+    /// interceptors, to `tracing`) before it sleeps.
+    pub fn take_retry(&mut self) -> Option<RetryNotice> {
+        self.notice.take()
+    }
+
+    /// Schedules another attempt when the policy and the budget allow it, leaving a
+    /// [`RetryNotice`] for the driver.
+    fn retry(&mut self, now: Now, state: &mut ClientState, reason: RetryReason, cost: u32) -> bool {
         let Some(prepared) = &self.prepared else {
             return false;
         };
@@ -585,7 +608,7 @@ impl<E: Endpoint> Call<E> {
             state.config().retry_policy(),
             &prepared.method,
             prepared.has_idempotency_key,
-            failure,
+            reason.failure(),
             self.attempt,
             jitter,
         );
@@ -599,6 +622,7 @@ impl<E: Endpoint> Call<E> {
                         && state.budget.try_withdraw(cost) =>
                 {
                     self.phase = Phase::Backoff { until };
+                    self.notice = Some(RetryNotice::new(self.attempt, delay, reason));
                     true
                 }
                 _ => false,
@@ -673,6 +697,10 @@ impl<E: Endpoint> crate::machine::Machine for Call<E> {
     fn refreshing(&self) -> bool {
         Call::refreshing(self)
     }
+
+    fn take_retry(&mut self) -> Option<RetryNotice> {
+        Call::take_retry(self)
+    }
 }
 
 fn read_refresh(response: &http::Response<Bytes>, now: Now) -> Result<crate::Tokens, Error> {
@@ -687,7 +715,14 @@ fn read_refresh(response: &http::Response<Bytes>, now: Now) -> Result<crate::Tok
             location: None,
         });
     }
-    Err(api_error(status, response.headers(), response.body(), now.wall).into())
+    Err(api_error(
+        RefreshTokens::NAME,
+        status,
+        response.headers(),
+        response.body(),
+        now.wall,
+    )
+    .into())
 }
 
 fn refresh_request(config: &Config, refresh_token: Secret) -> Result<http::Request<Bytes>, Error> {

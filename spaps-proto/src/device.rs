@@ -25,6 +25,7 @@ use crate::endpoint::CallOptions;
 use crate::error::{ApiError, Error};
 use crate::machine::Machine;
 use crate::model::device_flow::{DeviceAuthorization, DeviceTokens};
+use crate::retry::RetryNotice;
 use crate::secret::Secret;
 use crate::state::ClientState;
 use crate::tokens::StoreSnapshot;
@@ -276,6 +277,10 @@ impl Machine for DevicePoll {
         self.call.as_ref().is_some_and(Call::refreshing)
     }
 
+    fn take_retry(&mut self) -> Option<RetryNotice> {
+        self.call.as_mut().and_then(Call::take_retry)
+    }
+
     fn handle_reload(
         &mut self,
         now: Now,
@@ -425,6 +430,14 @@ impl Machine for DeviceLogin {
             (Some(start), _) => start.refreshing(),
             (None, Some(poll)) => poll.refreshing(),
             (None, None) => false,
+        }
+    }
+
+    fn take_retry(&mut self) -> Option<RetryNotice> {
+        match (&mut self.start, &mut self.poll) {
+            (Some(start), _) => start.take_retry(),
+            (None, Some(poll)) => poll.take_retry(),
+            (None, None) => None,
         }
     }
 

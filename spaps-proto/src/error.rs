@@ -7,9 +7,11 @@
 //! [`Error::InvalidArgument`]). No variant ever holds a secret.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
-use http::StatusCode;
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
 
 /// Everything that can go wrong in a call.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -83,9 +85,24 @@ pub enum Error {
     #[error(transparent)]
     DeviceFlow(crate::device::DeviceFlowError),
 
-    /// The token store could not load or save tokens.
+    /// The token store could not load or save tokens. The store's own error (an
+    /// `std::io::Error`, ...) is the [`source`](std::error::Error::source) of the
+    /// [`StoreError`].
     #[error("token store: {0}")]
-    TokenStore(String),
+    TokenStore(#[source] StoreError),
+
+    /// An [`Interceptor`](crate::intercept::Interceptor) panicked. The call fails with
+    /// this error (the request may or may not have been sent); the client and its other
+    /// calls go on.
+    #[error("{operation}: interceptor panicked in {hook}: {message}")]
+    Interceptor {
+        /// The operation whose exchange the interceptor was running for.
+        operation: &'static str,
+        /// The hook: `before_send`, `on_response`, `on_transport_error` or `on_retry`.
+        hook: &'static str,
+        /// The panic's message, when it was a string.
+        message: String,
+    },
 
     /// A page walk (`pages()`, `items()`) was stopped because the server's paging would
     /// ask for the same pages forever: it repeated a cursor already requested in this
@@ -137,6 +154,11 @@ impl Error {
             self,
             Error::MissingToken { .. } | Error::InvalidArgument { .. }
         )
+    }
+
+    /// A [`Error::TokenStore`] with `message` and no source.
+    pub fn store(message: impl Into<String>) -> Self {
+        Error::TokenStore(StoreError::new(message))
     }
 
     pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> Self {
@@ -204,9 +226,20 @@ impl ErrorKind {
 }
 
 /// An error response from SPAPS.
+///
+/// Besides what the server said (status, code, message, details), it keeps the
+/// operation that failed and the response itself: its headers, with the values of
+/// credential headers (`set-cookie`, `authorization`, ... see
+/// [`is_secret_header`](crate::intercept::is_secret_header)) replaced by `[redacted]`,
+/// and its body as received, up to [`ApiError::BODY_LIMIT`] bytes. `Display` shows the
+/// operation, the status, the code, the message and the request id, never a header or
+/// the body.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ApiError {
+    /// The operation that failed, e.g. `sessions.get_current_session` (for a failed
+    /// token refresh, `auth.refresh_tokens`).
+    pub operation: &'static str,
     /// The HTTP status.
     pub status: StatusCode,
     /// The kind, from the status.
@@ -221,18 +254,40 @@ pub struct ApiError {
     pub retry_after: Option<Duration>,
     /// The server's `error.details`, when present.
     pub details: Option<serde_json::Value>,
+    /// The response headers, credential values redacted.
+    pub headers: HeaderMap,
+    /// The response body as received, cut at [`ApiError::BODY_LIMIT`] bytes.
+    pub body: Bytes,
+    /// True when the body was longer than [`ApiError::BODY_LIMIT`] and `body` holds
+    /// only its start.
+    pub body_truncated: bool,
 }
 
 impl ApiError {
+    /// How much of an error response's body is kept: 16 KiB.
+    pub const BODY_LIMIT: usize = 16 * 1024;
+
     /// True when retrying the same request later may succeed (429 and 5xx).
     pub fn is_retryable(&self) -> bool {
         matches!(self.kind, ErrorKind::RateLimited | ErrorKind::Server)
+    }
+
+    /// The body as text, when it is UTF-8 (cut at [`ApiError::BODY_LIMIT`]; a cut
+    /// inside a character leaves that character out).
+    pub fn body_text(&self) -> Option<&str> {
+        match std::str::from_utf8(&self.body) {
+            Ok(text) => Some(text),
+            Err(e) if self.body_truncated && e.error_len().is_none() => {
+                std::str::from_utf8(&self.body[..e.valid_up_to()]).ok()
+            }
+            Err(_) => None,
+        }
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SPAPS answered {}", self.status)?;
+        write!(f, "{}: SPAPS answered {}", self.operation, self.status)?;
         if let Some(code) = &self.code {
             write!(f, " {code}")?;
         }
@@ -246,15 +301,20 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// A failure below HTTP: connecting, sending or reading.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind}: {message}")]
+/// A shareable error from below the SDK (an HTTP client's, a store's), kept as the
+/// [`source`](std::error::Error::source) of the SDK's error.
+pub type SourceError = Arc<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A failure below HTTP: connecting, sending or reading. The HTTP client's own error,
+/// when the driver kept it, is its [`source`](std::error::Error::source).
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct TransportError {
     /// What failed.
     pub kind: TransportErrorKind,
     /// A description from the HTTP client. Holds no headers or bodies.
     pub message: String,
+    source: Option<SourceError>,
 }
 
 impl TransportError {
@@ -263,7 +323,102 @@ impl TransportError {
         Self {
             kind,
             message: message.into(),
+            source: None,
         }
+    }
+
+    /// Keeps `source`, the HTTP client's error, as this error's
+    /// [`source`](std::error::Error::source).
+    #[must_use]
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message)
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl PartialEq for TransportError {
+    /// Compares the kind and the message (sources are not comparable).
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.message == other.message
+    }
+}
+
+impl Eq for TransportError {}
+
+/// A token store failure: what failed, and the store's own error as its
+/// [`source`](std::error::Error::source) when there was one.
+///
+/// ```
+/// use std::error::Error as _;
+/// use spaps_proto::StoreError;
+/// let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+/// let e = StoreError::with_source("cannot write tokens.json", io);
+/// assert_eq!(e.to_string(), "cannot write tokens.json");
+/// assert_eq!(e.source().unwrap().to_string(), "denied");
+/// ```
+#[derive(Debug, Clone)]
+pub struct StoreError {
+    message: String,
+    source: Option<SourceError>,
+}
+
+impl StoreError {
+    /// A store error with no underlying error.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A store error caused by `source`.
+    pub fn with_source(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            source: Some(Arc::new(source)),
+        }
+    }
+
+    /// What failed (without the source's text).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::TokenStore(e)
     }
 }
 

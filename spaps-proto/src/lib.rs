@@ -58,6 +58,8 @@ pub mod device;
 mod endpoint;
 pub mod envelope;
 mod error;
+mod headers;
+pub mod intercept;
 mod machine;
 pub mod model;
 pub mod pager;
@@ -81,11 +83,14 @@ pub use config::{
 };
 pub use decimal::Decimal;
 pub use endpoint::{Arg, CallOptions, Endpoint, Execute, Paginated, Request};
-pub use error::{ApiError, DecodeError, Error, ErrorKind, TransportError, TransportErrorKind};
+pub use error::{
+    ApiError, DecodeError, Error, ErrorKind, SourceError, StoreError, TransportError,
+    TransportErrorKind,
+};
 pub use machine::Machine;
 pub use retry::{RetryBudget, RetryPolicy};
 pub use secret::Secret;
-pub use shared::{ClientOptions, Effects, Shared, StoreWriter};
+pub use shared::{ClientOptions, Effects, Sending, Shared, StoreWriter};
 pub use state::{ClientState, Event};
 pub use timestamp::Timestamp;
 pub use tokens::{MemoryTokenStore, RefreshLock, StoreSnapshot, TokenStore, Tokens};

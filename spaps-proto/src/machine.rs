@@ -8,6 +8,7 @@ use http::Method;
 
 use crate::call::{Now, Output};
 use crate::error::Error;
+use crate::retry::RetryNotice;
 use crate::state::ClientState;
 use crate::tokens::StoreSnapshot;
 
@@ -66,4 +67,11 @@ pub trait Machine: Send + 'static {
 
     /// True while the outstanding request is a token refresh.
     fn refreshing(&self) -> bool;
+
+    /// The retry the last `handle_response` or `handle_error` decided on, once (`None`
+    /// when it decided none). Drivers take it after feeding an exchange and report it
+    /// to interceptors before they sleep; the core runs no user code itself.
+    fn take_retry(&mut self) -> Option<RetryNotice> {
+        None
+    }
 }

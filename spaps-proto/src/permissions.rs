@@ -554,7 +554,11 @@ mod tests {
         let c = PermissionChecker::default();
         let guest = c.can_access_admin(Some(&PermissionUser::default()));
         assert_eq!(
-            (guest.allowed, guest.reason.as_deref(), guest.user_role.clone()),
+            (
+                guest.allowed,
+                guest.reason.as_deref(),
+                guest.user_role.clone()
+            ),
             (false, Some("Authentication required"), Role::Guest)
         );
         let user = c.can_access_admin(Some(&PermissionUser::with_email("a@x.io")));

@@ -2,10 +2,12 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
 use crate::error::{ApiError, ErrorKind};
+use crate::headers::redact;
 use crate::retry::parse_retry_after;
 use crate::timestamp::Timestamp;
 
@@ -15,7 +17,16 @@ use crate::timestamp::Timestamp;
 /// (`{"error": "..", "error_description": ".."}`), a top-level `message`, and
 /// `metadata.request_id`; an HTML, empty or otherwise unreadable body still gives the
 /// status and a message naming it. `now` resolves an HTTP-date `Retry-After`.
-pub fn api_error(status: StatusCode, headers: &HeaderMap, body: &[u8], now: Timestamp) -> ApiError {
+///
+/// The error names `operation` and keeps the headers (secret values redacted, see
+/// [`crate::headers::redact`]) and the first [`ApiError::BODY_LIMIT`] bytes of the body.
+pub fn api_error(
+    operation: &'static str,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: Timestamp,
+) -> ApiError {
     let json: Option<Value> = serde_json::from_slice(body).ok();
     let obj = json.as_ref().and_then(Value::as_object);
     let error = obj.and_then(|o| o.get("error"));
@@ -55,7 +66,9 @@ pub fn api_error(status: StatusCode, headers: &HeaderMap, body: &[u8], now: Time
     });
     let retry_after = retry_after(headers, now);
 
+    let kept = &body[..body.len().min(ApiError::BODY_LIMIT)];
     ApiError {
+        operation,
         status,
         kind: ErrorKind::from_status(status),
         code,
@@ -63,6 +76,9 @@ pub fn api_error(status: StatusCode, headers: &HeaderMap, body: &[u8], now: Time
         request_id,
         retry_after,
         details,
+        headers: redact(headers),
+        body: Bytes::copy_from_slice(kept),
+        body_truncated: kept.len() < body.len(),
     }
 }
 
@@ -134,7 +150,7 @@ mod tests {
         h.insert("x-request-id", HeaderValue::from_static("req_h"));
         h.insert("retry-after", HeaderValue::from_static("30"));
         let body = br#"{"success":false,"error":{"code":"RATE_LIMIT_EXCEEDED","message":"slow down","details":[1]},"metadata":{"request_id":"req_b"}}"#;
-        let e = api_error(StatusCode::TOO_MANY_REQUESTS, &h, body, now());
+        let e = api_error("t.op", StatusCode::TOO_MANY_REQUESTS, &h, body, now());
         assert_eq!(e.code.as_deref(), Some("RATE_LIMIT_EXCEEDED"));
         assert_eq!(e.message, "slow down");
         assert_eq!(e.request_id.as_deref(), Some("req_h"));
@@ -144,9 +160,57 @@ mod tests {
     }
 
     #[test]
+    fn keeps_the_operation_headers_and_a_bounded_body() {
+        let mut h = HeaderMap::new();
+        h.insert("x-request-id", HeaderValue::from_static("req_h"));
+        h.insert("set-cookie", HeaderValue::from_static("sid=secret"));
+        h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        let body = br#"{"error":{"code":"NOPE","message":"no"}}"#;
+        let e = api_error(
+            "sessions.get_current_session",
+            StatusCode::FORBIDDEN,
+            &h,
+            body,
+            now(),
+        );
+        assert_eq!(e.operation, "sessions.get_current_session");
+        assert_eq!(e.headers["x-ratelimit-remaining"], "0");
+        assert_eq!(e.headers["set-cookie"], crate::headers::REDACTED);
+        assert_eq!(e.body.as_ref(), body);
+        assert!(!e.body_truncated);
+        assert_eq!(e.body_text(), std::str::from_utf8(body).ok());
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with("sessions.get_current_session: SPAPS answered 403"),
+            "{shown}"
+        );
+        assert!(!shown.contains("secret") && !format!("{e:?}").contains("sid=secret"));
+
+        // A long body is cut at the limit; a cut inside a character drops it.
+        let mut long = vec![b'a'; ApiError::BODY_LIMIT - 1];
+        long.extend_from_slice("é and more".as_bytes());
+        let e = api_error(
+            "t.op",
+            StatusCode::BAD_GATEWAY,
+            &HeaderMap::new(),
+            &long,
+            now(),
+        );
+        assert_eq!(e.body.len(), ApiError::BODY_LIMIT);
+        assert!(e.body_truncated);
+        assert_eq!(e.body_text().map(str::len), Some(ApiError::BODY_LIMIT - 1));
+    }
+
+    #[test]
     fn falls_back_to_metadata_request_id() {
         let body = br#"{"error":{"code":"X"},"metadata":{"request_id":"req_b"}}"#;
-        let e = api_error(StatusCode::BAD_REQUEST, &HeaderMap::new(), body, now());
+        let e = api_error(
+            "t.op",
+            StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
+            body,
+            now(),
+        );
         assert_eq!(e.request_id.as_deref(), Some("req_b"));
         assert_eq!(e.message, "HTTP 400 Bad Request");
     }
@@ -154,7 +218,13 @@ mod tests {
     #[test]
     fn string_error_is_read_not_crashed_on() {
         let body = br#"{"success":false,"error":"Unauthorized","error_description":"Access token expired"}"#;
-        let e = api_error(StatusCode::UNAUTHORIZED, &HeaderMap::new(), body, now());
+        let e = api_error(
+            "t.op",
+            StatusCode::UNAUTHORIZED,
+            &HeaderMap::new(),
+            body,
+            now(),
+        );
         assert_eq!(e.code.as_deref(), Some("Unauthorized"));
         assert_eq!(e.message, "Access token expired");
     }
@@ -162,16 +232,18 @@ mod tests {
     #[test]
     fn html_and_empty_bodies_give_the_status() {
         let e = api_error(
+            "t.op",
             StatusCode::BAD_GATEWAY,
             &HeaderMap::new(),
             b"<html>502</html>",
             now(),
         );
         assert_eq!(e.message, "HTTP 502 Bad Gateway");
-        let e = api_error(StatusCode::NOT_FOUND, &HeaderMap::new(), b"", now());
+        let e = api_error("t.op", StatusCode::NOT_FOUND, &HeaderMap::new(), b"", now());
         assert_eq!(e.message, "HTTP 404 Not Found");
         assert_eq!(e.kind, ErrorKind::NotFound);
         let e = api_error(
+            "t.op",
             StatusCode::SERVICE_UNAVAILABLE,
             &HeaderMap::new(),
             b"down for maintenance",
@@ -194,6 +266,7 @@ mod tests {
             b"\xff\xfe",
         ] {
             let e = api_error(
+                "t.op",
                 StatusCode::INTERNAL_SERVER_ERROR,
                 &HeaderMap::new(),
                 body,

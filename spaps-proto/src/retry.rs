@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use http::{Method, StatusCode};
 
+use crate::error::TransportErrorKind;
 use crate::timestamp::Timestamp;
 
 /// How a client retries failed attempts.
@@ -172,6 +173,77 @@ pub enum Decision {
     RetryAfter(Duration),
     /// Give up and report the failure.
     GiveUp,
+}
+
+/// A retry the core decided on, for the driver to report (to interceptors and
+/// `tracing`) before it waits: the attempt that failed, how long the wait is, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryNotice {
+    /// The attempt that failed (1 for the first).
+    pub attempt: u32,
+    /// The wait before the next attempt (backoff with jitter, or the server's
+    /// `Retry-After`, clamped).
+    pub delay: Duration,
+    /// What went wrong.
+    pub reason: RetryReason,
+}
+
+impl RetryNotice {
+    /// A notice that attempt `attempt` failed with `reason` and is tried again after
+    /// `delay`.
+    pub fn new(attempt: u32, delay: Duration, reason: RetryReason) -> Self {
+        Self {
+            attempt,
+            delay,
+            reason,
+        }
+    }
+
+    /// The attempt about to be made.
+    pub fn next_attempt(&self) -> u32 {
+        self.attempt.saturating_add(1)
+    }
+}
+
+/// Why an attempt is tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RetryReason {
+    /// The server answered with a retryable status.
+    Status {
+        /// The status.
+        status: StatusCode,
+        /// The wait the server asked for (`Retry-After`), before clamping.
+        retry_after: Option<Duration>,
+    },
+    /// The request could not be sent or its response read.
+    Transport(TransportErrorKind),
+    /// No response came within the timeout.
+    Timeout,
+}
+
+impl RetryReason {
+    /// The failure [`decide`] weighs.
+    pub fn failure(self) -> Failure {
+        match self {
+            RetryReason::Status {
+                status,
+                retry_after,
+            } => Failure::Status(status, retry_after),
+            RetryReason::Transport(_) | RetryReason::Timeout => Failure::Transport,
+        }
+    }
+}
+
+impl std::fmt::Display for RetryReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RetryReason::Status { status, .. } => write!(f, "status {}", status.as_u16()),
+            RetryReason::Transport(kind) => write!(f, "transport: {kind}"),
+            RetryReason::Timeout => f.write_str("timeout"),
+        }
+    }
 }
 
 /// Decides whether attempt `attempt` (1-based), which failed with `failure`, is tried

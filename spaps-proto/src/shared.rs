@@ -2,12 +2,15 @@
 //! transport and their way of waiting.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use bytes::Bytes;
 
+use crate::api::auth::REFRESH_PATH;
 use crate::call::{Clock, Now, Output};
 use crate::config::{Config, DEFAULT_BASE_URL};
 use crate::error::Error;
+use crate::intercept::{Exchange, Interceptor, Interceptors, RetryNotice};
 use crate::machine::Machine;
 use crate::state::{ClientState, Event};
 use crate::tokens::{MemoryTokenStore, RefreshLock, StoreSnapshot, TokenStore, Tokens};
@@ -22,6 +25,7 @@ pub struct Shared {
     state: Mutex<ClientState>,
     writer: Arc<StoreWriter>,
     clock: Arc<dyn Clock>,
+    interceptors: Interceptors,
 }
 
 /// What a step of a machine left for the driver to do, besides its output.
@@ -33,6 +37,9 @@ pub struct Effects {
     pub refresh_settled: bool,
     /// The newest token change to persist, with its generation (`None` tokens: clear).
     pub persist: Option<(u64, Option<Tokens>)>,
+    /// The retry the machine decided on when it was fed an exchange
+    /// ([`Machine::take_retry`]).
+    pub retry: Option<RetryNotice>,
 }
 
 impl Effects {
@@ -129,7 +136,98 @@ impl Shared {
                 written: Mutex::new(written),
             }),
             clock,
+            interceptors: Interceptors::new(),
         })
+    }
+
+    /// Runs `interceptors` around every exchange ([`Shared::before_send`],
+    /// [`Shared::after_send`]).
+    pub fn with_interceptors(mut self, interceptors: Interceptors) -> Self {
+        self.interceptors = interceptors;
+        self
+    }
+
+    /// The interceptors.
+    pub fn interceptors(&self) -> &Interceptors {
+        &self.interceptors
+    }
+
+    /// Runs the interceptors' [`before_send`](Interceptor::before_send) on `request`,
+    /// which `machine` just asked to send (outside the state lock), and starts timing
+    /// the exchange. Call it for every [`Output::Send`], then send the request it gives
+    /// back, then call [`Shared::after_send`].
+    ///
+    /// # Errors
+    /// [`Error::Interceptor`] when an interceptor panicked: do not send; fail the call
+    /// (dropping the machine's guard abandons it).
+    pub fn before_send<M: Machine>(
+        &self,
+        machine: &M,
+        mut request: http::Request<Bytes>,
+    ) -> Result<(http::Request<Bytes>, Sending), Error> {
+        let refresh = machine.refreshing();
+        let (path, attempt) = if refresh {
+            (REFRESH_PATH, 1)
+        } else {
+            (machine.describe().map_or("", |(_, t)| t), machine.attempt())
+        };
+        let exchange = Exchange::new(
+            machine.name(),
+            request.method().clone(),
+            path,
+            attempt,
+            refresh,
+        );
+        self.interceptors.before_send(&exchange, &mut request)?;
+        let started = self.now().instant;
+        Ok((request, Sending { exchange, started }))
+    }
+
+    /// Ends an exchange begun with [`Shared::before_send`]: runs the interceptors'
+    /// [`on_response`](Interceptor::on_response) or
+    /// [`on_transport_error`](Interceptor::on_transport_error), feeds `result` to
+    /// `machine` ([`Shared::feed`]), then runs [`on_retry`](Interceptor::on_retry) when
+    /// the machine decided to retry. Every interceptor runs outside the state lock.
+    ///
+    /// Apply the effects first, then fail the call with the error, if any: an
+    /// interceptor panicked (the machine was fed all the same, so tokens a refresh
+    /// brought are kept).
+    pub fn after_send<M: Machine>(
+        &self,
+        machine: &mut M,
+        sending: Sending,
+        result: Result<http::Response<Bytes>, Error>,
+    ) -> (Effects, Result<(), Error>) {
+        let Sending { exchange, started } = sending;
+        let elapsed = self.now().instant.saturating_duration_since(started);
+        tracing::debug!(
+            target: "spaps",
+            attempt = exchange.attempt(),
+            refresh = exchange.is_refresh(),
+            elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            "exchange ended"
+        );
+        let observed = match &result {
+            Ok(response) => self.interceptors.on_response(&exchange, response, elapsed),
+            Err(error) => self
+                .interceptors
+                .on_transport_error(&exchange, error, elapsed),
+        };
+        let effects = self.feed(machine, result);
+        let retried = match &effects.retry {
+            Some(retry) => {
+                tracing::debug!(
+                    target: "spaps",
+                    attempt = retry.attempt,
+                    delay_ms = u64::try_from(retry.delay.as_millis()).unwrap_or(u64::MAX),
+                    reason = %retry.reason,
+                    "retrying"
+                );
+                self.interceptors.on_retry(&exchange, retry)
+            }
+            None => Ok(()),
+        };
+        (effects, observed.and(retried))
     }
 
     /// Locks the state.
@@ -182,7 +280,9 @@ impl Shared {
             Ok(response) => machine.handle_response(now, &mut state, response),
             Err(error) => machine.handle_error(now, &mut state, error),
         }
-        drain(&mut state)
+        let mut effects = drain(&mut state);
+        effects.retry = machine.take_retry();
+        effects
     }
 
     /// Feeds a store reload to `machine`.
@@ -223,6 +323,21 @@ impl Shared {
     }
 }
 
+/// An exchange between [`Shared::before_send`] and [`Shared::after_send`].
+#[derive(Debug)]
+#[must_use = "pass it to `Shared::after_send`"]
+pub struct Sending {
+    exchange: Exchange,
+    started: Instant,
+}
+
+impl Sending {
+    /// The exchange, as interceptors see it.
+    pub fn exchange(&self) -> &Exchange {
+        &self.exchange
+    }
+}
+
 fn drain(state: &mut ClientState) -> Effects {
     Effects::from_events(std::iter::from_fn(|| state.poll_event()))
 }
@@ -234,6 +349,7 @@ pub struct ClientOptions {
     store: Option<Arc<dyn TokenStore>>,
     clock: Option<Arc<dyn Clock>>,
     seed: Option<u64>,
+    interceptors: Interceptors,
 }
 
 impl Default for ClientOptions {
@@ -243,6 +359,7 @@ impl Default for ClientOptions {
             store: None,
             clock: None,
             seed: None,
+            interceptors: Interceptors::new(),
         }
     }
 }
@@ -284,6 +401,11 @@ impl ClientOptions {
         self.seed = Some(seed);
     }
 
+    /// Adds an interceptor after those already added.
+    pub fn add_interceptor(&mut self, interceptor: Arc<dyn Interceptor>) {
+        self.interceptors.push(interceptor);
+    }
+
     /// The configuration, or the first bad setting.
     ///
     /// # Errors
@@ -310,7 +432,8 @@ impl ClientOptions {
             .store
             .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
         let state = ClientState::new(config, self.seed.unwrap_or_else(seed));
-        Shared::new(state, store, self.clock.unwrap_or_else(clock))
+        Ok(Shared::new(state, store, self.clock.unwrap_or_else(clock))?
+            .with_interceptors(self.interceptors))
     }
 }
 
@@ -383,6 +506,17 @@ macro_rules! builder_methods {
         /// The seed of the backoff jitter (default: random).
         pub fn jitter_seed(mut self, seed: u64) -> Self {
             self.options.set_seed(seed);
+            self
+        }
+
+        /// Adds an [`Interceptor`]($crate::intercept::Interceptor), run around every
+        /// exchange (each attempt, and token refreshes) after those added before. See
+        /// [`spaps_proto::intercept`]($crate::intercept).
+        pub fn interceptor(
+            mut self,
+            interceptor: ::std::sync::Arc<dyn $crate::intercept::Interceptor>,
+        ) -> Self {
+            self.options.add_interceptor(interceptor);
             self
         }
     };

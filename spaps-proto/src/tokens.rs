@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
+use crate::error::{Error, StoreError};
 use crate::secret::Secret;
 use crate::timestamp::Timestamp;
 
@@ -652,9 +652,9 @@ pub fn decode_token_file(bytes: &[u8]) -> Result<Tokens, Error> {
         "token_store",
         ".",
         std::str::from_utf8(bytes)
-            .map_err(|_| Error::TokenStore("the token file is not UTF-8".to_owned()))?,
+            .map_err(|e| StoreError::with_source("the token file is not UTF-8", e))?,
     )
-    .map_err(|e| Error::TokenStore(format!("the token file is corrupt: {e}")))
+    .map_err(|e| StoreError::with_source(format!("the token file is corrupt: {e}"), e).into())
 }
 
 #[cfg(test)]

@@ -304,3 +304,71 @@ fn post_without_a_key_is_sent_once_and_redirects_are_errors() {
         Output::Done(Err(Error::Redirect { .. }))
     ));
 }
+
+/// Every retry the call decides is left for the driver once, with the attempt that
+/// failed, the wait and the reason; a final failure leaves none.
+#[test]
+fn retries_leave_a_notice_for_the_driver() {
+    use spaps_proto::retry::RetryReason;
+    use spaps_proto::{Machine, TransportError, TransportErrorKind};
+
+    let config = Config::new("https://api.example.com")
+        .unwrap()
+        .api_key("k")
+        .retry(RetryPolicy::default().max_attempts(3));
+    let mut state = ClientState::new(config, 3);
+    state.load_tokens(Some(Tokens::new("at")));
+    let mut call = state.call(GetCurrentSession {}, CallOptions::default());
+    let start = Instant::now();
+    let mut now = Now::new(start, wall(1_736_942_400));
+    let mut notices = Vec::new();
+    for answer in 0..3 {
+        loop {
+            match call.poll(now, &mut state) {
+                Output::Send(_) => break,
+                Output::Sleep(until) => now.instant = until,
+                other => panic!("{other:?}"),
+            }
+        }
+        match answer {
+            0 => {
+                let mut busy = response(503, r#"{"error":{"code":"DOWN"}}"#);
+                busy.headers_mut()
+                    .insert("retry-after", HeaderValue::from_static("2"));
+                call.handle_response(now, &mut state, busy);
+            }
+            1 => call.handle_error(
+                now,
+                &mut state,
+                Error::Transport(TransportError::new(TransportErrorKind::Connect, "refused")),
+            ),
+            _ => call.handle_response(now, &mut state, response(503, "{}")),
+        }
+        notices.push(Machine::take_retry(&mut call));
+        assert!(Machine::take_retry(&mut call).is_none(), "taken once");
+    }
+    let first = notices[0].clone().expect("a retry after the first 503");
+    assert_eq!((first.attempt, first.next_attempt()), (1, 2));
+    assert_eq!(first.delay, Duration::from_secs(2));
+    assert_eq!(
+        first.reason,
+        RetryReason::Status {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            retry_after: Some(Duration::from_secs(2)),
+        }
+    );
+    let second = notices[1]
+        .clone()
+        .expect("a retry after the refused connection");
+    assert_eq!(second.attempt, 2);
+    assert_eq!(
+        second.reason,
+        RetryReason::Transport(TransportErrorKind::Connect)
+    );
+    assert!(second.delay <= Duration::from_secs(10));
+    assert_eq!(notices[2], None, "the last attempt is not retried");
+    match call.poll(now, &mut state) {
+        Output::Done(Err(Error::Api(e))) => assert_eq!(e.operation, "sessions.get_current_session"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use spaps_proto::{
     ClientOptions, ClientState, Clock, Config, Effects, Error, Execute, Machine, Now, Output,
-    RefreshLock, Shared, StoreSnapshot, Timestamp, Tokens,
+    RefreshLock, Shared, StoreError, StoreSnapshot, Timestamp, Tokens,
 };
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -121,7 +121,8 @@ impl Client {
         expires_in: Duration,
     ) -> Result<(), Error> {
         let now = self.inner.shared.now().wall;
-        self.set_tokens(tokens.with_expires_in(expires_in, now)).await
+        self.set_tokens(tokens.with_expires_in(expires_in, now))
+            .await
     }
 
     /// Forgets the tokens, in memory and in the store. A refresh in flight is
@@ -166,11 +167,16 @@ impl Client {
                 match output {
                     Output::Send(request) => {
                         spaps_proto::trace::sending(&tracing::Span::current(), &guard.machine);
+                        // Interceptors run around the exchange, outside the lock.
+                        let (request, sending) =
+                            inner.shared.before_send(&guard.machine, request)?;
                         let within = remaining(guard.machine.deadline(), inner.shared.now());
                         let result = inner.transport.send(request, within).await;
                         spaps_proto::trace::received(&tracing::Span::current(), &result);
-                        let effects = inner.shared.feed(&mut guard.machine, result);
+                        let (effects, hooked) =
+                            inner.shared.after_send(&mut guard.machine, sending, result);
                         inner.apply(effects).await?;
+                        hooked?;
                     }
                     Output::ReloadStore => {
                         let (snapshot, lock) = inner.reload().await;
@@ -214,7 +220,7 @@ impl Inner {
         let writer = self.shared.writer().clone();
         tokio::task::spawn_blocking(move || writer.persist(effects.persist))
             .await
-            .unwrap_or_else(|_| Err(Error::TokenStore("the token store panicked".to_owned())))
+            .unwrap_or_else(|e| Err(store_panicked(e)))
     }
 
     /// Takes the store's refresh lock and re-reads it, on a blocking thread.
@@ -222,12 +228,7 @@ impl Inner {
         let writer = self.shared.writer().clone();
         tokio::task::spawn_blocking(move || writer.reload())
             .await
-            .unwrap_or_else(|_| {
-                (
-                    Err(Error::TokenStore("the token store panicked".to_owned())),
-                    None,
-                )
-            })
+            .unwrap_or_else(|e| (Err(store_panicked(e)), None))
     }
 
     /// Waits until a refresh settles after `seen`, or until `until`.
@@ -250,6 +251,11 @@ impl Inner {
             }
         }
     }
+}
+
+/// The error of a store call that panicked on its blocking thread.
+fn store_panicked(panic: tokio::task::JoinError) -> Error {
+    StoreError::with_source("the token store panicked", panic).into()
 }
 
 /// What is left of a deadline.

@@ -264,6 +264,9 @@ impl Endpoint for SignInWithPassword {
     }
 }
 
+/// The path of the token refresh, which calls make on their own.
+pub(crate) const REFRESH_PATH: &str = "/api/auth/refresh";
+
 /// `POST /api/auth/refresh`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -289,7 +292,7 @@ impl Endpoint for RefreshTokens {
         if self.refresh_token.is_empty() {
             return Err(Error::invalid("refresh_token", "must not be empty"));
         }
-        Ok(RequestSpec::post("/api/auth/refresh").json(self))
+        Ok(RequestSpec::post(REFRESH_PATH).json(self))
     }
 
     fn parse(&self, response: &http::Response<Bytes>) -> Result<TokenPair, Error> {
