@@ -12,6 +12,11 @@
 //! `interval` and `expires_in` are honoured, within bounds: an interval is never
 //! shorter than [`MIN_INTERVAL`] (a server answering `interval: 0` does not make the
 //! client poll as fast as it can) nor longer than [`MAX_WAIT`].
+//!
+//! Like the reference's `poll_interval` and `timeout`, [`DeviceLoginOptions`] adds a
+//! floor of your own under the interval and an overall time limit: the login ends with
+//! [`DeviceFlowError::TimedOut`] when the limit is reached, before any poll that would
+//! start at or after it (a zero limit sends nothing), and no request outlives it.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -59,6 +64,10 @@ pub enum DeviceFlowError {
     /// The device code's lifetime ran out before the user approved.
     #[error("no approval within the device code's lifetime of {0:?}")]
     DeadlineReached(Duration),
+    /// The login's own time limit ([`DeviceLoginOptions::timeout`]) ran out before the
+    /// user approved.
+    #[error("the device login did not finish within its timeout of {0:?}")]
+    TimedOut(Duration),
 }
 
 impl DeviceFlowError {
@@ -66,7 +75,7 @@ impl DeviceFlowError {
     pub fn api(&self) -> Option<&ApiError> {
         match self {
             DeviceFlowError::Denied(e) | DeviceFlowError::Expired(e) => Some(e),
-            DeviceFlowError::DeadlineReached(_) => None,
+            DeviceFlowError::DeadlineReached(_) | DeviceFlowError::TimedOut(_) => None,
         }
     }
 }
@@ -103,12 +112,64 @@ pub fn classify(error: &Error) -> PollAnswer {
     }
 }
 
+/// Limits a device-code login sets beyond the server's: the reference's
+/// `poll_interval` (here a floor under the server's interval) and `timeout`.
+///
+/// ```
+/// use std::time::Duration;
+/// use spaps_proto::device::DeviceLoginOptions;
+/// let options = DeviceLoginOptions::default()
+///     .timeout(Duration::from_secs(300))
+///     .min_interval(Duration::from_secs(5));
+/// assert_eq!(options.timeout, Some(Duration::from_secs(300)));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeviceLoginOptions {
+    /// The longest the whole login may take, from its start (the start request, every
+    /// poll and every wait); `None`: only the device code's lifetime bounds it.
+    pub timeout: Option<Duration>,
+    /// The shortest interval between two polls, whatever the server says; never below
+    /// [`MIN_INTERVAL`]. `slow_down` still lengthens the interval from there.
+    pub min_interval: Option<Duration>,
+}
+
+impl DeviceLoginOptions {
+    /// Sets [`DeviceLoginOptions::timeout`].
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.timeout = Some(limit);
+        self
+    }
+
+    /// Sets [`DeviceLoginOptions::min_interval`].
+    pub fn min_interval(mut self, floor: Duration) -> Self {
+        self.min_interval = Some(floor);
+        self
+    }
+
+    /// The floor under the interval: the caller's, at least [`MIN_INTERVAL`].
+    fn floor(&self) -> Duration {
+        self.min_interval
+            .unwrap_or(MIN_INTERVAL)
+            .clamp(MIN_INTERVAL, MAX_WAIT)
+    }
+
+    /// When the login started at `now` must end.
+    fn end(&self, now: Now) -> Option<Instant> {
+        self.timeout
+            .and_then(|limit| now.instant.checked_add(limit.min(MAX_WAIT)))
+    }
+}
+
 /// Polls the token endpoint until the login ends. See the module docs.
 pub struct DevicePoll {
     device_code: Secret,
     interval: Duration,
     valid_for: Duration,
     deadline: Option<Instant>,
+    options: DeviceLoginOptions,
+    /// When the caller's time limit ends (fixed at the start).
+    limit_at: Option<Instant>,
     next_at: Option<Instant>,
     call: Option<Call<RequestDeviceToken>>,
     result: Option<Result<DeviceTokens, Error>>,
@@ -120,6 +181,7 @@ impl fmt::Debug for DevicePoll {
         f.debug_struct("DevicePoll")
             .field("interval", &self.interval)
             .field("valid_for", &self.valid_for)
+            .field("options", &self.options)
             .field("polls", &self.polls)
             .finish_non_exhaustive()
     }
@@ -131,9 +193,11 @@ impl DevicePoll {
     pub fn new(device_code: Secret, interval: Duration, valid_for: Duration) -> Self {
         Self {
             device_code,
-            interval: clamp_interval(interval),
+            interval: clamp_interval(interval, MIN_INTERVAL),
             valid_for: valid_for.min(MAX_WAIT),
             deadline: None,
+            options: DeviceLoginOptions::default(),
+            limit_at: None,
             next_at: None,
             call: None,
             result: None,
@@ -154,9 +218,25 @@ impl DevicePoll {
         )
     }
 
-    /// Fixes the start of the device code's lifetime (else: the first poll).
+    /// Applies `options`: the floor under the interval, and the time limit (counted
+    /// from [`DevicePoll::started_at`], else from the first poll).
+    pub fn with_options(mut self, options: DeviceLoginOptions) -> Self {
+        self.options = options;
+        self.interval = clamp_interval(self.interval, options.floor());
+        self
+    }
+
+    /// Fixes the start of the device code's lifetime and of the time limit (else: the
+    /// first poll).
     pub fn started_at(mut self, now: Now) -> Self {
         self.deadline = Some(now.instant + self.valid_for);
+        self.limit_at = self.options.end(now);
+        self
+    }
+
+    /// Ends the time limit at `limit_at` (a login's, which started before the polls).
+    fn limited_until(mut self, limit_at: Option<Instant>) -> Self {
+        self.limit_at = limit_at;
         self
     }
 
@@ -176,9 +256,16 @@ impl DevicePoll {
             self.result = Some(Err(Error::DeviceFlow(DeviceFlowError::DeadlineReached(
                 self.valid_for,
             ))));
+        } else if self.limit_at.is_some_and(|end| next >= end) {
+            self.result = Some(Err(timed_out(self.options)));
         } else {
             self.next_at = Some(next);
         }
+    }
+
+    /// True once the caller's time limit has ended.
+    fn expired(&self, now: Now) -> bool {
+        self.limit_at.is_some_and(|end| now.instant >= end)
     }
 }
 
@@ -186,6 +273,9 @@ impl Machine for DevicePoll {
     type Output = DeviceTokens;
 
     fn poll(&mut self, now: Now, state: &mut ClientState) -> Output<DeviceTokens> {
+        if self.deadline.is_none() {
+            self.limit_at = self.limit_at.or_else(|| self.options.end(now));
+        }
         let deadline = *self.deadline.get_or_insert(now.instant + self.valid_for);
         loop {
             if let Some(result) = self.result.take() {
@@ -199,11 +289,16 @@ impl Machine for DevicePoll {
                     }
                     Output::Done(Err(error)) => {
                         self.call = None;
+                        if self.expired(now) && matches!(error, Error::DeadlineExceeded { .. }) {
+                            return Output::Done(Err(timed_out(self.options)));
+                        }
                         match classify(&error) {
                             PollAnswer::Pending => self.schedule(now, deadline),
                             PollAnswer::SlowDown => {
-                                self.interval =
-                                    clamp_interval(self.interval.saturating_add(SLOW_DOWN_STEP));
+                                self.interval = clamp_interval(
+                                    self.interval.saturating_add(SLOW_DOWN_STEP),
+                                    self.options.floor(),
+                                );
                                 self.schedule(now, deadline);
                             }
                             PollAnswer::Denied | PollAnswer::Expired | PollAnswer::Other => {
@@ -220,6 +315,9 @@ impl Machine for DevicePoll {
                     return Output::Sleep(at);
                 }
             }
+            if self.expired(now) {
+                return Output::Done(Err(timed_out(self.options)));
+            }
             if now.instant > deadline && self.polls > 0 {
                 return Output::Done(Err(Error::DeviceFlow(DeviceFlowError::DeadlineReached(
                     self.valid_for,
@@ -230,7 +328,8 @@ impl Machine for DevicePoll {
             let endpoint = RequestDeviceToken {
                 device_code: self.device_code.clone(),
             };
-            self.call = Some(state.call(endpoint, CallOptions::default()));
+            let options = limited(state, self.limit_at, now);
+            self.call = Some(state.call(endpoint, options));
         }
     }
 
@@ -308,9 +407,27 @@ impl Machine for DevicePoll {
     }
 }
 
-/// Keeps an interval within [`MIN_INTERVAL`]..=[`MAX_WAIT`].
-fn clamp_interval(interval: Duration) -> Duration {
-    interval.clamp(MIN_INTERVAL, MAX_WAIT)
+/// Keeps an interval within `floor..=MAX_WAIT` (`floor` is at least [`MIN_INTERVAL`]).
+fn clamp_interval(interval: Duration, floor: Duration) -> Duration {
+    interval.clamp(floor, MAX_WAIT)
+}
+
+/// The error of a login whose own time limit ran out.
+fn timed_out(options: DeviceLoginOptions) -> Error {
+    Error::DeviceFlow(DeviceFlowError::TimedOut(
+        options.timeout.unwrap_or_default(),
+    ))
+}
+
+/// Call options whose overall deadline ends no later than `limit_at`.
+fn limited(state: &ClientState, limit_at: Option<Instant>, now: Now) -> CallOptions {
+    CallOptions {
+        call_timeout: limit_at.map(|end| {
+            end.saturating_duration_since(now.instant)
+                .min(state.config().call_timeout())
+        }),
+        ..CallOptions::default()
+    }
 }
 
 fn terminal(error: Error) -> Error {
@@ -333,6 +450,9 @@ fn terminal(error: Error) -> Error {
 pub struct DeviceLogin {
     start: Option<Call<StartDeviceFlow>>,
     poll: Option<DevicePoll>,
+    options: DeviceLoginOptions,
+    /// When the caller's time limit ends (fixed when the login was made).
+    limit_at: Option<Instant>,
     show: Box<dyn FnMut(&DeviceAuthorization) + Send>,
     /// Codes to show, once the driver released the state lock.
     pending_show: Option<DeviceAuthorization>,
@@ -356,6 +476,28 @@ impl DeviceLogin {
         Self {
             start: Some(state.call(start, CallOptions::default())),
             poll: None,
+            options: DeviceLoginOptions::default(),
+            limit_at: None,
+            show,
+            pending_show: None,
+        }
+    }
+
+    /// A login like [`DeviceLogin::new`], within `options`, its time limit counted from
+    /// `now`.
+    pub fn with_options(
+        state: &ClientState,
+        now: Now,
+        start: StartDeviceFlow,
+        show: Box<dyn FnMut(&DeviceAuthorization) + Send>,
+        options: DeviceLoginOptions,
+    ) -> Self {
+        let limit_at = options.end(now);
+        Self {
+            start: Some(state.call(start, limited(state, limit_at, now))),
+            poll: None,
+            options,
+            limit_at,
             show,
             pending_show: None,
         }
@@ -370,10 +512,20 @@ impl Machine for DeviceLogin {
             match start.poll(now, state).split_value() {
                 Err(authorization) => {
                     self.start = None;
-                    self.poll =
-                        Some(DevicePoll::from_authorization(&authorization).started_at(now));
+                    self.poll = Some(
+                        DevicePoll::from_authorization(&authorization)
+                            .with_options(self.options)
+                            .started_at(now)
+                            .limited_until(self.limit_at),
+                    );
                     // Shown by `run_callbacks`, outside the driver's lock.
                     self.pending_show = Some(authorization);
+                }
+                Ok(Output::Done(Err(Error::DeadlineExceeded { .. })))
+                    if self.limit_at.is_some_and(|end| now.instant >= end) =>
+                {
+                    self.start = None;
+                    return Output::Done(Err(timed_out(self.options)));
                 }
                 Ok(other) => return other,
             }

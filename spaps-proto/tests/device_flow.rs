@@ -216,3 +216,94 @@ fn slow_down_stays_within_bounds() {
     let _ = poll.poll(now, &mut state);
     assert_eq!(poll.interval(), MAX_WAIT);
 }
+
+/// Drives a device login on virtual time, answering every poll `pending`; returns the
+/// result, the instants of the polls and when the login ended.
+fn login_until_done(
+    options: spaps_proto::device::DeviceLoginOptions,
+    interval: u64,
+) -> (Result<(), Error>, Vec<Duration>, Duration) {
+    use spaps_proto::api::device_flow::StartDeviceFlow;
+    use spaps_proto::device::DeviceLogin;
+
+    let config = Config::new("https://h")
+        .unwrap()
+        .retry(RetryPolicy::disabled());
+    let mut state = ClientState::new(config, 3);
+    let start = Instant::now();
+    let mut now = Now::new(start, Timestamp::from_unix_seconds(1_700_000_000).unwrap());
+    let mut login = DeviceLogin::with_options(
+        &state,
+        now,
+        StartDeviceFlow::default(),
+        Box::new(|_| {}),
+        options,
+    );
+    let mut polls = Vec::new();
+    let result = loop {
+        match login.poll(now, &mut state) {
+            Output::Send(request) if request.uri().path().ends_with("/authorize") => {
+                let body = format!(
+                    r#"{{"data":{{"device_code":"d","user_code":"U","verification_uri":"v","expires_in":900,"interval":{interval}}}}}"#
+                );
+                login.handle_response(now, &mut state, http::Response::new(Bytes::from(body)));
+            }
+            Output::Send(_) => {
+                polls.push(now.instant - start);
+                login.handle_response(now, &mut state, reply(Answer::Pending));
+            }
+            Output::Sleep(until) => now.instant = until,
+            Output::Done(r) => break r.map(|_| ()),
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    (result, polls, now.instant - start)
+}
+
+#[test]
+fn a_login_timeout_ends_it_before_a_poll_past_it() {
+    use spaps_proto::device::DeviceLoginOptions;
+    let secs = Duration::from_secs;
+    let (result, polls, ended) =
+        login_until_done(DeviceLoginOptions::default().timeout(secs(12)), 5);
+    assert!(
+        matches!(result, Err(Error::DeviceFlow(DeviceFlowError::TimedOut(t))) if t == secs(12)),
+        "{result:?}"
+    );
+    // Polls at 0, 5 and 10 s; the next would be at 15 s, past the limit: the login ends
+    // at once instead of waiting for nothing.
+    assert_eq!(polls, [secs(0), secs(5), secs(10)]);
+    assert_eq!(ended, secs(10));
+    // A zero limit sends nothing at all.
+    let (result, polls, _) = login_until_done(DeviceLoginOptions::default().timeout(secs(0)), 5);
+    assert!(matches!(
+        result,
+        Err(Error::DeviceFlow(DeviceFlowError::TimedOut(_)))
+    ));
+    assert!(polls.is_empty());
+}
+
+#[test]
+fn the_interval_floor_holds_against_the_server() {
+    use spaps_proto::device::DeviceLoginOptions;
+    let secs = Duration::from_secs;
+    // The server says 1 s; the caller's floor is 5 s.
+    let options = DeviceLoginOptions::default()
+        .min_interval(secs(5))
+        .timeout(secs(21));
+    let (_, polls, _) = login_until_done(options, 1);
+    assert_eq!(polls, [secs(0), secs(5), secs(10), secs(15), secs(20)]);
+    // A floor below the built-in minimum is raised to it.
+    let options = DeviceLoginOptions::default()
+        .min_interval(Duration::ZERO)
+        .timeout(secs(3) + Duration::from_millis(500));
+    let (_, polls, _) = login_until_done(options, 0);
+    assert_eq!(
+        polls,
+        [secs(0), MIN_INTERVAL, MIN_INTERVAL * 2, MIN_INTERVAL * 3]
+    );
+    // DevicePoll takes the same options.
+    let poll = DevicePoll::new(Secret::from("dc"), secs(1), secs(60))
+        .with_options(DeviceLoginOptions::default().min_interval(secs(7)));
+    assert_eq!(poll.interval(), secs(7));
+}

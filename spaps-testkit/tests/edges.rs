@@ -146,7 +146,10 @@ fn device_interval_zero_is_polled_at_the_minimum(flavor: Flavor) {
                 let client = tokio_client(&url);
                 runtime().block_on(async { client.device_flow().login(None, |_| {}).await })
             }
-            Flavor::Blocking => blocking_client(&url).device_flow().login(None, |_| {}),
+            Flavor::Blocking => blocking_client(&url)
+                .device_flow()
+                .login(None, |_| {})
+                .send(),
         };
         (result.map(|_| ()), started.elapsed())
     });

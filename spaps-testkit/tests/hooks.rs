@@ -3,7 +3,7 @@
 //! elapsed time and attempt; every retry with its delay; transport failures; a panic
 //! that fails one call and not the client), errors that name their operation and keep
 //! the response's headers and body, secure messages refused without a token, and tokens
-//! set from an `expires_in`.
+//! set from an `expires_in`, and a device login's own timeout and interval floor.
 
 #[allow(dead_code)]
 mod support;
@@ -449,6 +449,36 @@ fn tokens_from_expires_in(flavor: Flavor) {
     assert_eq!(stored.refresh_token.unwrap().expose(), "rt");
 }
 
+fn device_login_with_a_timeout_and_an_interval_floor(flavor: Flavor) {
+    let server = MockServer::start(|req: &ObservedRequest| {
+        if req.path == "/api/cli/device/authorize" {
+            return Reply::json(
+                200,
+                &json!({"success": true, "data": {"device_code": "dc_1", "user_code": "ABCD",
+                    "verification_uri": "https://example.com/device", "expires_in": 600,
+                    "interval": 0}}),
+            );
+        }
+        api_error(400, "authorization_pending")
+    })
+    .unwrap();
+    let c = client(flavor, &server.url(), &[], RetryPolicy::disabled(), None);
+    let started = std::time::Instant::now();
+    let limit = Duration::from_millis(1500);
+    let floor = Duration::from_millis(1200);
+    let result =
+        run!(c, c => c.device_flow().login(None, |_| {}).timeout(limit).min_interval(floor));
+    let took = started.elapsed();
+    assert!(
+        matches!(result, Err(Error::DeviceFlow(spaps_proto::device::DeviceFlowError::TimedOut(t))) if t == limit),
+        "{result:?}"
+    );
+    // Polls at 0 and 1.2 s (the floor, not the server's `interval: 0`); the next would
+    // be at 2.4 s, past the limit, so the login ends at once.
+    assert_eq!(support::count_path(&server, "/api/cli/device/token"), 2);
+    assert!(took >= floor && took < limit + support::SLACK, "{took:?}");
+}
+
 /// Counts every `on_response`, for stacking.
 #[derive(Debug, Default)]
 struct Counter(AtomicUsize);
@@ -512,4 +542,5 @@ both!(
     secure_messages_need_a_token,
     tokens_from_expires_in,
     interceptors_stack_in_order,
+    device_login_with_a_timeout_and_an_interval_floor,
 );

@@ -188,7 +188,7 @@ macro_rules! tour {
             Ok(_) => panic!("a denied login succeeded"),
         }
         seen.insert("device_flow.request_token");
-        let tokens = $done!($c.device_flow().login(None, |_| {})).expect("device login");
+        let tokens = $go!($c.device_flow().login(None, |_| {})).expect("device login");
         assert!(v(&tokens)["expires_in"].is_number());
         let others = v(&ok!(
             "sessions.list_sessions",

@@ -4,14 +4,20 @@
 //! [`DeviceFlowApi::login`] does it all: it starts the flow, hands the code to your
 //! callback to show the user, polls until the user approves, and stores the tokens.
 //! The waits are decided by [`crate::device::DevicePoll`]: the server's interval
-//! (5 s when absent), 5 s more for every `slow_down`, never past `expires_in`.
+//! (5 s when absent), 5 s more for every `slow_down`, never past `expires_in`. Like the
+//! reference's `poll_interval` and `timeout`, a login can set a floor under the
+//! interval and an overall time limit: `client.device_flow().login(None, show)
+//! .timeout(Duration::from_secs(300)).min_interval(Duration::from_secs(5))`, then
+//! `.send()` (or `.await` on the async client).
 
+use std::fmt;
+use std::future::IntoFuture;
 use std::time::Duration;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::device::{DeviceLogin, DevicePoll};
+use crate::device::{DeviceLogin, DeviceLoginOptions, DevicePoll};
 use crate::endpoint::{Endpoint, Execute, Request};
 use crate::envelope::Envelope;
 use crate::error::Error;
@@ -58,15 +64,88 @@ impl<'a, X: Execute> DeviceFlowApi<'a, X> {
     }
 
     /// The whole login: start (with `scope`, if any), call `show` once with the codes
-    /// to display, poll, store the tokens.
+    /// to display, poll, store the tokens. Optional: `.timeout(..)` (the whole login)
+    /// and `.min_interval(..)` (a floor under the server's interval); then `.send()`, or
+    /// `.await` it on an async client.
     pub fn login(
         &self,
         scope: Option<String>,
         show: impl FnMut(&DeviceAuthorization) + Send + 'static,
-    ) -> X::Outcome<'a, DeviceTokens> {
-        self.client.run(move |state, _now| {
-            DeviceLogin::new(state, StartDeviceFlow { scope }, Box::new(show))
+    ) -> DeviceLoginRequest<'a, X> {
+        DeviceLoginRequest {
+            client: self.client,
+            scope,
+            show: Box::new(show),
+            options: DeviceLoginOptions::default(),
+        }
+    }
+}
+
+/// A device-code login ready to run: see [`DeviceFlowApi::login`].
+#[must_use = "a login does nothing until it is sent"]
+pub struct DeviceLoginRequest<'a, X> {
+    client: &'a X,
+    scope: Option<String>,
+    show: Box<dyn FnMut(&DeviceAuthorization) + Send>,
+    options: DeviceLoginOptions,
+}
+
+impl<'a, X: Execute> DeviceLoginRequest<'a, X> {
+    /// Ends the login with
+    /// [`DeviceFlowError::TimedOut`](crate::device::DeviceFlowError::TimedOut) when the
+    /// user has not approved within `limit` of the start (the reference's `timeout`).
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.options = self.options.timeout(limit);
+        self
+    }
+
+    /// Never polls more often than every `floor` (at least
+    /// [`MIN_INTERVAL`](crate::device::MIN_INTERVAL)), whatever interval the server
+    /// gives (the reference's `poll_interval`).
+    pub fn min_interval(mut self, floor: Duration) -> Self {
+        self.options = self.options.min_interval(floor);
+        self
+    }
+
+    /// Replaces all the options.
+    pub fn options(mut self, options: DeviceLoginOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Runs the login.
+    pub fn send(self) -> X::Outcome<'a, DeviceTokens> {
+        let Self {
+            client,
+            scope,
+            show,
+            options,
+        } = self;
+        client.run(move |state, now| {
+            DeviceLogin::with_options(state, now, StartDeviceFlow { scope }, show, options)
         })
+    }
+}
+
+impl<'a, X> IntoFuture for DeviceLoginRequest<'a, X>
+where
+    X: Execute,
+    X::Outcome<'a, DeviceTokens>: std::future::Future,
+{
+    type Output = <X::Outcome<'a, DeviceTokens> as std::future::Future>::Output;
+    type IntoFuture = X::Outcome<'a, DeviceTokens>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        self.send()
+    }
+}
+
+impl<X> fmt::Debug for DeviceLoginRequest<'_, X> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeviceLoginRequest")
+            .field("scope", &self.scope)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
     }
 }
 

@@ -863,6 +863,7 @@ fn the_sdk_reads_the_catalog_usage_entitlements_and_device_routes() {
         .login(None, move |auth| {
             *seen.lock().unwrap() = Some(auth.user_code.clone());
         })
+        .send()
         .unwrap();
     assert!(shown.lock().unwrap().is_some());
     assert_eq!(tokens.expires_in, Some(3600));
