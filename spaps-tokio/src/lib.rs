@@ -36,10 +36,18 @@ mod transport;
 
 pub use client::{BoxFuture, Client, ClientBuilder, Sleeper, SystemClock, TokioSleeper};
 pub use file_store::FileTokenStore;
+pub use spaps_proto::intercept::{self, Interceptor};
 pub use spaps_proto::{
-    api, device, model, pager, permissions, webhook, ApiError, Clock, Config, Error, ErrorKind,
-    MemoryTokenStore, Now, RetryPolicy, Secret, Timestamp, TokenStore, Tokens,
+    api, device, model, pager, permissions, webhook, ApiError, CallOptions, Clock, Config, Decimal,
+    DecodeError, Error, ErrorKind, Execute, MemoryTokenStore, Now, Request, RetryPolicy, Secret,
+    StoreError, Timestamp, TokenStore, Tokens, TransportError, TransportErrorKind,
 };
+
+// The crates in this client's API, at the versions it was built with: no direct
+// dependency (at a matching version) is needed to name their types.
+pub use bytes;
+pub use http;
+pub use reqwest;
 
 /// The README's examples, compiled as doctests.
 #[cfg(doctest)]
