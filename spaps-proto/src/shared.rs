@@ -147,11 +147,6 @@ impl Shared {
         self
     }
 
-    /// The interceptors.
-    pub fn interceptors(&self) -> &Interceptors {
-        &self.interceptors
-    }
-
     /// Runs the interceptors' [`before_send`](Interceptor::before_send) on `request`,
     /// which `machine` just asked to send (outside the state lock), and starts timing
     /// the exchange. Call it for every [`Output::Send`], then send the request it gives
@@ -329,13 +324,6 @@ impl Shared {
 pub struct Sending {
     exchange: Exchange,
     started: Instant,
-}
-
-impl Sending {
-    /// The exchange, as interceptors see it.
-    pub fn exchange(&self) -> &Exchange {
-        &self.exchange
-    }
 }
 
 fn drain(state: &mut ClientState) -> Effects {
