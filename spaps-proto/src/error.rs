@@ -81,7 +81,7 @@ pub enum Error {
 
     /// Device-code login ended without tokens.
     #[error(transparent)]
-    DeviceFlow(crate::device::DeviceFlowError),
+    DeviceFlow(DeviceFlowError),
 
     /// The token store could not load or save tokens.
     #[error("token store: {0}")]
@@ -96,7 +96,7 @@ pub enum Error {
         /// The list operation, e.g. `sessions.list_sessions`.
         operation: &'static str,
         /// What the server did.
-        reason: crate::paging::PagingError,
+        reason: PagingError,
     },
 
     /// The driver broke the protocol of the state machine (for example fed a response
@@ -318,4 +318,52 @@ impl DecodeError {
             reason: reason.into(),
         }
     }
+}
+
+/// How a device-code login ended without tokens.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeviceFlowError {
+    /// The user refused (`access_denied`).
+    #[error("the user denied the login: {0}")]
+    Denied(Box<ApiError>),
+    /// The server says the device code expired (`expired_token`).
+    #[error("the device code expired: {0}")]
+    Expired(Box<ApiError>),
+    /// The device code's lifetime ran out before the user approved.
+    #[error("no approval within the device code's lifetime of {0:?}")]
+    DeadlineReached(Duration),
+}
+
+impl DeviceFlowError {
+    /// The server's error, for `Denied` and `Expired`.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            DeviceFlowError::Denied(e) | DeviceFlowError::Expired(e) => Some(e),
+            DeviceFlowError::DeadlineReached(_) => None,
+        }
+    }
+}
+
+/// Why a page walk was stopped (the `reason` of [`Error::Paging`]). Holds no
+/// cursor value: only page numbers and offsets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PagingError {
+    /// After page `page`, the server pointed at a cursor already requested in this walk.
+    #[error("after page {page}, the server sent a cursor already requested in this walk")]
+    RepeatedCursor {
+        /// The number of the page (from 1) whose answer repeated a cursor.
+        page: u32,
+    },
+    /// After page `page`, the next offset does not move past the last one.
+    #[error("after page {page}, the next offset {next} does not move past offset {previous}")]
+    OffsetNotAdvancing {
+        /// The number of the page (from 1) whose answer gave the offset.
+        page: u32,
+        /// The offset of the last page requested.
+        previous: u64,
+        /// The offset the walk would have asked for next.
+        next: u64,
+    },
 }

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
 
-use crate::call::{Clock, Now, Output};
 use crate::config::{Config, DEFAULT_BASE_URL};
+use crate::driver::{Clock, Now, Output};
 use crate::error::Error;
 use crate::machine::Machine;
 use crate::state::{ClientState, Event};

@@ -2,9 +2,7 @@
 
 use std::collections::VecDeque;
 
-use crate::call::Call;
 use crate::config::Config;
-use crate::endpoint::{CallOptions, Endpoint};
 use crate::retry::RetryBudget;
 use crate::timestamp::Timestamp;
 use crate::tokens::{Reload, TokenManager, TokenUpdate, Tokens};
@@ -71,11 +69,6 @@ impl ClientState {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
-    }
-
-    /// Starts a call of `endpoint`.
-    pub fn call<E: Endpoint>(&self, endpoint: E, options: CallOptions) -> Call<E> {
-        Call::new(&self.config, endpoint, options)
     }
 
     /// The current tokens.
@@ -148,7 +141,7 @@ impl ClientState {
         generation: u64,
         stored: Option<Tokens>,
         written: u64,
-        now: crate::Now,
+        now: crate::driver::Now,
     ) -> Reload {
         let before = self.tokens.generation();
         let reload = self

@@ -3,19 +3,22 @@
 //!
 //! [`DeviceFlowApi::login`] does it all: it starts the flow, hands the code to your
 //! callback to show the user, polls until the user approves, and stores the tokens.
-//! The waits are decided by [`crate::device::DevicePoll`]: the server's interval
+//! The waits are decided by [`login::DevicePoll`]: the server's interval
 //! (5 s when absent), 5 s more for every `slow_down`, never past `expires_in`.
+
+pub mod login;
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::device::{DeviceLogin, DevicePoll};
-use crate::endpoint::{Endpoint, Execute, Request};
+use crate::api::device_flow::login::{DeviceLogin, DevicePoll};
+use crate::endpoint::Endpoint;
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::device_flow::{DeviceAuthorization, DeviceTokens};
+use crate::request::{Execute, Request};
 use crate::secret::Secret;
 use crate::spec::{Auth, RequestSpec};
 use crate::tokens::TokenUpdate;
