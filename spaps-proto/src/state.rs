@@ -27,7 +27,7 @@ pub enum Event {
 
 /// The state one client shares between its calls: configuration, tokens, the retry
 /// budget and the jitter source. Pure: a driver keeps it behind a lock and passes it
-/// to [`Call::poll`] and the `handle_*` methods.
+/// to [`Call::poll`](crate::Call::poll) and the `handle_*` methods.
 #[derive(Debug)]
 pub struct ClientState {
     config: Config,
