@@ -8,8 +8,10 @@ use crate::timestamp::Timestamp;
 use crate::tokens::{Reload, TokenManager, TokenUpdate, Tokens};
 
 /// Something the driver must act on after feeding a call.
+///
+/// Like [`Output`](crate::Output), it has exactly the variants a driver acts on, so a
+/// driver matches it exhaustively.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Event {
     /// The tokens changed: persist them (`None`: clear the store). Generations only
     /// grow: a driver that persists from several threads writes an event only when its
