@@ -1,0 +1,680 @@
+//! Regression tests of issue #9, the token lifecycle, against both clients over a real
+//! loopback socket (DESIGN.md, "The token lifecycle: who owns a refresh").
+//!
+//! 1. A call dropped (or whose thread panics) while it owns a refresh does not wedge the
+//!    client.
+//! 2. Short-lived and absurd token lifetimes cost one refresh, never a loop.
+//! 3. `clear_tokens`, `set_tokens` or a sign-in while a refresh runs are not undone by it.
+//!
+//! Every scenario runs on a watchdog thread (`support::within`) or with a bounded wait,
+//! so a hang fails the test instead of freezing it. Most run once per client
+//! (`<name>::tokio` and `<name>::blocking`).
+
+#[allow(dead_code)] // Shared with faults.rs; this file uses part of it.
+mod support;
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::json;
+use spaps_proto::model::sessions::SessionSummary;
+use spaps_proto::{
+    Clock, Config, Error, MemoryTokenStore, Now, RetryPolicy, Timestamp, TokenStore, Tokens,
+};
+use spaps_testkit::matching::ObservedRequest;
+use spaps_testkit::server::{MockServer, Reply};
+use spaps_testkit::virtual_time::VirtualClock;
+
+use support::{
+    api_error, count_path, expired_tokens, refreshed, session_ok, within, AnyClient, Flavor, KEY,
+};
+
+/// Runs each named `fn(Flavor)` as two tests, `<name>::tokio` and `<name>::blocking`.
+macro_rules! both_clients {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn tokio() {
+                super::$name(super::Flavor::Tokio);
+            }
+            #[test]
+            fn blocking() {
+                super::$name(super::Flavor::Blocking);
+            }
+        }
+    )*};
+}
+
+both_clients!(
+    owner_panics_mid_refresh,
+    odd_lifetimes_refresh_once,
+    clear_during_refresh_wins,
+    set_during_refresh_wins,
+    sign_in_during_refresh_wins,
+);
+
+const REFRESH: &str = "/api/auth/refresh";
+const CURRENT: &str = "/api/sessions/current";
+const LOGIN: &str = "/api/auth/login";
+
+// ----------------------------------------------------------------------------------------
+// Building and driving clients.
+
+/// How a test client is built (more knobs than `support::Opts`).
+#[derive(Clone)]
+struct Setup {
+    timeout: Duration,
+    retry: RetryPolicy,
+    call_timeout: Option<Duration>,
+    store: Option<Arc<dyn TokenStore>>,
+    clock: Option<Arc<dyn Clock>>,
+    virtual_clock: Option<Arc<VirtualClock>>,
+    tokens: Option<Tokens>,
+}
+
+impl Default for Setup {
+    /// A five-second request timeout, no retries, no tokens.
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(5),
+            retry: RetryPolicy::disabled(),
+            call_timeout: None,
+            store: None,
+            clock: None,
+            virtual_clock: None,
+            tokens: None,
+        }
+    }
+}
+
+impl Setup {
+    /// Signed in with `at_old`, expired an hour ago, refreshable with `rt_old`.
+    fn expired() -> Self {
+        Self {
+            tokens: Some(expired_tokens("at_old", "rt_old")),
+            ..Self::default()
+        }
+    }
+}
+
+fn config(url: &str, setup: &Setup) -> Config {
+    let config = Config::new(url)
+        .expect("a valid base URL")
+        .api_key(KEY)
+        .timeout(setup.timeout)
+        .retry(setup.retry.clone());
+    match setup.call_timeout {
+        Some(limit) => config.with_call_timeout(limit),
+        None => config,
+    }
+}
+
+fn tokio_client(url: &str, setup: Setup) -> (spaps_tokio::Client, Arc<tokio::runtime::Runtime>) {
+    match build(Flavor::Tokio, url, setup) {
+        AnyClient::Tokio(client, rt) => (client, rt),
+        AnyClient::Blocking(_) => unreachable!(),
+    }
+}
+
+/// A client of `flavor` for `url`; the tokens of `setup` are set (and so persisted).
+fn build(flavor: Flavor, url: &str, setup: Setup) -> AnyClient {
+    let config = config(url, &setup);
+    let client = match flavor {
+        Flavor::Tokio => {
+            let mut b = spaps_tokio::Client::builder().config(config);
+            if let Some(store) = setup.store {
+                b = b.shared_token_store(store);
+            }
+            if let Some(clock) = setup.clock {
+                b = b.clock(clock);
+            }
+            if let Some(clock) = setup.virtual_clock {
+                b = b.clock(clock.clone()).sleeper(clock);
+            }
+            AnyClient::Tokio(
+                b.build().expect("the tokio client builds"),
+                support::runtime(),
+            )
+        }
+        Flavor::Blocking => {
+            let mut b = spaps_blocking::Client::builder().config(config);
+            if let Some(store) = setup.store {
+                b = b.shared_token_store(store);
+            }
+            if let Some(clock) = setup.clock {
+                b = b.clock(clock);
+            }
+            if let Some(clock) = setup.virtual_clock {
+                b = b.clock(clock.clone()).sleeper(clock);
+            }
+            AnyClient::Blocking(b.build().expect("the blocking client builds"))
+        }
+    };
+    if let Some(tokens) = setup.tokens {
+        client.set(tokens).expect("the tokens are set");
+    }
+    client
+}
+
+/// What the tests do with either client, on the calling thread.
+trait Lifecycle {
+    fn set(&self, tokens: Tokens) -> Result<(), Error>;
+    fn clear(&self) -> Result<(), Error>;
+    fn sign_in(&self) -> Result<(), Error>;
+}
+
+impl Lifecycle for AnyClient {
+    fn set(&self, tokens: Tokens) -> Result<(), Error> {
+        match self {
+            AnyClient::Tokio(c, rt) => rt.block_on(c.set_tokens(tokens)),
+            AnyClient::Blocking(c) => c.set_tokens(tokens),
+        }
+    }
+
+    fn clear(&self) -> Result<(), Error> {
+        match self {
+            AnyClient::Tokio(c, rt) => rt.block_on(c.clear_tokens()),
+            AnyClient::Blocking(c) => c.clear_tokens(),
+        }
+    }
+
+    fn sign_in(&self) -> Result<(), Error> {
+        match self {
+            AnyClient::Tokio(c, rt) => rt
+                .block_on(async { c.auth().sign_in_with_password("c@example.com", "pw").await })
+                .map(drop),
+            AnyClient::Blocking(c) => c
+                .auth()
+                .sign_in_with_password("c@example.com", "pw")
+                .send()
+                .map(drop),
+        }
+    }
+}
+
+fn access(tokens: &Option<Tokens>) -> Option<String> {
+    tokens.as_ref().map(|t| t.access_token.expose().to_owned())
+}
+
+/// Runs `f` on a watchdog thread: its result and how long it took.
+fn timed<T: Send + 'static>(
+    limit: Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> (T, Duration) {
+    within(limit, move || {
+        let started = Instant::now();
+        let value = f();
+        (value, started.elapsed())
+    })
+}
+
+/// The name of the threads `background` starts.
+const BACKGROUND: &str = "lifecycle-background";
+
+/// Runs `f` on its own thread; `recv_timeout` the receiver for its result.
+fn background<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> mpsc::Receiver<T> {
+    let (tx, rx) = mpsc::channel();
+    thread::Builder::new()
+        .name(BACKGROUND.to_owned())
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .expect("a thread");
+    rx
+}
+
+/// Waits until `condition` holds; fails the test after `limit`.
+fn wait_until(limit: Duration, what: &str, condition: impl Fn() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !condition() {
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The same, in async code.
+async fn wait_until_async(limit: Duration, what: &str, condition: impl Fn() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !condition() {
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+fn system_now() -> Now {
+    Now::new(
+        Instant::now(),
+        Timestamp::from_system_time(SystemTime::now()),
+    )
+}
+
+fn bearer(req: &ObservedRequest) -> Option<&str> {
+    req.header("authorization")
+        .and_then(|a| a.strip_prefix("Bearer "))
+}
+
+/// A server that answers every refresh after `delay` with `at_new`/`rt_new`, a sign-in
+/// with `at_c`/`rt_c`, and the current session to any bearer token except `at_old`.
+fn slow_refresh_server(delay: Duration) -> MockServer {
+    MockServer::start(move |req: &ObservedRequest| match req.path.as_str() {
+        REFRESH => {
+            thread::sleep(delay);
+            refreshed("at_new", "rt_new")
+        }
+        LOGIN => refreshed("at_c", "rt_c"),
+        CURRENT if bearer(req).is_some_and(|t| t != "at_old") => session_ok(),
+        CURRENT => api_error(401, "UNAUTHORIZED"),
+        _ => api_error(404, "NOT_FOUND"),
+    })
+    .expect("the mock server starts")
+}
+
+// ----------------------------------------------------------------------------------------
+// 1. The owner of a refresh goes away: tokio futures dropped at an await point, and (both
+//    clients) a panic in user code on the owner's thread.
+
+/// Expects the call after a dropped owner to have completed, successfully.
+fn assert_recovered<E: fmt::Debug>(
+    second: Result<Result<SessionSummary, Error>, E>,
+    server: &MockServer,
+) {
+    let second = second.unwrap_or_else(|e| {
+        panic!("the call after the dropped owner did not complete within 5 s ({e:?}): the client is wedged")
+    });
+    assert_eq!(second.expect("the call succeeds").session_id, "sess_1");
+    assert_eq!(count_path(server, CURRENT), 1);
+}
+
+#[test]
+fn tokio_owner_dropped_by_timeout() {
+    let server = slow_refresh_server(Duration::from_millis(500));
+    let (client, rt) = tokio_client(&server.url(), Setup::expired());
+    let (dropped, second, tokens) = within(Duration::from_secs(15), move || {
+        rt.block_on(async move {
+            let first = tokio::time::timeout(
+                Duration::from_millis(100),
+                client.sessions().get_current_session(),
+            )
+            .await;
+            let second = tokio::time::timeout(
+                Duration::from_secs(5),
+                client.sessions().get_current_session(),
+            )
+            .await;
+            (first.is_err(), second, client.tokens())
+        })
+    });
+    assert!(
+        dropped,
+        "the first call was meant to be dropped mid-refresh"
+    );
+    assert_recovered(second, &server);
+    let refreshes = count_path(&server, REFRESH);
+    assert!((1..=2).contains(&refreshes), "{refreshes} refreshes");
+    assert_eq!(access(&tokens).as_deref(), Some("at_new"));
+}
+
+#[test]
+fn tokio_owner_aborted() {
+    let server = Arc::new(slow_refresh_server(Duration::from_millis(500)));
+    let (client, rt) = tokio_client(&server.url(), Setup::expired());
+    let seen = server.clone();
+    let (joined, second) = within(Duration::from_secs(15), move || {
+        rt.block_on(async move {
+            let owner = {
+                let client = client.clone();
+                tokio::spawn(async move { client.sessions().get_current_session().await })
+            };
+            wait_until_async(Duration::from_secs(5), "the refresh", || {
+                count_path(&seen, REFRESH) >= 1
+            })
+            .await;
+            owner.abort();
+            let joined = owner.await;
+            let second = tokio::time::timeout(
+                Duration::from_secs(5),
+                client.sessions().get_current_session(),
+            )
+            .await;
+            (joined.map_err(|e| e.is_cancelled()), second)
+        })
+    });
+    assert!(
+        matches!(joined, Err(true)),
+        "the owner was meant to be aborted mid-refresh: {joined:?}"
+    );
+    assert_recovered(second, &server);
+    assert_eq!(count_path(&server, REFRESH), 2);
+}
+
+#[test]
+fn tokio_owner_dropped_by_select() {
+    use futures_util::future::{select, Either};
+    let server = Arc::new(slow_refresh_server(Duration::from_millis(500)));
+    let (client, rt) = tokio_client(&server.url(), Setup::expired());
+    let seen = server.clone();
+    let (dropped, second) = within(Duration::from_secs(15), move || {
+        rt.block_on(async move {
+            let call = client.sessions().get_current_session().send();
+            let refresh_seen = Box::pin(wait_until_async(
+                Duration::from_secs(5),
+                "the refresh",
+                move || count_path(&seen, REFRESH) >= 1,
+            ));
+            // The other branch wins as soon as the refresh is at the server: the call
+            // is dropped with it.
+            let dropped = match select(call, refresh_seen).await {
+                Either::Left(_) => false,
+                Either::Right(((), call)) => {
+                    drop(call);
+                    true
+                }
+            };
+            let second = tokio::time::timeout(
+                Duration::from_secs(5),
+                client.sessions().get_current_session(),
+            )
+            .await;
+            (dropped, second)
+        })
+    });
+    assert!(dropped, "the call was meant to lose the select mid-refresh");
+    assert_recovered(second, &server);
+    assert_eq!(count_path(&server, REFRESH), 2);
+}
+
+#[test]
+fn tokio_owner_dropped_while_a_call_waits() {
+    let server = Arc::new(slow_refresh_server(Duration::from_millis(800)));
+    let (client, rt) = tokio_client(&server.url(), Setup::expired());
+    let seen = server.clone();
+    let (owner, waiter) = within(Duration::from_secs(15), move || {
+        rt.block_on(async move {
+            let owner = {
+                let client = client.clone();
+                tokio::spawn(async move {
+                    tokio::time::timeout(
+                        Duration::from_millis(300),
+                        client.sessions().get_current_session(),
+                    )
+                    .await
+                })
+            };
+            wait_until_async(Duration::from_secs(5), "the refresh", || {
+                count_path(&seen, REFRESH) >= 1
+            })
+            .await;
+            let waiter = {
+                let client = client.clone();
+                tokio::spawn(async move {
+                    tokio::time::timeout(
+                        Duration::from_secs(5),
+                        client.sessions().get_current_session(),
+                    )
+                    .await
+                })
+            };
+            (
+                owner.await.expect("no panic").is_err(),
+                waiter.await.expect("no panic"),
+            )
+        })
+    });
+    assert!(owner, "the owner was meant to be dropped mid-refresh");
+    assert_recovered(waiter, &server);
+    assert_eq!(count_path(&server, REFRESH), 2);
+}
+
+/// A clock that panics once, on the first reading after it is armed, on any thread but
+/// the waiter's (a `background` thread).
+#[derive(Debug, Default)]
+struct PanickyClock {
+    armed: AtomicBool,
+}
+
+impl Clock for PanickyClock {
+    fn now(&self) -> Now {
+        let waiter = thread::current().name() == Some(BACKGROUND);
+        if !waiter && self.armed.swap(false, Ordering::SeqCst) {
+            panic!("the clock fails (a fault injected by the test)");
+        }
+        system_now()
+    }
+}
+
+/// The blocking client cannot be cancelled, but the owner's thread can unwind: here a
+/// panic in user code (the clock, read when the refresh answer is fed) while a second
+/// call waits for the refresh. The waiter must take the refresh over.
+fn owner_panics_mid_refresh(flavor: Flavor) {
+    let server = Arc::new(slow_refresh_server(Duration::from_millis(800)));
+    let clock = Arc::new(PanickyClock::default());
+    let client = build(
+        flavor,
+        &server.url(),
+        Setup {
+            clock: Some(clock.clone()),
+            ..Setup::expired()
+        },
+    );
+    // The owner: a thread, or a task.
+    let owner: Box<dyn FnOnce() -> bool + Send> = match &client {
+        AnyClient::Tokio(c, rt) => {
+            let c = c.clone();
+            let task = rt.spawn(async move { c.sessions().get_current_session().await });
+            let rt = rt.clone();
+            Box::new(move || rt.block_on(task).is_err_and(|e| e.is_panic()))
+        }
+        AnyClient::Blocking(_) => {
+            let c = client.clone();
+            let thread = thread::spawn(move || c.get_session());
+            Box::new(move || thread.join().is_err())
+        }
+    };
+    wait_until(Duration::from_secs(5), "the refresh", || {
+        count_path(&server, REFRESH) >= 1
+    });
+    let waiter = {
+        let c = client.clone();
+        background(move || c.get_session())
+    };
+    // Let the waiter settle into its wait, then arm the clock: the owner's next reading
+    // is when the refresh answer comes.
+    thread::sleep(Duration::from_millis(200));
+    clock.armed.store(true, Ordering::SeqCst);
+    let waited = waiter
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the waiter completes after the owner's panic (the client is wedged)");
+    assert_eq!(
+        waited.expect("the waiter succeeds").session_id,
+        "sess_1",
+        "{flavor:?}"
+    );
+    assert!(owner(), "{flavor:?}: the owner was meant to panic");
+    assert!(
+        !clock.armed.load(Ordering::SeqCst),
+        "the clock was never read"
+    );
+    assert_eq!(count_path(&server, REFRESH), 2);
+    assert_eq!(client.access_token().as_deref(), Some("at_new"));
+}
+
+// ----------------------------------------------------------------------------------------
+// 2. Short-lived and absurd lifetimes.
+
+/// Refreshes with `expires_in`; serves the session to any bearer except `at_old`.
+fn lifetime_server(expires_in: u64) -> MockServer {
+    MockServer::start(move |req: &ObservedRequest| match req.path.as_str() {
+        REFRESH => Reply::json(
+            200,
+            &json!({
+                "success": true,
+                "data": {
+                    "access_token": "at_new",
+                    "refresh_token": "rt_new",
+                    "expires_in": expires_in,
+                    "token_type": "Bearer",
+                },
+            }),
+        ),
+        CURRENT if bearer(req).is_some_and(|t| t != "at_old") => session_ok(),
+        CURRENT => api_error(401, "UNAUTHORIZED"),
+        _ => api_error(404, "NOT_FOUND"),
+    })
+    .expect("the mock server starts")
+}
+
+fn odd_lifetimes_refresh_once(flavor: Flavor) {
+    for expires_in in [0, 5, 29, 1_000_000_000_000, u64::MAX] {
+        let server = lifetime_server(expires_in);
+        let client = build(flavor, &server.url(), Setup::expired());
+        for call in 1..=3 {
+            let c = client.clone();
+            let (result, elapsed) = timed(Duration::from_secs(10), move || c.get_session());
+            let session = result.unwrap_or_else(|e| {
+                panic!("{flavor:?}: expires_in {expires_in}: call {call} failed: {e:?}")
+            });
+            assert_eq!(session.session_id, "sess_1");
+            let refreshes = count_path(&server, REFRESH);
+            println!("{flavor:?}: expires_in {expires_in}: call {call}: {refreshes} refreshes, {elapsed:?}");
+            assert_eq!(
+                count_path(&server, CURRENT),
+                call,
+                "{flavor:?}: expires_in {expires_in}: one request per call"
+            );
+            let most = match (call, expires_in) {
+                (1, _) => 1,
+                // No expiry, or one past the end of the calendar: never due again.
+                (_, 0 | 1_000_000_000_000 | u64::MAX) => 1,
+                // Short-lived: at most one more per call, never a loop.
+                (call, _) => call,
+            };
+            assert!(
+                (1..=most).contains(&refreshes),
+                "{flavor:?}: expires_in {expires_in}: {refreshes} refreshes after call {call}, expected 1..={most}"
+            );
+        }
+        assert_eq!(client.access_token().as_deref(), Some("at_new"));
+    }
+}
+
+// ----------------------------------------------------------------------------------------
+// 3. A change of tokens while a refresh runs is not undone by the refresh.
+
+#[derive(Clone, Copy, Debug)]
+enum Change {
+    Clear,
+    Set,
+    SignIn,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum StoreKind {
+    Memory,
+    File,
+}
+
+/// A unique path in the temp directory, removed when dropped.
+struct TempPath(std::path::PathBuf);
+
+impl TempPath {
+    fn new(name: &str) -> Self {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        Self(std::env::temp_dir().join(format!(
+            "spaps-lifecycle-{}-{name}-{}.json",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        )))
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn store_of(flavor: Flavor, kind: StoreKind, path: &TempPath) -> Arc<dyn TokenStore> {
+    match (kind, flavor) {
+        (StoreKind::Memory, _) => Arc::new(MemoryTokenStore::new()),
+        (StoreKind::File, Flavor::Tokio) => Arc::new(spaps_tokio::FileTokenStore::new(&path.0)),
+        (StoreKind::File, Flavor::Blocking) => {
+            Arc::new(spaps_blocking::FileTokenStore::new(&path.0))
+        }
+    }
+}
+
+fn change_during_refresh(flavor: Flavor, change: Change) {
+    for kind in [StoreKind::Memory, StoreKind::File] {
+        let what = format!("{flavor:?}, {change:?}, {kind:?} store");
+        let server = slow_refresh_server(Duration::from_millis(500));
+        let path = TempPath::new("stale");
+        let store = store_of(flavor, kind, &path);
+        let client = build(
+            flavor,
+            &server.url(),
+            Setup {
+                store: Some(store.clone()),
+                ..Setup::expired()
+            },
+        );
+        assert_eq!(
+            access(&store.load().unwrap()).as_deref(),
+            Some("at_old"),
+            "{what}"
+        );
+        let first = {
+            let c = client.clone();
+            background(move || c.get_session())
+        };
+        wait_until(Duration::from_secs(5), "the refresh", || {
+            count_path(&server, REFRESH) >= 1
+        });
+        let expected = match change {
+            Change::Clear => {
+                client.clear().expect("clear_tokens");
+                None
+            }
+            Change::Set => {
+                client
+                    .set(Tokens::new("at_b").with_refresh_token("rt_b"))
+                    .expect("set_tokens");
+                Some("at_b")
+            }
+            Change::SignIn => {
+                client.sign_in().expect("the sign-in");
+                Some("at_c")
+            }
+        };
+        let first = first
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("{what}: the first call did not return"));
+        println!("{what}: the call that refreshed ended with {first:?}");
+        assert_eq!(
+            client.access_token().as_deref(),
+            expected,
+            "{what}: the client's tokens after the stale refresh settled"
+        );
+        assert_eq!(
+            access(&store.load().expect("the store reads")).as_deref(),
+            expected,
+            "{what}: the store after the stale refresh settled"
+        );
+        assert_eq!(count_path(&server, REFRESH), 1, "{what}");
+    }
+}
+
+fn clear_during_refresh_wins(flavor: Flavor) {
+    change_during_refresh(flavor, Change::Clear);
+}
+
+fn set_during_refresh_wins(flavor: Flavor) {
+    change_during_refresh(flavor, Change::Set);
+}
+
+fn sign_in_during_refresh_wins(flavor: Flavor) {
+    change_during_refresh(flavor, Change::SignIn);
+}
