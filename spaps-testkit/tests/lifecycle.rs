@@ -5,6 +5,8 @@
 //!    client.
 //! 2. Short-lived and absurd token lifetimes cost one refresh, never a loop.
 //! 3. `clear_tokens`, `set_tokens` or a sign-in while a refresh runs are not undone by it.
+//! 4. The token store sees token changes in generation order.
+//! 5. User code (the device-login `show` callback, a clock) may call back into the client.
 //!
 //! Every scenario runs on a watchdog thread (`support::within`) or with a bounded wait,
 //! so a hang fails the test instead of freezing it. Most run once per client
@@ -13,14 +15,16 @@
 #[allow(dead_code)] // Shared with faults.rs; this file uses part of it.
 mod support;
 
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::json;
+use spaps_proto::model::device_flow::DeviceTokens;
 use spaps_proto::model::sessions::SessionSummary;
 use spaps_proto::{
     Clock, Config, Error, MemoryTokenStore, Now, RetryPolicy, Timestamp, TokenStore, Tokens,
@@ -55,11 +59,16 @@ both_clients!(
     clear_during_refresh_wins,
     set_during_refresh_wins,
     sign_in_during_refresh_wins,
+    store_writes_follow_generations,
+    device_login_show_may_use_the_client,
+    clock_may_use_the_client,
 );
 
 const REFRESH: &str = "/api/auth/refresh";
 const CURRENT: &str = "/api/sessions/current";
 const LOGIN: &str = "/api/auth/login";
+const DEVICE_START: &str = "/api/cli/device/authorize";
+const DEVICE_TOKEN: &str = "/api/cli/device/token";
 
 // ----------------------------------------------------------------------------------------
 // Building and driving clients.
@@ -164,7 +173,15 @@ fn build(flavor: Flavor, url: &str, setup: Setup) -> AnyClient {
 trait Lifecycle {
     fn set(&self, tokens: Tokens) -> Result<(), Error>;
     fn clear(&self) -> Result<(), Error>;
+    fn current(&self) -> Option<Tokens>;
+    /// `GET /api/sessions/current`, with a per-request call timeout when given.
+    fn session(&self, call_timeout: Option<Duration>) -> Result<SessionSummary, Error>;
     fn sign_in(&self) -> Result<(), Error>;
+    fn device_login(
+        &self,
+        show: Box<dyn FnMut(&spaps_proto::model::device_flow::DeviceAuthorization) + Send>,
+    ) -> Result<DeviceTokens, Error>;
+    fn config_of(&self) -> Config;
 }
 
 impl Lifecycle for AnyClient {
@@ -182,6 +199,30 @@ impl Lifecycle for AnyClient {
         }
     }
 
+    fn current(&self) -> Option<Tokens> {
+        match self {
+            AnyClient::Tokio(c, _) => c.tokens(),
+            AnyClient::Blocking(c) => c.tokens(),
+        }
+    }
+
+    fn session(&self, call_timeout: Option<Duration>) -> Result<SessionSummary, Error> {
+        match (self, call_timeout) {
+            (AnyClient::Tokio(c, rt), None) => {
+                rt.block_on(async { c.sessions().get_current_session().await })
+            }
+            (AnyClient::Tokio(c, rt), Some(limit)) => {
+                rt.block_on(async { c.sessions().get_current_session().call_timeout(limit).await })
+            }
+            (AnyClient::Blocking(c), None) => c.sessions().get_current_session().send(),
+            (AnyClient::Blocking(c), Some(limit)) => c
+                .sessions()
+                .get_current_session()
+                .call_timeout(limit)
+                .send(),
+        }
+    }
+
     fn sign_in(&self) -> Result<(), Error> {
         match self {
             AnyClient::Tokio(c, rt) => rt
@@ -192,6 +233,23 @@ impl Lifecycle for AnyClient {
                 .sign_in_with_password("c@example.com", "pw")
                 .send()
                 .map(drop),
+        }
+    }
+
+    fn device_login(
+        &self,
+        show: Box<dyn FnMut(&spaps_proto::model::device_flow::DeviceAuthorization) + Send>,
+    ) -> Result<DeviceTokens, Error> {
+        match self {
+            AnyClient::Tokio(c, rt) => rt.block_on(c.device_flow().login(None, show)),
+            AnyClient::Blocking(c) => c.device_flow().login(None, show),
+        }
+    }
+
+    fn config_of(&self) -> Config {
+        match self {
+            AnyClient::Tokio(c, _) => c.config(),
+            AnyClient::Blocking(c) => c.config(),
         }
     }
 }
@@ -677,4 +735,293 @@ fn set_during_refresh_wins(flavor: Flavor) {
 
 fn sign_in_during_refresh_wins(flavor: Flavor) {
     change_during_refresh(flavor, Change::SignIn);
+}
+
+// ----------------------------------------------------------------------------------------
+// 4. The store sees token changes in generation order.
+
+/// Records every save and clear, sleeping a little (outside its own lock) in each save,
+/// so that two concurrent writes can overtake each other.
+#[derive(Debug, Default)]
+struct RecordingStore {
+    state: Mutex<Recorded>,
+}
+
+#[derive(Debug, Default)]
+struct Recorded {
+    current: Option<Tokens>,
+    /// The access token of every save, `None` for a clear, in the order they happened.
+    log: Vec<Option<String>>,
+}
+
+impl RecordingStore {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Recorded> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl TokenStore for RecordingStore {
+    fn load(&self) -> Result<Option<Tokens>, Error> {
+        Ok(self.lock().current.clone())
+    }
+
+    fn save(&self, tokens: &Tokens) -> Result<(), Error> {
+        let token = tokens.access_token.expose().to_owned();
+        // 0.2 to 2 ms, varying with the token.
+        let spread = token
+            .bytes()
+            .fold(0u64, |h, b| h.wrapping_mul(31) ^ u64::from(b));
+        thread::sleep(Duration::from_micros(200 + spread % 1800));
+        let mut state = self.lock();
+        state.current = Some(tokens.clone());
+        state.log.push(Some(token));
+        Ok(())
+    }
+
+    fn clear(&self) -> Result<(), Error> {
+        thread::sleep(Duration::from_micros(500));
+        let mut state = self.lock();
+        state.current = None;
+        state.log.push(None);
+        Ok(())
+    }
+}
+
+fn store_writes_follow_generations(flavor: Flavor) {
+    const BURSTS: usize = 20;
+    const THREADS: usize = 4;
+    const SETS: usize = 6;
+    // Refreshes `rt_*` into `at_r<n>` (fresh), serves the session to any bearer.
+    let refreshes = Arc::new(AtomicUsize::new(0));
+    let counter = refreshes.clone();
+    let server = MockServer::start(move |req: &ObservedRequest| match req.path.as_str() {
+        REFRESH => {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            thread::sleep(Duration::from_millis(2));
+            refreshed(&format!("at_r{n}"), &format!("rt_r{n}"))
+        }
+        CURRENT => session_ok(),
+        _ => api_error(404, "NOT_FOUND"),
+    })
+    .unwrap();
+    let store = Arc::new(RecordingStore::default());
+    let client = build(
+        flavor,
+        &server.url(),
+        Setup {
+            store: Some(store.clone()),
+            ..Setup::default()
+        },
+    );
+    // When each set_tokens started and returned, on one sequence shared by all threads:
+    // a set that returned before another started has the older generation.
+    let seq = Arc::new(AtomicU64::new(0));
+    let spans: Arc<Mutex<HashMap<String, (u64, u64)>>> = Arc::default();
+    for burst in 0..BURSTS {
+        let threads: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let client = client.clone();
+                let seq = seq.clone();
+                let spans = spans.clone();
+                thread::spawn(move || {
+                    for k in 0..SETS {
+                        let name = format!("at_{burst}_{t}_{k}");
+                        let start = seq.fetch_add(1, Ordering::SeqCst);
+                        // Expired, so that the calls below refresh.
+                        client
+                            .set(expired_tokens(&name, &format!("rt_{burst}_{t}_{k}")))
+                            .expect("set_tokens");
+                        let end = seq.fetch_add(1, Ordering::SeqCst);
+                        spans.lock().unwrap().insert(name, (start, end));
+                        if (t + k) % 3 == 0 {
+                            // Refreshes. It may fail (tokens cleared meanwhile); only
+                            // its writes count.
+                            let _ = client.session(None);
+                        }
+                        if t == 0 && k == SETS - 1 && burst % 2 == 0 {
+                            client.clear().expect("clear_tokens");
+                        }
+                    }
+                })
+            })
+            .collect();
+        within(Duration::from_secs(60), move || {
+            for t in threads {
+                t.join().expect("no thread panics");
+            }
+        });
+        let stored = store.load().unwrap();
+        assert_eq!(
+            access(&stored),
+            client.access_token(),
+            "{flavor:?}: burst {burst}: the store holds other tokens than the client ({:?})",
+            store.lock().log
+        );
+    }
+    let log = store.lock().log.clone();
+    let spans = spans.lock().unwrap().clone();
+    println!(
+        "{flavor:?}: {} writes, {} refreshes",
+        log.len(),
+        refreshes.load(Ordering::SeqCst)
+    );
+    assert!(refreshes.load(Ordering::SeqCst) > 0, "no refresh ran");
+    // Each generation is written at most once: no value twice.
+    let mut seen = BTreeSet::new();
+    for token in log.iter().flatten() {
+        assert!(seen.insert(token), "{flavor:?}: {token} written twice");
+    }
+    // No write of an older set after a newer one.
+    let sets: Vec<(usize, &String, (u64, u64))> = log
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| t.as_ref().and_then(|t| spans.get(t).map(|s| (i, t, *s))))
+        .collect();
+    for (i, (_, earlier, (started, _))) in sets.iter().enumerate() {
+        for (_, later, (_, returned)) in &sets[i + 1..] {
+            assert!(
+                returned > started,
+                "{flavor:?}: {later} (set before {earlier} was) was written after it"
+            );
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------------------
+// 5. User code may call back into the client.
+
+/// Starts the device flow and approves the first poll; serves the session to `at_dev`.
+fn device_server() -> MockServer {
+    MockServer::start(|req: &ObservedRequest| match req.path.as_str() {
+        DEVICE_START => Reply::json(
+            200,
+            &json!({
+                "success": true,
+                "data": {
+                    "device_code": "dc_1",
+                    "user_code": "ABCD-EFGH",
+                    "verification_uri": "https://example.com/device",
+                    "expires_in": 600,
+                    "interval": 1,
+                },
+            }),
+        ),
+        DEVICE_TOKEN => Reply::json(
+            200,
+            &json!({
+                "success": true,
+                "data": {
+                    "access_token": "at_dev",
+                    "refresh_token": "rt_dev",
+                    "expires_in": 3600,
+                    "token_type": "Bearer",
+                },
+            }),
+        ),
+        REFRESH => refreshed("at_new", "rt_new"),
+        CURRENT if bearer(req).is_some_and(|t| t != "at_old") => session_ok(),
+        CURRENT => api_error(401, "UNAUTHORIZED"),
+        _ => api_error(404, "NOT_FOUND"),
+    })
+    .unwrap()
+}
+
+fn device_login_show_may_use_the_client(flavor: Flavor) {
+    let server = device_server();
+    let client = build(flavor, &server.url(), Setup::default());
+    // (user code, base URL, access token) as `show` saw them.
+    type Shown = Vec<(String, String, Option<String>)>;
+    let shown: Arc<Mutex<Shown>> = Arc::default();
+    let show = {
+        let client = client.clone();
+        let shown = shown.clone();
+        Box::new(
+            move |auth: &spaps_proto::model::device_flow::DeviceAuthorization| {
+                // Both lock the client's state.
+                let base = client.config_of().base_url().to_owned();
+                let tokens = access(&client.current());
+                shown
+                    .lock()
+                    .unwrap()
+                    .push((auth.user_code.clone(), base, tokens));
+            },
+        )
+    };
+    let c = client.clone();
+    let (result, _) = timed(Duration::from_secs(10), move || c.device_login(show));
+    let tokens = result.expect("the device login succeeds");
+    assert_eq!(tokens.access_token.expose(), "at_dev");
+    let shown = shown.lock().unwrap().clone();
+    assert_eq!(shown.len(), 1, "{flavor:?}: show is called once");
+    let (user_code, base_url, tokens) = &shown[0];
+    assert_eq!(user_code, "ABCD-EFGH");
+    assert!(base_url.contains("127.0.0.1"), "{base_url}");
+    assert_eq!(*tokens, None, "{flavor:?}: no tokens before the login ends");
+    assert_eq!(client.access_token().as_deref(), Some("at_dev"));
+}
+
+/// A clock that reads the client (its tokens and configuration) every time it is read.
+#[derive(Default)]
+struct ClientReadingClock {
+    client: OnceLock<AnyClient>,
+    readings: AtomicUsize,
+}
+
+impl fmt::Debug for ClientReadingClock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientReadingClock")
+            .field("readings", &self.readings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Clock for ClientReadingClock {
+    fn now(&self) -> Now {
+        if let Some(client) = self.client.get() {
+            self.readings.fetch_add(1, Ordering::SeqCst);
+            let _ = client.current();
+            let _ = client.config_of();
+        }
+        system_now()
+    }
+}
+
+fn clock_may_use_the_client(flavor: Flavor) {
+    let server = device_server();
+    let clock = Arc::new(ClientReadingClock::default());
+    let client = build(
+        flavor,
+        &server.url(),
+        Setup {
+            clock: Some(clock.clone()),
+            ..Setup::default()
+        },
+    );
+    // Wired in after the build. (The cycle client -> clock -> client is leaked.)
+    clock
+        .client
+        .set(client.clone())
+        .expect("the clock is wired once");
+    let c = client.clone();
+    within(Duration::from_secs(20), move || {
+        // A refresh, then a plain call, token changes, and a device login.
+        c.set(expired_tokens("at_old", "rt_old"))
+            .expect("set_tokens");
+        assert_eq!(
+            c.get_session().expect("a call that refreshes").session_id,
+            "sess_1"
+        );
+        assert_eq!(c.get_session().expect("a plain call").session_id, "sess_1");
+        c.clear().expect("clear_tokens");
+        let tokens = c
+            .device_login(Box::new(|_| {}))
+            .expect("the device login succeeds");
+        assert_eq!(tokens.access_token.expose(), "at_dev");
+    });
+    assert!(
+        clock.readings.load(Ordering::SeqCst) > 0,
+        "the clock was never read"
+    );
+    assert_eq!(count_path(&server, REFRESH), 1);
+    assert_eq!(client.access_token().as_deref(), Some("at_dev"));
 }
