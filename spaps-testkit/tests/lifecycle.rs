@@ -7,6 +7,8 @@
 //! 3. `clear_tokens`, `set_tokens` or a sign-in while a refresh runs are not undone by it.
 //! 4. The token store sees token changes in generation order.
 //! 5. User code (the device-login `show` callback, a clock) may call back into the client.
+//! 7. Cancellation at scale (tokio): 1,000 calls, ~30% dropped at random points.
+//! 8. A clock that jumps by hours: one refresh per expiry.
 //!
 //! Every scenario runs on a watchdog thread (`support::within`) or with a bounded wait,
 //! so a hang fails the test instead of freezing it. Most run once per client
@@ -62,6 +64,7 @@ both_clients!(
     store_writes_follow_generations,
     device_login_show_may_use_the_client,
     clock_may_use_the_client,
+    jumping_clock_refreshes_once_per_expiry,
 );
 
 const REFRESH: &str = "/api/auth/refresh";
@@ -1024,4 +1027,299 @@ fn clock_may_use_the_client(flavor: Flavor) {
     );
     assert_eq!(count_path(&server, REFRESH), 1);
     assert_eq!(client.access_token().as_deref(), Some("at_dev"));
+}
+
+// ----------------------------------------------------------------------------------------
+// 7. Cancellation at scale.
+
+/// xorshift64*: a fixed sequence of pseudo-random numbers.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A whole number of milliseconds in `lo..=hi`.
+    fn millis(&mut self, lo: u64, hi: u64) -> Duration {
+        Duration::from_millis(lo + self.next() % (hi - lo + 1))
+    }
+}
+
+/// What the scale server saw of refreshes.
+#[derive(Debug, Default)]
+struct RefreshLog {
+    /// Refresh handlers running now, and the most that ever ran at once.
+    running: AtomicUsize,
+    max_running: AtomicUsize,
+    next: AtomicUsize,
+    /// Per refresh: the refresh token sent, its number, when it arrived and when it
+    /// was answered.
+    seen: Mutex<Vec<(String, usize, Instant, Instant)>>,
+}
+
+#[derive(Debug)]
+enum Outcome {
+    Completed(Result<SessionSummary, Error>),
+    /// Dropped, at or after `after`.
+    Dropped {
+        after: Instant,
+    },
+}
+
+#[test]
+fn tokio_cancellation_at_scale() {
+    const ROUNDS: [usize; 3] = [1000, 100, 100];
+    const REFRESH_DELAY: Duration = Duration::from_millis(100);
+    let log = Arc::new(RefreshLog::default());
+    let server = {
+        let log = log.clone();
+        Arc::new(
+            MockServer::start(move |req: &ObservedRequest| match req.path.as_str() {
+                REFRESH => {
+                    let arrived = Instant::now();
+                    let running = log.running.fetch_add(1, Ordering::SeqCst) + 1;
+                    log.max_running.fetch_max(running, Ordering::SeqCst);
+                    let n = log.next.fetch_add(1, Ordering::SeqCst);
+                    let body: serde_json::Value =
+                        serde_json::from_slice(&req.body).unwrap_or_default();
+                    let sent = body["refresh_token"].as_str().unwrap_or("").to_owned();
+                    thread::sleep(REFRESH_DELAY);
+                    log.running.fetch_sub(1, Ordering::SeqCst);
+                    // rt_old_<round> -> at_new_<round>_<n>
+                    let round = sent.trim_start_matches("rt_old_").to_owned();
+                    log.seen
+                        .lock()
+                        .unwrap()
+                        .push((sent, n, arrived, Instant::now()));
+                    refreshed(&format!("at_new_{round}_{n}"), &format!("rt_new_{n}"))
+                }
+                CURRENT if bearer(req).is_some_and(|t| t.starts_with("at_new_")) => session_ok(),
+                CURRENT => api_error(401, "UNAUTHORIZED"),
+                _ => api_error(404, "NOT_FOUND"),
+            })
+            .unwrap(),
+        )
+    };
+    let (client, rt) = tokio_client(
+        &server.url(),
+        Setup {
+            timeout: Duration::from_secs(20),
+            ..Setup::default()
+        },
+    );
+    let (rounds, last) = within(Duration::from_secs(180), move || {
+        rt.block_on(async move {
+            let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+            let mut rounds = Vec::new();
+            for (round, calls) in ROUNDS.into_iter().enumerate() {
+                client
+                    .set_tokens(expired_tokens(
+                        &format!("at_old_{round}"),
+                        &format!("rt_old_{round}"),
+                    ))
+                    .await
+                    .unwrap();
+                let mut tasks = Vec::with_capacity(calls);
+                for i in 0..calls {
+                    let c = client.clone();
+                    let roll = rng.next() % 100;
+                    // The first call of a round gets a head start and is dropped 10-50 ms
+                    // in: it owns the refresh and goes away mid-flight.
+                    let task = if i == 0 || roll < 15 {
+                        let d = if i == 0 {
+                            rng.millis(10, 50)
+                        } else {
+                            rng.millis(0, 50)
+                        };
+                        tokio::spawn(async move {
+                            let after = Instant::now() + d;
+                            match tokio::time::timeout(d, c.sessions().get_current_session()).await
+                            {
+                                Ok(result) => Outcome::Completed(result),
+                                Err(_) => Outcome::Dropped { after },
+                            }
+                        })
+                    } else if roll < 30 {
+                        let d = rng.millis(0, 50);
+                        let call =
+                            tokio::spawn(async move { c.sessions().get_current_session().await });
+                        tokio::spawn(async move {
+                            tokio::time::sleep(d).await;
+                            let after = Instant::now();
+                            call.abort();
+                            match call.await {
+                                Ok(result) => Outcome::Completed(result),
+                                Err(e) if e.is_cancelled() => Outcome::Dropped { after },
+                                Err(e) => panic!("a call panicked: {e}"),
+                            }
+                        })
+                    } else {
+                        tokio::spawn(async move {
+                            Outcome::Completed(c.sessions().get_current_session().await)
+                        })
+                    };
+                    tasks.push(task);
+                    // Calls keep arriving while refreshes run (50 every 10 ms), so
+                    // that the owners that take over are dropped too, now and then.
+                    if i == 0 || i % 50 == 49 {
+                        tokio::time::sleep(Duration::from_millis(5 + 5 * u64::from(i > 0))).await;
+                    }
+                }
+                let mut outcomes = Vec::with_capacity(calls);
+                for task in tasks {
+                    outcomes.push(task.await.expect("no task panics"));
+                }
+                rounds.push((outcomes, client.tokens()));
+            }
+            let last = tokio::time::timeout(
+                Duration::from_secs(5),
+                client.sessions().get_current_session(),
+            )
+            .await;
+            (rounds, last)
+        })
+    });
+    let seen = log.seen.lock().unwrap().clone();
+    let requests = server.requests();
+    let mut total_dropped = 0;
+    for (round, (outcomes, tokens)) in rounds.iter().enumerate() {
+        let failures: Vec<_> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                Outcome::Completed(Err(e)) => Some(e),
+                _ => None,
+            })
+            .collect();
+        let drops: Vec<Instant> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                Outcome::Dropped { after, .. } => Some(*after),
+                Outcome::Completed(_) => None,
+            })
+            .collect();
+        total_dropped += drops.len();
+        assert!(
+            failures.is_empty(),
+            "round {round}: {} of {} calls that were not dropped failed, e.g. {:?}",
+            failures.len(),
+            outcomes.len() - drops.len(),
+            failures.first()
+        );
+        // The refreshes of this round, by arrival.
+        let sent = format!("rt_old_{round}");
+        let mut refreshes: Vec<_> = seen.iter().filter(|r| r.0 == sent).collect();
+        refreshes.sort_by_key(|r| r.2);
+        assert!(!refreshes.is_empty(), "round {round}: no refresh");
+        // A refresh is repeated only after its owner was dropped: the i-th to arrive
+        // comes after at least i dropped calls.
+        for (i, (_, n, arrived, _)) in refreshes.iter().enumerate() {
+            let dropped_before = drops.iter().filter(|d| *d <= arrived).count();
+            assert!(
+                dropped_before >= i,
+                "round {round}: refresh #{n} is the {i}-th repeat, but only {dropped_before} calls were dropped before it arrived"
+            );
+        }
+        // Exactly one refresh answer was used: every session request of the round
+        // carries the same token, the client's.
+        let prefix = format!("at_new_{round}_");
+        let used: BTreeSet<&str> = requests
+            .iter()
+            .filter(|r| r.path == CURRENT)
+            .filter_map(bearer)
+            .filter(|t| t.starts_with(&prefix))
+            .collect();
+        let held = access(tokens).expect("signed in after the round");
+        assert_eq!(
+            used.into_iter().collect::<Vec<_>>(),
+            vec![held.as_str()],
+            "round {round}: the tokens the calls used"
+        );
+        // ... and it came from the newest refresh: none arrived after it was answered.
+        let n: usize = held[prefix.len()..].parse().unwrap();
+        let (_, _, _, answered) = refreshes.iter().find(|r| r.1 == n).unwrap();
+        for (_, other, arrived, _) in &refreshes {
+            assert!(
+                arrived <= answered,
+                "round {round}: refresh #{other} arrived after #{n}, whose tokens are in use, was answered"
+            );
+        }
+        println!(
+            "round {round}: {} calls, {} dropped, {} refreshes ({} repeated after a dropped owner)",
+            outcomes.len(),
+            drops.len(),
+            refreshes.len(),
+            refreshes.len() - 1
+        );
+    }
+    println!(
+        "most refreshes at the server at once: {} (abandoned ones keep running there)",
+        log.max_running.load(Ordering::SeqCst)
+    );
+    assert!(
+        log.max_running.load(Ordering::SeqCst) <= 1 + total_dropped,
+        "more refreshes ran at once than dropped owners explain"
+    );
+    let last = last.expect("a call after the rounds completes within 5 s");
+    assert_eq!(last.expect("and succeeds").session_id, "sess_1");
+}
+
+// ----------------------------------------------------------------------------------------
+// 8. A clock that jumps.
+
+fn jumping_clock_refreshes_once_per_expiry(flavor: Flavor) {
+    // Tokens live an hour; the refresh number is in the access token.
+    let n = Arc::new(AtomicUsize::new(0));
+    let counter = n.clone();
+    let server = MockServer::start(move |req: &ObservedRequest| match req.path.as_str() {
+        REFRESH => {
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            refreshed(&format!("at_{n}"), &format!("rt_{n}"))
+        }
+        CURRENT if bearer(req).is_some_and(|t| t != "at_old") => session_ok(),
+        CURRENT => api_error(401, "UNAUTHORIZED"),
+        _ => api_error(404, "NOT_FOUND"),
+    })
+    .unwrap();
+    let clock = VirtualClock::new();
+    let client = build(
+        flavor,
+        &server.url(),
+        Setup {
+            virtual_clock: Some(clock.clone()),
+            ..Setup::expired()
+        },
+    );
+    const HOUR: u64 = 3600;
+    // (jump before the call, refreshes expected after it)
+    let steps = [
+        (0, 1),                 // expired: one refresh
+        (0, 1),                 // fresh
+        (2 * HOUR, 2),          // two hours later: one refresh
+        (HOUR / 2, 2),          // half an hour: still fresh
+        (HOUR / 2, 3),          // an hour after the refresh (past the 30 s skew): due
+        (10 * HOUR, 4),         // ten hours
+        (100 * 8766 * HOUR, 5), // a century
+        (0, 5),
+    ];
+    for (i, (jump, expected)) in steps.into_iter().enumerate() {
+        clock.sleep(Duration::from_secs(jump));
+        let c = client.clone();
+        let (result, _) = timed(Duration::from_secs(10), move || c.get_session());
+        result.unwrap_or_else(|e| panic!("{flavor:?}: step {i} (+{jump} s): {e:?}"));
+        assert_eq!(
+            count_path(&server, REFRESH),
+            expected,
+            "{flavor:?}: step {i} (+{jump} s): refreshes"
+        );
+        assert_eq!(count_path(&server, CURRENT), i + 1);
+        assert_eq!(
+            client.access_token(),
+            Some(format!("at_{expected}")),
+            "{flavor:?}: step {i}"
+        );
+    }
 }
