@@ -7,6 +7,7 @@
 //! 3. `clear_tokens`, `set_tokens` or a sign-in while a refresh runs are not undone by it.
 //! 4. The token store sees token changes in generation order.
 //! 5. User code (the device-login `show` callback, a clock) may call back into the client.
+//! 6. A call is bounded by its overall deadline, also while it waits for a refresh.
 //! 7. Cancellation at scale (tokio): 1,000 calls, ~30% dropped at random points.
 //! 8. A clock that jumps by hours: one refresh per expiry.
 //!
@@ -37,6 +38,7 @@ use spaps_testkit::virtual_time::VirtualClock;
 
 use support::{
     api_error, count_path, expired_tokens, refreshed, session_ok, within, AnyClient, Flavor, KEY,
+    SLACK,
 };
 
 /// Runs each named `fn(Flavor)` as two tests, `<name>::tokio` and `<name>::blocking`.
@@ -64,6 +66,11 @@ both_clients!(
     store_writes_follow_generations,
     device_login_show_may_use_the_client,
     clock_may_use_the_client,
+    deadline_bounds_a_stalled_call,
+    deadline_bounds_a_wait_for_a_stuck_refresh,
+    deadline_bounds_a_stuck_refresh,
+    owner_deadline_does_not_fail_a_waiter,
+    per_request_call_timeout_overrides_the_clients,
     jumping_clock_refreshes_once_per_expiry,
 );
 
@@ -1027,6 +1034,235 @@ fn clock_may_use_the_client(flavor: Flavor) {
     );
     assert_eq!(count_path(&server, REFRESH), 1);
     assert_eq!(client.access_token().as_deref(), Some("at_dev"));
+}
+
+// ----------------------------------------------------------------------------------------
+// 6. The overall deadline of a call.
+
+fn assert_deadline(what: &str, result: &Result<SessionSummary, Error>, limit: Duration) {
+    match result {
+        Err(Error::DeadlineExceeded { limit: got, .. }) => assert_eq!(*got, limit, "{what}"),
+        other => panic!("{what}: expected Error::DeadlineExceeded after {limit:?}, got {other:?}"),
+    }
+}
+
+fn assert_bounded(what: &str, elapsed: Duration, limit: Duration) {
+    println!("{what}: {elapsed:?}");
+    assert!(
+        elapsed <= limit + SLACK,
+        "{what}: took {elapsed:?}, more than the {limit:?} deadline plus {SLACK:?}"
+    );
+    assert!(
+        elapsed >= Duration::from_millis(100),
+        "{what}: ended at once ({elapsed:?})"
+    );
+}
+
+fn deadline_bounds_a_stalled_call(flavor: Flavor) {
+    let limit = Duration::from_secs(2);
+    let server = support::serve(Reply::Stall {
+        for_: Duration::from_secs(30),
+    });
+    let client = build(
+        flavor,
+        &server.url(),
+        Setup {
+            timeout: Duration::from_secs(1),
+            retry: RetryPolicy::default(),
+            call_timeout: Some(limit),
+            tokens: Some(Tokens::new(support::TOKEN)),
+            ..Setup::default()
+        },
+    );
+    let c = client.clone();
+    let (result, elapsed) = timed(limit + SLACK + SLACK, move || c.session(None));
+    let what = format!("{flavor:?}: a stalled server, 1 s attempts, retries on");
+    assert_bounded(&what, elapsed, limit);
+    println!("{what}: {} attempts", server.request_count());
+    assert_deadline(&what, &result, limit);
+}
+
+fn deadline_bounds_a_wait_for_a_stuck_refresh(flavor: Flavor) {
+    let limit = Duration::from_secs(2);
+    let server = MockServer::start(|req: &ObservedRequest| match req.path.as_str() {
+        REFRESH => Reply::Stall {
+            for_: Duration::from_secs(30),
+        },
+        _ => session_ok(),
+    })
+    .unwrap();
+    let client = build(
+        flavor,
+        &server.url(),
+        Setup {
+            // Long attempts (and a long lease): only the waiter's deadline ends its wait.
+            timeout: Duration::from_secs(20),
+            call_timeout: Some(limit),
+            ..Setup::expired()
+        },
+    );
+    // The owner may run 25 s; it ends when the server goes away at the end.
+    let owner = {
+        let c = client.clone();
+        background(move || c.session(Some(Duration::from_secs(25))))
+    };
+    wait_until(Duration::from_secs(5), "the refresh", || {
+        count_path(&server, REFRESH) >= 1
+    });
+    let c = client.clone();
+    let (result, elapsed) = timed(limit + SLACK + SLACK, move || c.session(None));
+    let what = format!("{flavor:?}: a call waiting for a refresh that never answers");
+    assert_bounded(&what, elapsed, limit);
+    assert_deadline(&what, &result, limit);
+    assert!(
+        owner.try_recv().is_err(),
+        "{flavor:?}: the owner (25 s) ended before the waiter (2 s)"
+    );
+    assert_eq!(count_path(&server, REFRESH), 1);
+    assert_eq!(count_path(&server, CURRENT), 0);
+    drop(server);
+    let _ = owner.recv_timeout(Duration::from_secs(10));
+}
+
+/// The owner of a refresh that never answers ends at its own deadline too.
+fn deadline_bounds_a_stuck_refresh(flavor: Flavor) {
+    let limit = Duration::from_secs(2);
+    let server = MockServer::start(|req: &ObservedRequest| match req.path.as_str() {
+        REFRESH => Reply::Stall {
+            for_: Duration::from_secs(30),
+        },
+        _ => session_ok(),
+    })
+    .unwrap();
+    let client = build(
+        flavor,
+        &server.url(),
+        Setup {
+            timeout: Duration::from_secs(20),
+            call_timeout: Some(limit),
+            ..Setup::expired()
+        },
+    );
+    let c = client.clone();
+    let (result, elapsed) = timed(limit + SLACK + SLACK, move || c.session(None));
+    let what = format!("{flavor:?}: a call whose refresh never answers");
+    assert_bounded(&what, elapsed, limit);
+    assert_deadline(&what, &result, limit);
+    assert_eq!(count_path(&server, REFRESH), 1);
+}
+
+/// The owner's short deadline is the owner's business: a waiter with time left takes
+/// the refresh over instead of failing with the owner's timeout.
+fn owner_deadline_does_not_fail_a_waiter(flavor: Flavor) {
+    let refreshes = Arc::new(AtomicUsize::new(0));
+    let counter = refreshes.clone();
+    let server = MockServer::start(move |req: &ObservedRequest| match req.path.as_str() {
+        REFRESH if counter.fetch_add(1, Ordering::SeqCst) == 0 => Reply::Stall {
+            for_: Duration::from_secs(30),
+        },
+        REFRESH => refreshed("at_new", "rt_new"),
+        CURRENT if bearer(req).is_some_and(|t| t != "at_old") => session_ok(),
+        CURRENT => api_error(401, "UNAUTHORIZED"),
+        _ => api_error(404, "NOT_FOUND"),
+    })
+    .unwrap();
+    let client = build(
+        flavor,
+        &server.url(),
+        Setup {
+            timeout: Duration::from_secs(20),
+            call_timeout: Some(Duration::from_secs(10)),
+            ..Setup::expired()
+        },
+    );
+    let owner = {
+        let c = client.clone();
+        background(move || c.session(Some(Duration::from_secs(1))))
+    };
+    wait_until(Duration::from_secs(5), "the refresh", || {
+        count_path(&server, REFRESH) >= 1
+    });
+    let c = client.clone();
+    let (waited, _) = timed(Duration::from_secs(10), move || c.session(None));
+    let owner = owner
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the owner returns");
+    println!("{flavor:?}: the owner (1 s) ended with {owner:?}");
+    assert!(
+        owner.is_err(),
+        "{flavor:?}: the owner's refresh never answers"
+    );
+    assert_eq!(
+        waited
+            .unwrap_or_else(|e| panic!(
+                "{flavor:?}: the waiter (10 s) failed with the owner's deadline: {e:?}"
+            ))
+            .session_id,
+        "sess_1"
+    );
+    assert_eq!(count_path(&server, REFRESH), 2);
+    assert_eq!(client.access_token().as_deref(), Some("at_new"));
+}
+
+fn per_request_call_timeout_overrides_the_clients(flavor: Flavor) {
+    // Longer than the client's: a server that answers after 1.2 s, a 0.5 s client
+    // deadline, 5 s for this call.
+    let slow = MockServer::start(|_: &ObservedRequest| {
+        thread::sleep(Duration::from_millis(1200));
+        session_ok()
+    })
+    .unwrap();
+    let client_default = Duration::from_millis(500);
+    let client = build(
+        flavor,
+        &slow.url(),
+        Setup {
+            timeout: Duration::from_secs(5),
+            call_timeout: Some(client_default),
+            tokens: Some(Tokens::new(support::TOKEN)),
+            ..Setup::default()
+        },
+    );
+    let c = client.clone();
+    let (result, _) = timed(Duration::from_secs(10), move || {
+        c.session(Some(Duration::from_secs(5)))
+    });
+    assert_eq!(
+        result
+            .unwrap_or_else(|e| panic!("{flavor:?}: .call_timeout(5 s) on a 0.5 s client: {e:?}"))
+            .session_id,
+        "sess_1"
+    );
+    // Without the override, the client's deadline applies.
+    let c = client.clone();
+    let (default_result, elapsed) = timed(Duration::from_secs(10), move || c.session(None));
+    let default_what = format!("{flavor:?}: the client's 0.5 s deadline");
+    assert_bounded(&default_what, elapsed, client_default);
+
+    // Shorter than the client's: a stalled server, a 60 s client deadline, 1 s for
+    // this call.
+    let short = Duration::from_secs(1);
+    let stalled = support::serve(Reply::Stall {
+        for_: Duration::from_secs(30),
+    });
+    let client = build(
+        flavor,
+        &stalled.url(),
+        Setup {
+            timeout: Duration::from_secs(10),
+            call_timeout: Some(Duration::from_secs(60)),
+            tokens: Some(Tokens::new(support::TOKEN)),
+            ..Setup::default()
+        },
+    );
+    let c = client.clone();
+    let (short_result, elapsed) = timed(short + SLACK + SLACK, move || c.session(Some(short)));
+    let short_what = format!("{flavor:?}: .call_timeout(1 s) on a 60 s client");
+    assert_bounded(&short_what, elapsed, short);
+
+    // The times are right; now the errors.
+    assert_deadline(&default_what, &default_result, client_default);
+    assert_deadline(&short_what, &short_result, short);
 }
 
 // ----------------------------------------------------------------------------------------
