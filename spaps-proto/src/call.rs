@@ -368,6 +368,22 @@ impl<E: Endpoint> Call<E> {
     /// Feeds a failure to send the request or read its response: a
     /// [`Error::Transport`], [`Error::Timeout`] or [`Error::ResponseTooLarge`].
     pub fn handle_error(&mut self, now: Now, state: &mut ClientState, error: Error) {
+        if self.cut_by_deadline(now, &error)
+            && matches!(
+                self.phase,
+                Phase::AwaitRefresh { .. } | Phase::AwaitMain { .. }
+            )
+        {
+            // The driver bounded the request by what was left of the call's deadline:
+            // this is the deadline, not a failure of the server. A refresh this call
+            // owned is handed back (its waiters may still have time), not failed.
+            self.abandon_refresh(state);
+            self.finish(Err(Error::DeadlineExceeded {
+                operation: E::NAME,
+                limit: self.limit,
+            }));
+            return;
+        }
         match std::mem::replace(&mut self.phase, Phase::Finished) {
             Phase::AwaitRefresh { epoch, generation } => {
                 state.refresh_done(epoch, generation, Err(error.clone()));
@@ -448,6 +464,17 @@ impl<E: Endpoint> Call<E> {
         if !matches!(self.phase, Phase::Finished) {
             self.finish(Err(Error::Misuse("the call was abandoned")));
         }
+    }
+
+    /// True when a failure came at (or a hair before, for a timeout the driver cut to
+    /// the time left) the call's deadline.
+    fn cut_by_deadline(&self, now: Now, error: &Error) -> bool {
+        const TIMER_SLACK: Duration = Duration::from_millis(20);
+        self.deadline.is_some_and(|d| {
+            now.instant >= d
+                || (matches!(error, Error::Timeout(_))
+                    && d.saturating_duration_since(now.instant) <= TIMER_SLACK)
+        })
     }
 
     fn abandon_refresh(&mut self, state: &mut ClientState) {
