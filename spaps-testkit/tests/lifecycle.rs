@@ -32,7 +32,7 @@ use spaps_proto::model::sessions::SessionSummary;
 use spaps_proto::{
     Clock, Config, Error, MemoryTokenStore, Now, RetryPolicy, Timestamp, TokenStore, Tokens,
 };
-use spaps_testkit::matching::ObservedRequest;
+use spaps_testkit::observed::ObservedRequest;
 use spaps_testkit::server::{MockServer, Reply};
 use spaps_testkit::virtual_time::VirtualClock;
 
