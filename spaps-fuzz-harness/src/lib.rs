@@ -386,7 +386,7 @@ fn fallback_args(name: &str) -> Option<Value> {
 
 /// One argument object per endpoint name: from the first cassette (by file name) whose
 /// call of that endpoint has arguments that build a request, else `{}` if that does,
-/// else [`fallback_args`]. Loaded once.
+/// else `fallback_args`. Loaded once.
 pub fn endpoint_args() -> &'static HashMap<&'static str, Map<String, Value>> {
     static ARGS: OnceLock<HashMap<&'static str, Map<String, Value>>> = OnceLock::new();
     ARGS.get_or_init(|| {
