@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes the seed corpora of every fuzz target into fuzz/corpus/<target>/ (or into the
-# directory given), from spaps-testkit/cassettes and spaps-testkit/vectors.
+# directory given), from spaps-conformance/cassettes and spaps-conformance/vectors.
 # Builds the fuzz crate first (nightly, `cargo fuzz build`) unless SPAPS_FUZZ_BUILT=1.
 set -euo pipefail
 fuzz_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -1,8 +1,8 @@
-//! `fuzz_cassette`: `spaps_testkit::cassette::parse_corpus` on arbitrary bytes, and the
+//! `fuzz_cassette`: `spaps_conformance::cassette::parse_corpus` on arbitrary bytes, and the
 //! accessors a replaying server then calls on what it accepted.
 #![no_main]
 
-use spaps_testkit::cassette::{parse_corpus, Corpus};
+use spaps_conformance::cassette::{parse_corpus, Corpus};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     match parse_corpus(data) {
@@ -17,7 +17,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
                     let _ = recorded.body_bytes();
                     // parse_corpus validated the status and the headers, so the replay
                     // server's conversion keeps them.
-                    let response = spaps_testkit::harness::to_http(recorded);
+                    let response = spaps_conformance::harness::to_http(recorded);
                     assert_eq!(response.status().as_u16(), recorded.status);
                     assert_eq!(response.headers().len(), recorded.headers.len());
                 }

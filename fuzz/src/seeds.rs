@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
-use spaps_testkit::cassette::{load_paths, Cassette, Corpus, RecordedResponse, WebhookVectors};
+use spaps_conformance::cassette::{load_paths, Cassette, Corpus, RecordedResponse, WebhookVectors};
 
 use crate::harness::{
     encode_device_input, encode_error_input, encode_response, encode_response_input,

@@ -5,10 +5,8 @@ use std::hash::BuildHasher;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use spaps_proto::{
-    ClientOptions, ClientState, Clock, Config, Effects, Error, Execute, Machine, Now, Output,
-    Shared, Timestamp, Tokens,
-};
+use spaps_driver::{ClientOptions, Effects, Shared, SystemClock};
+use spaps_proto::{ClientState, Config, Error, Execute, Machine, Now, Output, Tokens};
 
 use crate::transport::Transport;
 
@@ -44,19 +42,6 @@ pub trait Sleeper: Send + Sync + std::fmt::Debug {
     fn sleep(&self, duration: Duration);
 }
 
-/// The real clocks.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Now {
-        Now::new(
-            Instant::now(),
-            Timestamp::from_system_time(std::time::SystemTime::now()),
-        )
-    }
-}
-
 /// Sleeps the current thread.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ThreadSleeper;
@@ -90,7 +75,7 @@ impl Client {
         ClientBuilder::new().config(config).build()
     }
 
-    spaps_proto::client_methods!();
+    spaps_driver::client_methods!();
 
     /// Uses and stores `tokens` (e.g. obtained elsewhere). A refresh in flight is
     /// cancelled: its result will not overwrite these tokens.
@@ -145,7 +130,7 @@ impl Client {
             machine: inner.shared.start(start),
             done: false,
         };
-        let span = spaps_proto::trace::call_span(&guard.machine);
+        let span = spaps_driver::trace::call_span(&guard.machine);
         let _entered = span.enter();
         // Held from a store reload until the refresh it guards is persisted.
         let mut store_lock: Option<spaps_proto::RefreshLock> = None;
@@ -155,12 +140,12 @@ impl Client {
             inner.apply(effects)?;
             match output {
                 Output::Send(request) => {
-                    spaps_proto::trace::sending(&span, &guard.machine);
+                    spaps_driver::trace::sending(&span, &guard.machine);
                     // Interceptors run around the exchange, outside the lock.
                     let (request, sending) = inner.shared.before_send(&guard.machine, request)?;
                     let within = remaining(guard.machine.deadline(), inner.shared.now());
                     let result = inner.transport.send(request, within);
-                    spaps_proto::trace::received(&span, &result);
+                    spaps_driver::trace::received(&span, &result);
                     let (effects, hooked) =
                         inner.shared.after_send(&mut guard.machine, sending, result);
                     inner.apply(effects)?;
@@ -300,7 +285,7 @@ impl ClientBuilder {
         }
     }
 
-    spaps_proto::builder_methods!();
+    spaps_driver::builder_methods!();
 
     /// How retry backoffs wait (default: the thread sleeps).
     pub fn sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {

@@ -27,11 +27,10 @@
 #![warn(missing_docs)]
 
 mod client;
-mod file_store;
 mod transport;
 
-pub use client::{Client, ClientBuilder, Sleeper, SystemClock, ThreadSleeper};
-pub use file_store::FileTokenStore;
+pub use client::{Client, ClientBuilder, Sleeper, ThreadSleeper};
+pub use spaps_driver::{FileTokenStore, SystemClock};
 pub use spaps_proto::intercept::{self, Interceptor};
 pub use spaps_proto::{
     api, device, model, pager, permissions, webhook, ApiError, CallOptions, Clock, Config, Decimal,

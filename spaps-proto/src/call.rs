@@ -33,8 +33,8 @@ use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 
-use crate::api::auth::RefreshTokens;
 use crate::config::Config;
+use crate::driver::{Now, Output};
 use crate::endpoint::{CallOptions, Endpoint};
 use crate::error::Error;
 use crate::response::api_error;
@@ -42,79 +42,12 @@ use crate::retry::{decide, Decision, RetryBudget, RetryNotice, RetryReason};
 use crate::secret::Secret;
 use crate::spec::{Auth, RequestSpec};
 use crate::state::ClientState;
-use crate::timestamp::Timestamp;
 use crate::tokens::{Acquire, RefreshOutcome, Reload, StoreSnapshot};
 
-/// The two clocks a call reads, passed in by the driver.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Now {
-    /// Monotonic time, for backoff deadlines.
-    pub instant: Instant,
-    /// Wall time, for token expiry and `Retry-After` dates.
-    pub wall: Timestamp,
-}
-
-impl Now {
-    /// Both clocks.
-    pub fn new(instant: Instant, wall: Timestamp) -> Self {
-        Self { instant, wall }
-    }
-}
-
-/// A source of [`Now`]. Drivers read the real clocks; tests pass a virtual one.
-pub trait Clock: Send + Sync + std::fmt::Debug {
-    /// Both clocks, now.
-    fn now(&self) -> Now;
-}
-
-/// What the driver must do next.
-///
-/// `Debug` shows a request's method and URI only: request bodies carry passwords and
-/// tokens, so never log an `http::Request` the core built with `{:?}` yourself.
-pub enum Output<T> {
-    /// Send this request and feed back the response or the failure.
-    Send(http::Request<Bytes>),
-    /// Sleep until this instant, then poll again.
-    Sleep(Instant),
-    /// Wait until a refresh run by another call settles
-    /// ([`Event::RefreshSettled`](crate::Event::RefreshSettled)) or until this instant
-    /// (the refresh's lease, or the call's deadline), whichever comes first; then poll
-    /// again. `None`: no time limit.
-    AwaitRefresh(Option<Instant>),
-    /// Take the token store's refresh lock
-    /// ([`TokenStore::lock_refresh`](crate::TokenStore::lock_refresh)), re-read the
-    /// store and feed a [`StoreSnapshot`] (or the store's error) to
-    /// [`crate::Machine::handle_reload`]. Hold the lock until the machine is no longer
-    /// [refreshing](crate::Machine::refreshing) and the resulting token events are persisted.
-    ReloadStore,
-    /// The call is over.
-    Done(Result<T, Error>),
-}
-
-impl<T: std::fmt::Debug> std::fmt::Debug for Output<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Output::Send(r) => write!(f, "Send({} {})", r.method(), r.uri()),
-            Output::Sleep(t) => f.debug_tuple("Sleep").field(t).finish(),
-            Output::AwaitRefresh(t) => f.debug_tuple("AwaitRefresh").field(t).finish(),
-            Output::ReloadStore => f.write_str("ReloadStore"),
-            Output::Done(r) => f.debug_tuple("Done").field(r).finish(),
-        }
-    }
-}
-
-impl<T> Output<T> {
-    /// Splits off a successful result: `Err(value)` for `Done(Ok(value))`, else the
-    /// same output re-typed (for machines that chain calls).
-    pub fn split_value<U>(self) -> Result<Output<U>, T> {
-        match self {
-            Output::Done(Ok(value)) => Err(value),
-            Output::Done(Err(e)) => Ok(Output::Done(Err(e))),
-            Output::Send(r) => Ok(Output::Send(r)),
-            Output::Sleep(t) => Ok(Output::Sleep(t)),
-            Output::AwaitRefresh(t) => Ok(Output::AwaitRefresh(t)),
-            Output::ReloadStore => Ok(Output::ReloadStore),
-        }
+impl ClientState {
+    /// Starts a call of `endpoint`.
+    pub fn call<E: Endpoint>(&self, endpoint: E, options: CallOptions) -> Call<E> {
+        Call::new(self.config(), endpoint, options)
     }
 }
 
@@ -438,6 +371,22 @@ impl<E: Endpoint> Call<E> {
     /// Feeds a failure to send the request or read its response: a
     /// [`Error::Transport`], [`Error::Timeout`] or [`Error::ResponseTooLarge`].
     pub fn handle_error(&mut self, now: Now, state: &mut ClientState, error: Error) {
+        if self.cut_by_deadline(now, &error)
+            && matches!(
+                self.phase,
+                Phase::AwaitRefresh { .. } | Phase::AwaitMain { .. }
+            )
+        {
+            // The driver bounded the request by what was left of the call's deadline:
+            // this is the deadline, not a failure of the server. A refresh this call
+            // owned is handed back (its waiters may still have time), not failed.
+            self.abandon_refresh(state);
+            self.finish(Err(Error::DeadlineExceeded {
+                operation: E::NAME,
+                limit: self.limit,
+            }));
+            return;
+        }
         match std::mem::replace(&mut self.phase, Phase::Finished) {
             Phase::AwaitRefresh { epoch, generation } => {
                 state.refresh_done(epoch, generation, Err(error.clone()));
@@ -522,6 +471,17 @@ impl<E: Endpoint> Call<E> {
         if !matches!(self.phase, Phase::Finished) {
             self.finish(Err(Error::Misuse("the call was abandoned")));
         }
+    }
+
+    /// True when a failure came at (or a hair before, for a timeout the driver cut to
+    /// the time left) the call's deadline.
+    fn cut_by_deadline(&self, now: Now, error: &Error) -> bool {
+        const TIMER_SLACK: Duration = Duration::from_millis(20);
+        self.deadline.is_some_and(|d| {
+            now.instant >= d
+                || (matches!(error, Error::Timeout(_))
+                    && d.saturating_duration_since(now.instant) <= TIMER_SLACK)
+        })
     }
 
     fn abandon_refresh(&mut self, state: &mut ClientState) {
@@ -706,8 +666,7 @@ impl<E: Endpoint> crate::machine::Machine for Call<E> {
 fn read_refresh(response: &http::Response<Bytes>, now: Now) -> Result<crate::Tokens, Error> {
     let status = response.status();
     if status.is_success() {
-        return crate::api::auth::token_pair(RefreshTokens::NAME, response)
-            .map(|pair| pair.issued().at(now.wall));
+        return crate::refresh::read(response).map(|issued| issued.at(now.wall));
     }
     if status.is_redirection() {
         return Err(Error::Redirect {
@@ -716,7 +675,7 @@ fn read_refresh(response: &http::Response<Bytes>, now: Now) -> Result<crate::Tok
         });
     }
     Err(api_error(
-        RefreshTokens::NAME,
+        crate::refresh::OPERATION,
         status,
         response.headers(),
         response.body(),
@@ -726,8 +685,7 @@ fn read_refresh(response: &http::Response<Bytes>, now: Now) -> Result<crate::Tok
 }
 
 fn refresh_request(config: &Config, refresh_token: Secret) -> Result<http::Request<Bytes>, Error> {
-    let endpoint = RefreshTokens::new(refresh_token);
-    Prepared::new(config, endpoint.request()?, None)?.build(None)
+    Prepared::new(config, crate::refresh::request(&refresh_token)?, None)?.build(None)
 }
 
 impl std::fmt::Debug for Prepared {

@@ -83,7 +83,7 @@ pub enum Error {
 
     /// Device-code login ended without tokens.
     #[error(transparent)]
-    DeviceFlow(crate::device::DeviceFlowError),
+    DeviceFlow(DeviceFlowError),
 
     /// The token store could not load or save tokens. The store's own error (an
     /// `std::io::Error`, ...) is the [`source`](std::error::Error::source) of the
@@ -91,7 +91,7 @@ pub enum Error {
     #[error("token store: {0}")]
     TokenStore(#[source] StoreError),
 
-    /// An [`Interceptor`](crate::intercept::Interceptor) panicked. The call fails with
+    /// An interceptor (`spaps_proto::intercept::Interceptor`) panicked. The call fails with
     /// this error (the request may or may not have been sent); the client and its other
     /// calls go on.
     #[error("{operation}: interceptor panicked in {hook}: {message}")]
@@ -113,7 +113,7 @@ pub enum Error {
         /// The list operation, e.g. `sessions.list_sessions`.
         operation: &'static str,
         /// What the server did.
-        reason: crate::paging::PagingError,
+        reason: PagingError,
     },
 
     /// The driver broke the protocol of the state machine (for example fed a response
@@ -230,7 +230,7 @@ impl ErrorKind {
 /// Besides what the server said (status, code, message, details), it keeps the
 /// operation that failed and the response itself: its headers, with the values of
 /// credential headers (`set-cookie`, `authorization`, ... see
-/// [`is_secret_header`](crate::intercept::is_secret_header)) replaced by `[redacted]`,
+/// `spaps_proto::intercept::is_secret_header`) replaced by `[redacted]`,
 /// and its body as received, up to [`ApiError::BODY_LIMIT`] bytes. `Display` shows the
 /// operation, the status, the code, the message and the request id, never a header or
 /// the body.
@@ -473,4 +473,57 @@ impl DecodeError {
             reason: reason.into(),
         }
     }
+}
+
+/// How a device-code login ended without tokens.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeviceFlowError {
+    /// The user refused (`access_denied`).
+    #[error("the user denied the login: {0}")]
+    Denied(Box<ApiError>),
+    /// The server says the device code expired (`expired_token`).
+    #[error("the device code expired: {0}")]
+    Expired(Box<ApiError>),
+    /// The device code's lifetime ran out before the user approved.
+    #[error("no approval within the device code's lifetime of {0:?}")]
+    DeadlineReached(Duration),
+    /// The login's own time limit
+    /// ([`DeviceLoginOptions::timeout`](crate::device::DeviceLoginOptions::timeout)) ran
+    /// out before the user approved.
+    #[error("the device login did not finish within its timeout of {0:?}")]
+    TimedOut(Duration),
+}
+
+impl DeviceFlowError {
+    /// The server's error, for `Denied` and `Expired`.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            DeviceFlowError::Denied(e) | DeviceFlowError::Expired(e) => Some(e),
+            DeviceFlowError::DeadlineReached(_) | DeviceFlowError::TimedOut(_) => None,
+        }
+    }
+}
+
+/// Why a page walk was stopped (the `reason` of [`Error::Paging`]). Holds no
+/// cursor value: only page numbers and offsets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PagingError {
+    /// After page `page`, the server pointed at a cursor already requested in this walk.
+    #[error("after page {page}, the server sent a cursor already requested in this walk")]
+    RepeatedCursor {
+        /// The number of the page (from 1) whose answer repeated a cursor.
+        page: u32,
+    },
+    /// After page `page`, the next offset does not move past the last one.
+    #[error("after page {page}, the next offset {next} does not move past offset {previous}")]
+    OffsetNotAdvancing {
+        /// The number of the page (from 1) whose answer gave the offset.
+        page: u32,
+        /// The offset of the last page requested.
+        previous: u64,
+        /// The offset the walk would have asked for next.
+        next: u64,
+    },
 }

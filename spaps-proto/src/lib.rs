@@ -54,7 +54,10 @@ pub mod api;
 mod call;
 mod config;
 pub mod decimal;
-pub mod device;
+mod driver;
+/// The device-code login machines (RFC 8628), also reachable as
+/// [`api::device_flow::login`].
+pub use api::device_flow::login as device;
 mod endpoint;
 pub mod envelope;
 mod error;
@@ -65,32 +68,33 @@ pub mod model;
 pub mod pager;
 pub mod paging;
 pub mod permissions;
+pub mod refresh;
+pub mod request;
 pub mod response;
 pub mod retry;
 mod secret;
-mod shared;
 pub mod spec;
 mod state;
 mod timestamp;
 pub mod tokens;
-pub mod trace;
 pub mod webhook;
 
-pub use call::{Call, Clock, Now, Output};
+pub use call::Call;
 pub use config::{
     Config, DEFAULT_BASE_URL, DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
     MAX_TIMEOUT, USER_AGENT,
 };
 pub use decimal::Decimal;
-pub use endpoint::{Arg, CallOptions, Endpoint, Execute, Paginated, Request};
+pub use driver::{Clock, Now, Output};
+pub use endpoint::{CallOptions, Endpoint, Paginated};
 pub use error::{
     ApiError, DecodeError, Error, ErrorKind, SourceError, StoreError, TransportError,
     TransportErrorKind,
 };
 pub use machine::Machine;
+pub use request::{Arg, Execute, Request};
 pub use retry::{RetryBudget, RetryPolicy};
 pub use secret::Secret;
-pub use shared::{ClientOptions, Effects, Sending, Shared, StoreWriter};
 pub use state::{ClientState, Event};
 pub use timestamp::Timestamp;
 pub use tokens::{MemoryTokenStore, RefreshLock, StoreSnapshot, TokenStore, Tokens};

@@ -6,7 +6,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::Method;
 
-use crate::call::{Now, Output};
+use crate::driver::{Now, Output};
 use crate::error::Error;
 use crate::retry::RetryNotice;
 use crate::state::ClientState;

@@ -17,9 +17,10 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use crate::endpoint::{CallOptions, Execute, Paginated, Request};
+use crate::endpoint::{CallOptions, Paginated};
 use crate::error::Error;
 use crate::paging::WalkGuard;
+use crate::request::{Execute, Request};
 
 impl<'a, X: Execute, E: Paginated> Request<'a, X, E> {
     /// Every page, starting with this request's.
@@ -197,7 +198,7 @@ mod tests {
     use super::*;
     use crate::api::email::ListEmailLogs;
     use crate::api::sessions::ListSessions;
-    use crate::call::Now;
+    use crate::driver::Now;
     use crate::machine::Machine;
     use crate::paging::PagingError;
     use crate::state::ClientState;

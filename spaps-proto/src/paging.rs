@@ -81,28 +81,7 @@ pub enum PagePosition {
     Cursor(String),
 }
 
-/// Why a page walk was stopped (the `reason` of [`crate::Error::Paging`]). Holds no
-/// cursor value: only page numbers and offsets.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PagingError {
-    /// After page `page`, the server pointed at a cursor already requested in this walk.
-    #[error("after page {page}, the server sent a cursor already requested in this walk")]
-    RepeatedCursor {
-        /// The number of the page (from 1) whose answer repeated a cursor.
-        page: u32,
-    },
-    /// After page `page`, the next offset does not move past the last one.
-    #[error("after page {page}, the next offset {next} does not move past offset {previous}")]
-    OffsetNotAdvancing {
-        /// The number of the page (from 1) whose answer gave the offset.
-        page: u32,
-        /// The offset of the last page requested.
-        previous: u64,
-        /// The offset the walk would have asked for next.
-        next: u64,
-    },
-}
+pub use crate::error::PagingError;
 
 /// The loop guard of one page walk: admits each request's [`PagePosition`] only if it
 /// is new. See the module docs.

@@ -2,16 +2,16 @@
 
 use std::collections::VecDeque;
 
-use crate::call::Call;
 use crate::config::Config;
-use crate::endpoint::{CallOptions, Endpoint};
 use crate::retry::RetryBudget;
 use crate::timestamp::Timestamp;
 use crate::tokens::{Reload, TokenManager, TokenUpdate, Tokens};
 
 /// Something the driver must act on after feeding a call.
+///
+/// Like [`Output`](crate::Output), it has exactly the variants a driver acts on, so a
+/// driver matches it exhaustively.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Event {
     /// The tokens changed: persist them (`None`: clear the store). Generations only
     /// grow: a driver that persists from several threads writes an event only when its
@@ -29,7 +29,7 @@ pub enum Event {
 
 /// The state one client shares between its calls: configuration, tokens, the retry
 /// budget and the jitter source. Pure: a driver keeps it behind a lock and passes it
-/// to [`Call::poll`] and the `handle_*` methods.
+/// to [`Call::poll`](crate::Call::poll) and the `handle_*` methods.
 #[derive(Debug)]
 pub struct ClientState {
     config: Config,
@@ -71,11 +71,6 @@ impl ClientState {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
-    }
-
-    /// Starts a call of `endpoint`.
-    pub fn call<E: Endpoint>(&self, endpoint: E, options: CallOptions) -> Call<E> {
-        Call::new(&self.config, endpoint, options)
     }
 
     /// The current tokens.
@@ -148,7 +143,7 @@ impl ClientState {
         generation: u64,
         stored: Option<Tokens>,
         written: u64,
-        now: crate::Now,
+        now: crate::driver::Now,
     ) -> Reload {
         let before = self.tokens.generation();
         let reload = self

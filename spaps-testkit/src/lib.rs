@@ -1,15 +1,12 @@
-//! Test support for spaps-rs: the conformance cassette format, request matching,
-//! a loopback HTTP server that replays or misbehaves on purpose, and an embedded mock SPAPS.
+//! Test support for users of spaps-rs: a mock SPAPS to test your own code against
+//! ([`mock_spaps`]), a loopback HTTP server that answers or misbehaves on purpose
+//! ([`server`]), what such a server received ([`observed`]), webhook signing
+//! ([`webhooks`]) and a virtual clock ([`virtual_time`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod cassette;
-pub mod harness;
-pub mod matching;
 pub mod mock_spaps;
-pub mod runner;
+pub mod observed;
 pub mod server;
-pub mod vectors;
-pub mod verify;
 pub mod virtual_time;
 pub mod webhooks;

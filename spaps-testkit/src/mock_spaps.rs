@@ -120,7 +120,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 use crate::server::{MockServer, Reply};
 
 mod auth;

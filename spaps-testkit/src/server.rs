@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 
 /// Largest accepted request header block (request line, headers, and chunked trailers).
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;

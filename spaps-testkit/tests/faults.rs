@@ -13,7 +13,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use serde_json::json;
 use spaps_proto::{Error, RetryPolicy, TransportErrorKind};
-use spaps_testkit::matching::ObservedRequest;
+use spaps_testkit::observed::ObservedRequest;
 use spaps_testkit::server::{MockServer, Reply};
 use spaps_testkit::virtual_time::VirtualClock;
 

@@ -18,7 +18,7 @@ use spaps_proto::intercept::{
     Exchange, Interceptor, OutgoingRequest, ResponseInfo, RetryNotice, RetryReason,
 };
 use spaps_proto::{Error, RetryPolicy, Timestamp, Tokens, TransportErrorKind};
-use spaps_testkit::matching::ObservedRequest;
+use spaps_testkit::observed::ObservedRequest;
 use spaps_testkit::server::{MockServer, Reply};
 
 use support::{

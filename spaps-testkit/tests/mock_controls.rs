@@ -10,8 +10,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use spaps_proto::webhook::WebhookVerifier;
 use spaps_proto::{Error, Timestamp};
-use spaps_testkit::matching::ObservedRequest;
 use spaps_testkit::mock_spaps::{Fault, MockSpaps, DEMO_EMAIL, DEMO_PASSWORD};
+use spaps_testkit::observed::ObservedRequest;
 use spaps_testkit::server::{MockServer, Reply};
 
 fn agent() -> ureq::Agent {

@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use spaps_proto::webhook::WebhookVerifier;
 use spaps_proto::Timestamp;
-use spaps_testkit::matching::ObservedRequest;
 use spaps_testkit::mock_spaps::{MockSpaps, DEMO_EMAIL, DEMO_PASSWORD};
+use spaps_testkit::observed::ObservedRequest;
 use spaps_testkit::server::{MockServer, Reply};
 
 #[test]

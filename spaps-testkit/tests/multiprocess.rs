@@ -19,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{json, Value};
 use spaps_proto::{Timestamp, TokenStore, Tokens};
-use spaps_testkit::matching::ObservedRequest;
+use spaps_testkit::observed::ObservedRequest;
 use spaps_testkit::server::{MockServer, Reply};
 
 /// Selects child mode and the client: `blocking` or `tokio`.

@@ -7,9 +7,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use spaps_driver::{ClientOptions, Effects, Shared, SystemClock};
 use spaps_proto::{
-    ClientOptions, ClientState, Clock, Config, Effects, Error, Execute, Machine, Now, Output,
-    RefreshLock, Shared, StoreError, StoreSnapshot, Timestamp, Tokens,
+    ClientState, Config, Error, Execute, Machine, Now, Output, RefreshLock, StoreError,
+    StoreSnapshot, Tokens,
 };
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -51,19 +52,6 @@ pub trait Sleeper: Send + Sync + std::fmt::Debug {
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
 }
 
-/// The real clocks.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Now {
-        Now::new(
-            Instant::now(),
-            Timestamp::from_system_time(std::time::SystemTime::now()),
-        )
-    }
-}
-
 /// Sleeps on the tokio timer.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TokioSleeper;
@@ -97,7 +85,7 @@ impl Client {
         ClientBuilder::new().config(config).build()
     }
 
-    spaps_proto::client_methods!();
+    spaps_driver::client_methods!();
 
     /// Uses and stores `tokens` (e.g. obtained elsewhere). A refresh in flight is
     /// cancelled: its result will not overwrite these tokens. The store is written on a
@@ -156,7 +144,7 @@ impl Client {
             machine: inner.shared.start(start),
             done: false,
         };
-        let span = spaps_proto::trace::call_span(&guard.machine);
+        let span = spaps_driver::trace::call_span(&guard.machine);
         async move {
             // Held from a store reload until the refresh it guards is persisted.
             let mut store_lock: Option<RefreshLock> = None;
@@ -166,13 +154,13 @@ impl Client {
                 inner.apply(effects).await?;
                 match output {
                     Output::Send(request) => {
-                        spaps_proto::trace::sending(&tracing::Span::current(), &guard.machine);
+                        spaps_driver::trace::sending(&tracing::Span::current(), &guard.machine);
                         // Interceptors run around the exchange, outside the lock.
                         let (request, sending) =
                             inner.shared.before_send(&guard.machine, request)?;
                         let within = remaining(guard.machine.deadline(), inner.shared.now());
                         let result = inner.transport.send(request, within).await;
-                        spaps_proto::trace::received(&tracing::Span::current(), &result);
+                        spaps_driver::trace::received(&tracing::Span::current(), &result);
                         let (effects, hooked) =
                             inner.shared.after_send(&mut guard.machine, sending, result);
                         inner.apply(effects).await?;
@@ -323,7 +311,7 @@ impl ClientBuilder {
         }
     }
 
-    spaps_proto::builder_methods!();
+    spaps_driver::builder_methods!();
 
     /// How retry backoffs wait (default: the tokio timer).
     pub fn sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {

@@ -30,12 +30,10 @@
 #![warn(missing_docs)]
 
 mod client;
-#[path = "../../spaps-blocking/src/file_store.rs"]
-mod file_store;
 mod transport;
 
-pub use client::{BoxFuture, Client, ClientBuilder, Sleeper, SystemClock, TokioSleeper};
-pub use file_store::FileTokenStore;
+pub use client::{BoxFuture, Client, ClientBuilder, Sleeper, TokioSleeper};
+pub use spaps_driver::{FileTokenStore, SystemClock};
 pub use spaps_proto::intercept::{self, Interceptor};
 pub use spaps_proto::{
     api, device, model, pager, permissions, webhook, ApiError, CallOptions, Clock, Config, Decimal,

@@ -1,5 +1,5 @@
 //! Writes the seed corpora: `seed [CORPUS_DIR]` (default: `fuzz/corpus`), one
-//! directory per target, from `spaps-testkit/cassettes` and `spaps-testkit/vectors`.
+//! directory per target, from `spaps-conformance/cassettes` and `spaps-conformance/vectors`.
 //! Run by `fuzz/seed.sh` and `fuzz/run.sh`.
 
 use std::path::{Path, PathBuf};

@@ -4,12 +4,13 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::endpoint::{Endpoint, Execute, Request};
+use crate::endpoint::Endpoint;
 use crate::envelope::Envelope;
 use crate::error::{DecodeError, Error};
 use crate::model::auth::{
     AccountSession, EmailSent, LoggedOut, Message, Nonce, TokenPair, UserProfile,
 };
+use crate::request::{Execute, Request};
 use crate::secret::Secret;
 use crate::spec::{require, Auth, RequestSpec};
 use crate::tokens::TokenUpdate;
@@ -264,9 +265,6 @@ impl Endpoint for SignInWithPassword {
     }
 }
 
-/// The path of the token refresh, which calls make on their own.
-pub(crate) const REFRESH_PATH: &str = "/api/auth/refresh";
-
 /// `POST /api/auth/refresh`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -286,13 +284,10 @@ impl RefreshTokens {
 
 impl Endpoint for RefreshTokens {
     type Output = TokenPair;
-    const NAME: &'static str = "auth.refresh_tokens";
+    const NAME: &'static str = crate::refresh::OPERATION;
 
     fn request(&self) -> Result<RequestSpec, Error> {
-        if self.refresh_token.is_empty() {
-            return Err(Error::invalid("refresh_token", "must not be empty"));
-        }
-        Ok(RequestSpec::post(REFRESH_PATH).json(self))
+        crate::refresh::request(&self.refresh_token)
     }
 
     fn parse(&self, response: &http::Response<Bytes>) -> Result<TokenPair, Error> {
@@ -612,7 +607,7 @@ crate::registry!(
     SetPassword,
 );
 
-pub(crate) fn token_pair(
+fn token_pair(
     operation: &'static str,
     response: &http::Response<Bytes>,
 ) -> Result<TokenPair, Error> {

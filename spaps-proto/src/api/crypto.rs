@@ -6,10 +6,11 @@ use http::HeaderName;
 use serde::{Deserialize, Serialize};
 
 use crate::decimal::Decimal;
-use crate::endpoint::{Endpoint, Execute, Request};
+use crate::endpoint::Endpoint;
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::crypto::{CryptoInvoice, CryptoInvoiceStatus, CryptoReconcileJob};
+use crate::request::{Execute, Request};
 use crate::secret::Secret;
 use crate::spec::{require, Auth, RequestSpec};
 

@@ -7,12 +7,13 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::endpoint::{Endpoint, Execute, Paginated, Request};
+use crate::endpoint::{Endpoint, Paginated};
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::dayrate::{
     AdminBooking, AdminBookingList, Allotment, Availability, BookingCancelled, BookingCreated,
 };
+use crate::request::{Execute, Request};
 use crate::spec::{Auth, RequestSpec};
 
 /// The dayrate operations of a client: `client.dayrate()`.

@@ -6,13 +6,14 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::endpoint::{Endpoint, Execute, Paginated, Request};
+use crate::endpoint::{Endpoint, Paginated};
 use crate::envelope::Envelope;
 use crate::error::{DecodeError, Error};
 use crate::model::entitlements::{
     AccessCheck, Entitlement, EntitlementChanges, EntitlementClaim, EntitlementEvent,
     PurchaseHistoryItem,
 };
+use crate::request::{Execute, Request};
 use crate::spec::{require, Auth, RequestSpec};
 
 /// The entitlements operations of a client: `client.entitlements()`.

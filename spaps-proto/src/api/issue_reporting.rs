@@ -8,10 +8,11 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::endpoint::{Endpoint, Execute, Paginated, Request};
+use crate::endpoint::{Endpoint, Paginated};
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::issue_reporting::{IssueReport, IssueReportList, IssueReportStatus};
+use crate::request::{Execute, Request};
 use crate::spec::{require, Auth, RequestSpec};
 
 /// Page size of [`ListIssueReports`] when none is set.

@@ -5,10 +5,11 @@ use bytes::Bytes;
 use http::header::ACCEPT;
 use serde::{Deserialize, Serialize};
 
-use crate::endpoint::{Endpoint, Execute, Request};
+use crate::endpoint::Endpoint;
 use crate::envelope::Envelope;
 use crate::error::{DecodeError, Error};
 use crate::model::metrics::{HealthStatus, MetricsSnapshot, ReadinessStatus};
+use crate::request::{Execute, Request};
 use crate::spec::{Auth, RequestSpec};
 
 /// The metrics operations of a client: `client.metrics()`.

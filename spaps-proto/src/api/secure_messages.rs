@@ -8,10 +8,11 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::endpoint::{Endpoint, Execute, Request};
+use crate::endpoint::Endpoint;
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::secure_messages::SecureMessage;
+use crate::request::{Execute, Request};
 use crate::spec::{Auth, RequestSpec};
 
 type Metadata = serde_json::Map<String, serde_json::Value>;

@@ -4,12 +4,13 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::endpoint::{Endpoint, Execute, Paginated, Request};
+use crate::endpoint::{Endpoint, Paginated};
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::sessions::{
     SessionList, SessionRecord, SessionRevoked, SessionSummary, SessionTouch, SessionValidation,
 };
+use crate::request::{Execute, Request};
 use crate::spec::{require, Auth, RequestSpec};
 
 /// The session operations of a client: `client.sessions()`.

@@ -8,13 +8,14 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::endpoint::{Endpoint, Execute, Paginated, Request};
+use crate::endpoint::{Endpoint, Paginated};
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::support_telemetry::{
     ExternalSupportCase, IngestedEvent, PatchedSupportCase, SupportCase, SupportCaseDetail,
     SupportCaseList,
 };
+use crate::request::{Execute, Request};
 use crate::spec::{require, Auth, RequestSpec};
 
 /// Page size of [`ListCases`] when none is set.

@@ -4,10 +4,11 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::endpoint::{Endpoint, Execute, Request};
+use crate::endpoint::Endpoint;
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::usage::{UsageFeatures, UsageHistory, UsageRecordResult};
+use crate::request::{Execute, Request};
 use crate::spec::{Auth, RequestSpec};
 
 /// The usage operations of a client: `client.usage()`.

@@ -4,10 +4,11 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::endpoint::{Endpoint, Execute, Request};
+use crate::endpoint::Endpoint;
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::users::{BatchEmailsResult, BatchUsersResult};
+use crate::request::{Execute, Request};
 use crate::spec::{Auth, RequestSpec};
 
 /// The users operations of a client: `client.users()`.

@@ -7,12 +7,13 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::endpoint::{Endpoint, Execute, Paginated, Request};
+use crate::endpoint::{Endpoint, Paginated};
 use crate::envelope::{Envelope, Slot};
 use crate::error::{DecodeError, Error};
 use crate::model::whitelist::{
     WhitelistCheckResult, WhitelistEntry, WhitelistListResult, WhitelistMessage,
 };
+use crate::request::{Execute, Request};
 use crate::spec::{require, Auth, RequestSpec};
 
 type Metadata = serde_json::Map<String, serde_json::Value>;

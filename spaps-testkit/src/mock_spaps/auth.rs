@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::support::{body, fail, invalid, is_email, ok, plus, rfc3339, top, Body, Outcome, Res};
 use super::{SentCode, State, DEMO_PASSWORD};
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 
 /// Lifetime of magic links and password-reset tokens, in seconds.
 const LINK_TTL_S: i64 = 15 * 60;

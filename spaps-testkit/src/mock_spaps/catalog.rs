@@ -8,7 +8,7 @@ use super::support::{
     Outcome, Res,
 };
 use super::State;
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 
 /// Page size of `GET /api/stripe/products` when no `limit` is given.
 const DEFAULT_PAGE: usize = 10;

@@ -10,7 +10,7 @@ use super::support::{
     rfc3339, Body, Outcome, Res,
 };
 use super::State;
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 
 /// Lifetime of checkout sessions, in seconds.
 const CHECKOUT_TTL_S: i64 = 24 * 3600;

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::support::{body, fail, invalid, no_route, ok, rfc3339, Outcome, Res};
 use super::{Fault, MockSpaps};
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 
 impl MockSpaps {
     /// Answers a `/__mock/...` request.

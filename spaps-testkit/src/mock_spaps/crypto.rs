@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use super::support::{body, fail, invalid, ok, plus, rfc3339, Outcome, Res};
 use super::State;
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 
 /// Default lifetime of an invoice, in seconds.
 const INVOICE_TTL_S: i64 = 15 * 60;

@@ -10,7 +10,7 @@ use super::support::{
     query_non_empty, query_offset_named, rfc3339, Outcome, Res,
 };
 use super::State;
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 
 const SLOTS: [&str; 2] = ["morning", "afternoon"];
 const PLACES: usize = 2;

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::support::{body, fail, ok, plus, Outcome, Res};
 use super::{State, DEMO_EMAIL, DEVICE_CODE_TTL_S, DEVICE_PENDING_POLLS, DEVICE_VERIFICATION_URI};
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 
 /// The device codes handed out and not yet spent.
 #[derive(Debug)]

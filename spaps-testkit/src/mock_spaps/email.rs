@@ -9,7 +9,7 @@ use super::support::{
     query_offset_named, rfc3339, Body, Outcome, Res,
 };
 use super::{State, APPLICATION_ID};
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 
 #[derive(Debug, Default)]
 pub(crate) struct Email {

@@ -9,7 +9,7 @@ use super::support::{
     body, fail, invalid, ok, parse_time, plus, query, query_limit, query_non_empty, rfc3339, Res,
 };
 use super::{State, APPLICATION_ID, DEMO_EMAIL};
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 
 /// The largest page of `GET /api/entitlements`, and its default.
 const MAX_LIST: usize = 100;

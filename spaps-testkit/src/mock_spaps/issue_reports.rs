@@ -9,7 +9,7 @@ use super::support::{
     rfc3339, Outcome, Res,
 };
 use super::{State, APPLICATION_ID};
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 
 /// Who reports without a bearer token.
 const ANONYMOUS: &str = "anonymous";

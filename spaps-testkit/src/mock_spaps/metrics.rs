@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use super::support::{rfc3339, Outcome, Res};
 use super::State;
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 use crate::server::Reply;
 
 /// The version the mock reports.

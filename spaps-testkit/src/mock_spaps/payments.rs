@@ -8,7 +8,7 @@ use super::support::{
     body, cursor_page, fail, invalid, number, ok, plus, query_limit, query_non_empty, rfc3339, Res,
 };
 use super::State;
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 
 /// Confirmations a wallet deposit needs.
 const CONFIRMATIONS: i64 = 12;

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::support::{body, ok, rfc3339, Res};
 use super::{State, APPLICATION_ID};
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 
 #[derive(Debug, Default)]
 pub(crate) struct Messages {

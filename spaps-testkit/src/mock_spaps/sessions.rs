@@ -8,7 +8,7 @@ use super::support::{
     cursor_page, fail, ok, plus, query_limit, query_non_empty, rfc3339, Outcome, Res,
 };
 use super::{State, APPLICATION_ID, SESSION_TTL_S};
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 
 #[derive(Debug, Default)]
 pub(crate) struct Sessions {

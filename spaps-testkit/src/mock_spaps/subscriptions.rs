@@ -8,7 +8,7 @@ use super::support::{
     body, cursor_page, fail, ok, plus, query_limit, query_non_empty, Outcome, Res,
 };
 use super::State;
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 
 #[derive(Debug, Default)]
 pub(crate) struct Subscriptions {

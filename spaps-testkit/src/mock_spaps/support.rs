@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration as TimeDuration, OffsetDateTime};
 
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 use crate::server::Reply;
 
 /// A reply in the making.

@@ -10,7 +10,7 @@ use super::support::{
     query_offset_named, rfc3339, Outcome, Res,
 };
 use super::{State, APPLICATION_ID};
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 
 const SEVERITIES: [&str; 5] = ["debug", "info", "warning", "error", "critical"];
 const STATUSES: [&str; 4] = ["open", "investigating", "resolved", "closed"];

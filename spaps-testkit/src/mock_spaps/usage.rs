@@ -8,7 +8,7 @@ use time::{Date, Month, OffsetDateTime, Time};
 use super::sessions::Session;
 use super::support::{body, fail, invalid, number, ok, plus, query_non_empty, rfc3339, Res};
 use super::State;
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 
 /// The metered features: name, description, monthly allowance (`None`: unlimited).
 const FEATURES: [(&str, &str, Option<f64>); 2] = [

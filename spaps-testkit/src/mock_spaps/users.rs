@@ -4,7 +4,7 @@ use serde_json::{json, Map, Value};
 
 use super::support::{body, invalid, ok, Outcome, Res};
 use super::State;
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 
 /// The most ids one lookup takes.
 const MAX_IDS: usize = 100;

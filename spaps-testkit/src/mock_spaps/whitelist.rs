@@ -7,7 +7,7 @@ use super::support::{
     query_offset_named, Res,
 };
 use super::{State, APPLICATION_ID};
-use crate::matching::ObservedRequest;
+use crate::observed::ObservedRequest;
 
 #[derive(Debug, Default)]
 pub(crate) struct Whitelist {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::{json, Value};
 use spaps_proto::model::sessions::SessionSummary;
 use spaps_proto::{Config, Error, RetryPolicy, Timestamp, Tokens};
-use spaps_testkit::matching::ObservedRequest;
+use spaps_testkit::observed::ObservedRequest;
 use spaps_testkit::server::{MockServer, Reply};
 use spaps_testkit::virtual_time::VirtualClock;
 

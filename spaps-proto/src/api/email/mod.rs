@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::endpoint::{Execute, Request};
+use crate::request::{Execute, Request};
 
 mod logs;
 mod overrides;

@@ -7,8 +7,8 @@
 use serde::Serialize;
 
 use crate::decimal::Decimal;
-use crate::endpoint::{Execute, Request};
 use crate::model::payments::LineItem;
+use crate::request::{Execute, Request};
 
 mod catalog;
 mod checkout;

@@ -25,9 +25,10 @@ use bytes::Bytes;
 use http::Method;
 
 use crate::api::device_flow::{RequestDeviceToken, StartDeviceFlow};
-use crate::call::{Call, Now, Output};
+use crate::call::Call;
+use crate::driver::{Now, Output};
 use crate::endpoint::CallOptions;
-use crate::error::{ApiError, Error};
+use crate::error::Error;
 use crate::machine::Machine;
 use crate::model::device_flow::{DeviceAuthorization, DeviceTokens};
 use crate::retry::RetryNotice;
@@ -51,34 +52,7 @@ pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
 /// so that no deadline or wait overflows the clock.
 pub const MAX_WAIT: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
-/// How a device-code login ended without tokens.
-#[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
-pub enum DeviceFlowError {
-    /// The user refused (`access_denied`).
-    #[error("the user denied the login: {0}")]
-    Denied(Box<ApiError>),
-    /// The server says the device code expired (`expired_token`).
-    #[error("the device code expired: {0}")]
-    Expired(Box<ApiError>),
-    /// The device code's lifetime ran out before the user approved.
-    #[error("no approval within the device code's lifetime of {0:?}")]
-    DeadlineReached(Duration),
-    /// The login's own time limit ([`DeviceLoginOptions::timeout`]) ran out before the
-    /// user approved.
-    #[error("the device login did not finish within its timeout of {0:?}")]
-    TimedOut(Duration),
-}
-
-impl DeviceFlowError {
-    /// The server's error, for `Denied` and `Expired`.
-    pub fn api(&self) -> Option<&ApiError> {
-        match self {
-            DeviceFlowError::Denied(e) | DeviceFlowError::Expired(e) => Some(e),
-            DeviceFlowError::DeadlineReached(_) | DeviceFlowError::TimedOut(_) => None,
-        }
-    }
-}
+pub use crate::error::DeviceFlowError;
 
 /// How the server answered one poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,14 +1,16 @@
-//! The bodies of the fuzz targets, and the input format each one reads.
+//! spaps-fuzz-harness (not published): the bodies of the cargo-fuzz targets of spaps-rs,
+//! and the input format each one reads.
 //!
-//! Every target in `fuzz/fuzz_targets/` is one line calling a function of this file, and
-//! `spaps-proto/tests/fuzz_regressions.rs` includes this same file (with `#[path]`) to
-//! replay saved crash inputs on stable, so a regression test runs exactly the code the
-//! fuzzer ran. That is why this file depends only on crates `spaps-proto` itself depends
-//! on (`spaps-proto`, `http`, `bytes`, `serde`, `serde_json`) and on `std`.
+//! Every target in `fuzz/fuzz_targets/` is one line calling a function of this crate,
+//! and `tests/regressions.rs` replays the saved crash inputs through the same functions
+//! on stable, inside `cargo test`, so a regression test runs exactly the code the fuzzer
+//! ran. It depends only on crates `spaps-proto` itself depends on, and on `std`.
 //!
 //! The `encode_*` functions write the input formats; the seed generator uses them.
 //! All multi-byte integers are little-endian; a field cut short by the end of the input
 //! reads as zero-padded.
+
+#![forbid(unsafe_code)]
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -368,10 +370,10 @@ fn config(policy: RetryPolicy) -> Config {
 // fuzz_response
 // ---------------------------------------------------------------------------------------
 
-/// The cassettes directory (`spaps-testkit/cassettes`), relative to the crate that
+/// The cassettes directory (`spaps-conformance/cassettes`), relative to the crate that
 /// compiles this file (`fuzz/` or `spaps-proto/`: both are its siblings).
 pub fn cassettes_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../spaps-testkit/cassettes")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../spaps-conformance/cassettes")
 }
 
 /// Arguments for endpoints no cassette calls with usable arguments.
@@ -384,7 +386,7 @@ fn fallback_args(name: &str) -> Option<Value> {
 
 /// One argument object per endpoint name: from the first cassette (by file name) whose
 /// call of that endpoint has arguments that build a request, else `{}` if that does,
-/// else [`fallback_args`]. Loaded once.
+/// else `fallback_args`. Loaded once.
 pub fn endpoint_args() -> &'static HashMap<&'static str, Map<String, Value>> {
     static ARGS: OnceLock<HashMap<&'static str, Map<String, Value>>> = OnceLock::new();
     ARGS.get_or_init(|| {

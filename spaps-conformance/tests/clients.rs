@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use spaps_testkit::cassette::{load_paths, Corpus};
-use spaps_testkit::matching::ObservedRequest;
+use spaps_conformance::cassette::{load_paths, Corpus};
+use spaps_testkit::observed::ObservedRequest;
 use spaps_testkit::server::{MockServer, Reply};
 
 /// Serves `GET /api/sessions` over five sessions, cursor-paged by `starting_after`.

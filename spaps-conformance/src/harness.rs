@@ -24,8 +24,8 @@ use spaps_proto::{
 
 use crate::cassette::{RecordedResponse, Setup};
 use crate::matching::ObservedRequest;
-use crate::server::{MockServer, Reply};
-use crate::virtual_time::VirtualClock;
+use spaps_testkit::server::{MockServer, Reply};
+use spaps_testkit::virtual_time::VirtualClock;
 
 /// Which client a harness runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,27 +1,29 @@
 //! Representative response bodies, shaped like the recorded cassettes: shared by the
-//! criterion benches (`spaps-proto/benches/core.rs`) and `spaps-bench`, which include
-//! this file with `#[path]`.
+//! criterion benches (`benches/core.rs`) and the `spaps-bench` binary.
 
 use std::fmt::Write;
 
 const META: &str =
     r#""metadata":{"request_id":"req_6399a8720f_1","timestamp":"2025-01-15T12:00:00Z"}"#;
 
-pub(super) fn sign_in() -> Vec<u8> {
+/// The body of a password sign-in: a token pair and its user.
+pub fn sign_in() -> Vec<u8> {
     format!(
         r#"{{"success":true,"data":{{"access_token":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI2ZjFjMmE5ZS04YjFkLTRlN2EtOWMyZi01ZDhlMWE3YjRjNjAiLCJhcHAiOiIwYjdlNGQyYSIsImV4cCI6MTczNjk0MzMwMH0.Qm9ndXNTaWduYXR1cmVGb3JCZW5jaG1hcmtz","refresh_token":"rt_0a4f2c8e9d1b3a5c7e9f0a2b4c6d8e0f","expires_in":900,"token_type":"Bearer","user":{{"id":"6f1c2a9e-8b1d-4e7a-9c2f-5d8e1a7b4c60","email":"ada@example.com","username":"ada","wallets":["0x742d35Cc6634C0532925a3b844Bc454e4438f44e"],"tier":"pro","email_confirmed":true,"phone_number":"+15555550123"}}}},"message":"Login successful",{META}}}"#
     )
     .into_bytes()
 }
 
-pub(super) fn current_session() -> Vec<u8> {
+/// The body of `GET /api/sessions/current`.
+pub fn current_session() -> Vec<u8> {
     format!(
         r#"{{"success":true,"data":{{"session":{{"id":"sess_01JHK3Q9Z7X4W2V8T6R5P3N1M0","user_id":"6f1c2a9e-8b1d-4e7a-9c2f-5d8e1a7b4c60","application_id":"0b7e4d2a-51c3-4f8e-9a6d-2c1b3e4f5a69","tier":"pro","created_at":"2025-01-15T11:17:30Z","expires_at":"2025-01-15T12:17:30Z","last_activity":"2025-01-15T11:56:45Z","wallets_count":1,"duration_minutes":42.5,"idle_minutes":3.25}}}},{META}}}"#
     )
     .into_bytes()
 }
 
-pub(super) fn product_list() -> Vec<u8> {
+/// The body of a product list with prices.
+pub fn product_list() -> Vec<u8> {
     let mut products = Vec::new();
     for (i, (name, amount)) in [("Pro", 2000), ("Team", 9900), ("Starter", 500)]
         .into_iter()
@@ -39,7 +41,8 @@ pub(super) fn product_list() -> Vec<u8> {
     .into_bytes()
 }
 
-pub(super) fn session_list(n: usize) -> Vec<u8> {
+/// The body of a session list with `n` sessions.
+pub fn session_list(n: usize) -> Vec<u8> {
     let mut items = String::new();
     for i in 0..n {
         if i > 0 {
@@ -55,7 +58,7 @@ pub(super) fn session_list(n: usize) -> Vec<u8> {
 }
 
 /// A webhook event padded to exactly `size` bytes.
-pub(super) fn webhook_body(size: usize) -> Vec<u8> {
+pub fn webhook_body(size: usize) -> Vec<u8> {
     let head = r#"{"id":"evt_1","type":"entitlement.granted","schema_version":1,"application_id":"app","created_at":"2025-01-15T12:00:00Z","data":{"entitlement_id":"ent_1","entitlement_key":"pro","source":"stripe","starts_at":"2025-01-15T12:00:00Z","metadata":{"pad":""#;
     let tail = r#""}}}"#;
     let mut body = head.as_bytes().to_vec();
@@ -64,7 +67,8 @@ pub(super) fn webhook_body(size: usize) -> Vec<u8> {
     body
 }
 
-pub(super) fn hex32(text: &str) -> [u8; 32] {
+/// The 32 bytes a 64-digit hex string encodes (a webhook signature).
+pub fn hex32(text: &str) -> [u8; 32] {
     let mut out = [0u8; 32];
     for (i, o) in out.iter_mut().enumerate() {
         *o = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).expect("hex");

@@ -7,8 +7,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use spaps_testkit::harness::AdapterKind;
-use spaps_testkit::runner::run_paths;
+use spaps_conformance::harness::AdapterKind;
+use spaps_conformance::runner::run_paths;
 
 fn main() -> ExitCode {
     let mut adapters = AdapterKind::ALL.to_vec();

@@ -204,8 +204,7 @@ fn webhook(c: &mut Criterion) {
     group.finish();
 }
 
-#[path = "support/fixtures.rs"]
-mod fixtures;
+use spaps_bench::fixtures;
 
 criterion_group!(benches, core_overhead, typed_parse, webhook);
 criterion_main!(benches);

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use spaps_testkit::harness::AdapterKind;
-use spaps_testkit::runner::run_paths;
+use spaps_conformance::harness::AdapterKind;
+use spaps_conformance::runner::run_paths;
 
 fn corpus() -> Vec<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

@@ -352,8 +352,7 @@ mod bench {
     }
 }
 
-#[path = "../../../spaps-proto/benches/support/fixtures.rs"]
-mod fixtures;
+use spaps_bench::fixtures;
 
 mod micro {
     //! In-process comparisons: the core's per-call overhead, typed parsing and webhook

@@ -7,9 +7,8 @@
 use bytes::Bytes;
 use tracing::field::Empty;
 
-use crate::error::Error;
-use crate::machine::Machine;
-use crate::response::request_id;
+use spaps_proto::response::request_id;
+use spaps_proto::{Error, Machine};
 
 /// The span of one call. Enter it (or instrument the future with it) while driving.
 pub fn call_span<M: Machine>(machine: &M) -> tracing::Span {

@@ -3,12 +3,14 @@
 //!
 //! [`DeviceFlowApi::login`] does it all: it starts the flow, hands the code to your
 //! callback to show the user, polls until the user approves, and stores the tokens.
-//! The waits are decided by [`crate::device::DevicePoll`]: the server's interval
+//! The waits are decided by [`login::DevicePoll`]: the server's interval
 //! (5 s when absent), 5 s more for every `slow_down`, never past `expires_in`. Like the
 //! reference's `poll_interval` and `timeout`, a login can set a floor under the
 //! interval and an overall time limit: `client.device_flow().login(None, show)
 //! .timeout(Duration::from_secs(300)).min_interval(Duration::from_secs(5))`, then
 //! `.send()` (or `.await` on the async client).
+
+pub mod login;
 
 use std::fmt;
 use std::future::IntoFuture;
@@ -17,11 +19,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::device::{DeviceLogin, DeviceLoginOptions, DevicePoll};
-use crate::endpoint::{Endpoint, Execute, Request};
+use crate::api::device_flow::login::{DeviceLogin, DeviceLoginOptions, DevicePoll};
+use crate::endpoint::Endpoint;
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::device_flow::{DeviceAuthorization, DeviceTokens};
+use crate::request::{Execute, Request};
 use crate::secret::Secret;
 use crate::spec::{Auth, RequestSpec};
 use crate::tokens::TokenUpdate;
@@ -92,7 +95,7 @@ pub struct DeviceLoginRequest<'a, X> {
 
 impl<'a, X: Execute> DeviceLoginRequest<'a, X> {
     /// Ends the login with
-    /// [`DeviceFlowError::TimedOut`](crate::device::DeviceFlowError::TimedOut) when the
+    /// [`DeviceFlowError::TimedOut`](login::DeviceFlowError::TimedOut) when the
     /// user has not approved within `limit` of the start (the reference's `timeout`).
     pub fn timeout(mut self, limit: Duration) -> Self {
         self.options = self.options.timeout(limit);
@@ -100,7 +103,7 @@ impl<'a, X: Execute> DeviceLoginRequest<'a, X> {
     }
 
     /// Never polls more often than every `floor` (at least
-    /// [`MIN_INTERVAL`](crate::device::MIN_INTERVAL)), whatever interval the server
+    /// [`MIN_INTERVAL`](login::MIN_INTERVAL)), whatever interval the server
     /// gives (the reference's `poll_interval`).
     pub fn min_interval(mut self, floor: Duration) -> Self {
         self.options = self.options.min_interval(floor);

@@ -1,21 +1,19 @@
-//! Replays the inputs the fuzzer found crashes with (`tests/fuzz_regressions/<target>/*`)
+//! Replays the inputs the fuzzer found crashes with (`tests/regressions/<target>/*`)
 //! through the fuzz targets' own code, on stable, inside `cargo test`.
 //!
-//! The targets' bodies live in `fuzz/src/harness.rs` (the fuzz crate is outside the
-//! workspace and needs nightly); this test compiles that same file, so a replay runs
-//! exactly what the fuzzer ran. See FUZZING.md.
+//! The targets' bodies live in this crate (the fuzz crate itself is outside the
+//! workspace and needs nightly), so a replay runs exactly what the fuzzer ran. See
+//! FUZZING.md.
 
-#[allow(dead_code, unreachable_pub)]
-#[path = "../../fuzz/src/harness.rs"]
-mod harness;
+use spaps_fuzz_harness as harness;
 
 use std::path::Path;
 
-/// Runs every file of `tests/fuzz_regressions/<target>/` through `run`; returns how
+/// Runs every file of `tests/regressions/<target>/` through `run`; returns how
 /// many there were.
 fn replay(target: &str, run: fn(&[u8])) -> usize {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fuzz_regressions")
+        .join("tests/regressions")
         .join(target);
     let mut files: Vec<_> = match std::fs::read_dir(&dir) {
         Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),

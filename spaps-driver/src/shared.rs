@@ -6,14 +6,11 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::api::auth::REFRESH_PATH;
-use crate::call::{Clock, Now, Output};
-use crate::config::{Config, DEFAULT_BASE_URL};
-use crate::error::Error;
-use crate::intercept::{Exchange, Interceptor, Interceptors, RetryNotice};
-use crate::machine::Machine;
-use crate::state::{ClientState, Event};
-use crate::tokens::{MemoryTokenStore, RefreshLock, StoreSnapshot, TokenStore, Tokens};
+use spaps_proto::intercept::{Exchange, Interceptor, Interceptors, RetryNotice};
+use spaps_proto::{
+    ClientState, Clock, Config, Error, Event, Machine, MemoryTokenStore, Now, Output, RefreshLock,
+    StoreSnapshot, TokenStore, Tokens, DEFAULT_BASE_URL,
+};
 
 /// The state a client's calls share, its token store and its clock.
 ///
@@ -162,7 +159,7 @@ impl Shared {
     ) -> Result<(http::Request<Bytes>, Sending), Error> {
         let refresh = machine.refreshing();
         let (path, attempt) = if refresh {
-            (REFRESH_PATH, 1)
+            (spaps_proto::refresh::PATH, 1)
         } else {
             (machine.describe().map_or("", |(_, t)| t), machine.attempt())
         };
@@ -432,7 +429,7 @@ impl ClientOptions {
 macro_rules! builder_methods {
     () => {
         /// Replaces the whole configuration.
-        pub fn config(mut self, config: $crate::Config) -> Self {
+        pub fn config(mut self, config: $crate::spaps_proto::Config) -> Self {
             self.options.set_config(config);
             self
         }
@@ -444,21 +441,21 @@ macro_rules! builder_methods {
         }
 
         /// The API key (`X-API-Key`).
-        pub fn api_key(mut self, key: impl Into<$crate::Secret>) -> Self {
+        pub fn api_key(mut self, key: impl Into<$crate::spaps_proto::Secret>) -> Self {
             self.options.map_config(|c| Ok(c.api_key(key)));
             self
         }
 
         /// The time allowed for one attempt (more than zero, at most
-        /// [`MAX_TIMEOUT`]($crate::MAX_TIMEOUT), one hour).
+        /// [`MAX_TIMEOUT`]($crate::spaps_proto::MAX_TIMEOUT), one hour).
         pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.options.map_config(|c| Ok(c.timeout(timeout)));
             self
         }
 
-        /// The retry policy ([`RetryPolicy::disabled`]($crate::RetryPolicy::disabled)
+        /// The retry policy ([`RetryPolicy::disabled`]($crate::spaps_proto::RetryPolicy::disabled)
         /// turns retries off).
-        pub fn retry(mut self, policy: $crate::RetryPolicy) -> Self {
+        pub fn retry(mut self, policy: $crate::spaps_proto::RetryPolicy) -> Self {
             self.options.map_config(|c| Ok(c.retry(policy)));
             self
         }
@@ -471,7 +468,10 @@ macro_rules! builder_methods {
 
         /// Where tokens are kept (default: in memory). Tokens already in the store are
         /// loaded by the build. Store calls are quick and synchronous.
-        pub fn token_store(mut self, store: impl $crate::TokenStore + 'static) -> Self {
+        pub fn token_store(
+            mut self,
+            store: impl $crate::spaps_proto::TokenStore + 'static,
+        ) -> Self {
             self.options.set_store(::std::sync::Arc::new(store));
             self
         }
@@ -479,14 +479,14 @@ macro_rules! builder_methods {
         /// A token store shared with other clients or code.
         pub fn shared_token_store(
             mut self,
-            store: ::std::sync::Arc<dyn $crate::TokenStore>,
+            store: ::std::sync::Arc<dyn $crate::spaps_proto::TokenStore>,
         ) -> Self {
             self.options.set_store(store);
             self
         }
 
         /// The clock (default: the system clocks).
-        pub fn clock(mut self, clock: ::std::sync::Arc<dyn $crate::Clock>) -> Self {
+        pub fn clock(mut self, clock: ::std::sync::Arc<dyn $crate::spaps_proto::Clock>) -> Self {
             self.options.set_clock(clock);
             self
         }
@@ -497,12 +497,12 @@ macro_rules! builder_methods {
             self
         }
 
-        /// Adds an [`Interceptor`]($crate::intercept::Interceptor), run around every
+        /// Adds an [`Interceptor`]($crate::spaps_proto::intercept::Interceptor), run around every
         /// exchange (each attempt, and token refreshes) after those added before. See
-        /// [`spaps_proto::intercept`]($crate::intercept).
+        /// [`spaps_proto::intercept`]($crate::spaps_proto::intercept).
         pub fn interceptor(
             mut self,
-            interceptor: ::std::sync::Arc<dyn $crate::intercept::Interceptor>,
+            interceptor: ::std::sync::Arc<dyn $crate::spaps_proto::intercept::Interceptor>,
         ) -> Self {
             self.options.add_interceptor(interceptor);
             self
@@ -517,15 +517,15 @@ macro_rules! builder_methods {
 macro_rules! client_methods {
     () => {
         /// The configuration.
-        pub fn config(&self) -> $crate::Config {
+        pub fn config(&self) -> $crate::spaps_proto::Config {
             self.shared().config()
         }
 
         /// The tokens in use, if any.
-        pub fn tokens(&self) -> Option<$crate::Tokens> {
+        pub fn tokens(&self) -> Option<$crate::spaps_proto::Tokens> {
             self.shared().tokens()
         }
 
-        $crate::group_accessors!();
+        $crate::spaps_proto::group_accessors!();
     };
 }

@@ -1,0 +1,31 @@
+//! # spaps-driver
+//!
+//! What the SPAPS clients (`spaps-tokio`, `spaps-blocking`) are made of besides their
+//! transport and their way of waiting. [`spaps_proto`] decides; the pieces here hold the
+//! state a client's calls share and do the IO that is the same for every driver:
+//!
+//! - [`Shared`]: the client state behind its lock, read with the clock outside it;
+//!   [`StoreWriter`] persists token changes in generation order and coordinates
+//!   refreshes through a shared [`TokenStore`](spaps_proto::TokenStore);
+//! - [`ClientOptions`]: the settings both client builders share;
+//! - [`trace`]: the `tracing` span of each call;
+//! - [`FileTokenStore`]: tokens in a JSON file, with a cross-process refresh lock;
+//! - [`SystemClock`]: the real clocks.
+//!
+//! Most users never name this crate: both clients re-export what they need from it.
+//!
+//! ## Features
+//! None.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod clock;
+mod file_store;
+mod shared;
+pub mod trace;
+
+pub use clock::SystemClock;
+pub use file_store::FileTokenStore;
+pub use shared::{ClientOptions, Effects, Sending, Shared, StoreWriter};
+#[doc(hidden)]
+pub use spaps_proto;
