@@ -28,7 +28,11 @@
 
 mod client;
 mod file_store;
+mod quiet;
+mod tls;
 mod transport;
+
+spaps_proto::driver_trace!("spaps_blocking");
 
 pub use client::{Client, ClientBuilder, Sleeper, SystemClock, ThreadSleeper};
 pub use file_store::FileTokenStore;
@@ -36,3 +40,4 @@ pub use spaps_proto::{
     api, device, model, pager, permissions, webhook, ApiError, Clock, Config, Error, ErrorKind,
     MemoryTokenStore, Now, RetryPolicy, Secret, Timestamp, TokenStore, Tokens,
 };
+pub use tls::TlsBackend;

@@ -441,7 +441,12 @@ impl<E: Endpoint> Call<E> {
                 self.finish(Err(Error::RefreshFailed(Box::new(error))));
             }
             Phase::AwaitMain { .. } => {
-                let retryable = matches!(error, Error::Transport(_) | Error::Timeout(_));
+                // A TLS failure (untrusted, wrong name, expired) fails the same way again.
+                let retryable = match &error {
+                    Error::Transport(e) => e.kind != crate::error::TransportErrorKind::Tls,
+                    Error::Timeout(_) => true,
+                    _ => false,
+                };
                 if retryable
                     && self.retry(now, state, Failure::Transport, RetryBudget::TRANSPORT_COST)
                 {
@@ -714,6 +719,15 @@ impl Prepared {
         idempotency_key: Option<&str>,
     ) -> Result<Self, Error> {
         let spec = spec.validate()?;
+        if spec.auth != Auth::Anonymous {
+            // The request carries credentials (in its headers, or a password or refresh
+            // token in its body): never in clear to another machine unless allowed.
+            if let Some(host) = config.insecure_host() {
+                return Err(Error::InsecureTransport {
+                    host: host.to_owned(),
+                });
+            }
+        }
         let query = spec.query_string();
         let mut url =
             String::with_capacity(config.base_url().len() + spec.path.len() + query.len() + 1);

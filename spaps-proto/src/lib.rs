@@ -60,6 +60,7 @@ pub mod envelope;
 mod error;
 mod machine;
 pub mod model;
+pub mod net;
 pub mod pager;
 pub mod paging;
 pub mod permissions;
@@ -73,6 +74,11 @@ mod timestamp;
 pub mod tokens;
 pub mod trace;
 pub mod webhook;
+
+#[doc(hidden)]
+pub use bytes as __bytes;
+#[doc(hidden)]
+pub use http as __http;
 
 pub use call::{Call, Clock, Now, Output};
 pub use config::{

@@ -9,6 +9,7 @@ pub mod matching;
 pub mod mock_spaps;
 pub mod runner;
 pub mod server;
+pub mod tls;
 pub mod vectors;
 pub mod verify;
 pub mod virtual_time;

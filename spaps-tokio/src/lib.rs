@@ -32,7 +32,11 @@
 mod client;
 #[path = "../../spaps-blocking/src/file_store.rs"]
 mod file_store;
+#[path = "../../spaps-blocking/src/tls.rs"]
+mod tls;
 mod transport;
+
+spaps_proto::driver_trace!("spaps_tokio");
 
 pub use client::{BoxFuture, Client, ClientBuilder, Sleeper, SystemClock, TokioSleeper};
 pub use file_store::FileTokenStore;
@@ -40,6 +44,7 @@ pub use spaps_proto::{
     api, device, model, pager, permissions, webhook, ApiError, Clock, Config, Error, ErrorKind,
     MemoryTokenStore, Now, RetryPolicy, Secret, Timestamp, TokenStore, Tokens,
 };
+pub use tls::TlsBackend;
 
 /// The README's examples, compiled as doctests.
 #[cfg(doctest)]
