@@ -88,10 +88,6 @@ impl Transport {
         request: http::Request<Bytes>,
         within: Option<Duration>,
     ) -> Result<http::Response<Bytes>, Error> {
-        let timeout = match (self.timeout, within) {
-            (Some(t), Some(w)) => Some(t.min(w)),
-            (t, w) => t.or(w),
-        };
         crate::trace::record_server(request.uri());
         let mut request = request;
         if self.own_user_agent {
@@ -103,11 +99,30 @@ impl Transport {
                 e.to_string(),
             ))
         })?;
-        // The call's overall deadline bounds an attempt even on a caller's client.
-        if timeout.is_some() {
-            *request.timeout_mut() = timeout;
-        }
-        let timeout = timeout.unwrap_or(self.nominal_timeout);
+        let Some(own) = self.timeout else {
+            // A caller's client with its own timeout: a per-request timeout would
+            // replace it, so the call's overall deadline bounds the attempt from here.
+            let reported = within.unwrap_or(self.nominal_timeout);
+            let exchange = self.exchange(request, reported);
+            return match within {
+                Some(within) => tokio::time::timeout(within, exchange)
+                    .await
+                    .unwrap_or(Err(Error::Timeout(within))),
+                None => exchange.await,
+            };
+        };
+        let timeout = within.map_or(own, |w| w.min(own));
+        *request.timeout_mut() = Some(timeout);
+        self.exchange(request, timeout).await
+    }
+
+    /// Executes `request` and reads the response within the size limit; `timeout` is
+    /// what a timeout error reports.
+    async fn exchange(
+        &self,
+        request: reqwest::Request,
+        timeout: Duration,
+    ) -> Result<http::Response<Bytes>, Error> {
         let mut response = self
             .http
             .execute(request)
