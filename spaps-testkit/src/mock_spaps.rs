@@ -432,9 +432,22 @@ impl MockSpaps {
     /// # Errors
     /// When no loopback port can be bound or rustls refuses the certificate.
     pub fn start_tls(self, tls: crate::tls::ServerTls) -> io::Result<RunningMock> {
+        self.start_tls_on(SocketAddr::from(([127, 0, 0, 1], 0)), tls)
+    }
+
+    /// Serves this mock over TLS on `addr` (port 0: a free port).
+    ///
+    /// # Errors
+    /// When `addr` cannot be bound or rustls refuses the certificate.
+    pub fn start_tls_on(
+        self,
+        addr: SocketAddr,
+        tls: crate::tls::ServerTls,
+    ) -> io::Result<RunningMock> {
         let mock = Arc::new(self);
         let handler = Arc::clone(&mock);
-        let server = MockServer::start_tls(tls, move |req: &ObservedRequest| handler.handle(req))?;
+        let server =
+            MockServer::start_tls_on(addr, tls, move |req: &ObservedRequest| handler.handle(req))?;
         Ok(RunningMock { server, mock })
     }
 

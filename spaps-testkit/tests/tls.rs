@@ -587,6 +587,48 @@ fn env_proxy_child() {
     }
 }
 
+/// `SSL_CERT_FILE` replaces the platform's roots on both clients (a child process, so
+/// that this one's environment does not change).
+#[test]
+fn ssl_cert_file_is_honoured_in_a_child_process() {
+    let pki = TestPki::new();
+    let server = tls_server(pki.server_tls(), session_ok());
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, pki.ca_pem()).unwrap();
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "ssl_cert_file_child",
+            "--exact",
+            "--ignored",
+            "--test-threads=1",
+        ])
+        .env("SSL_CERT_FILE", &ca)
+        .env_remove("SSL_CERT_DIR")
+        .env("SPAPS_TLS_CHILD_URL", server.url())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(server.request_count(), 2);
+}
+
+#[test]
+#[ignore = "run by ssl_cert_file_is_honoured_in_a_child_process"]
+fn ssl_cert_file_child() {
+    let Ok(url) = std::env::var("SPAPS_TLS_CHILD_URL") else {
+        return;
+    };
+    for flavor in BOTH {
+        // No extra root: the CA comes from SSL_CERT_FILE alone.
+        current_session(flavor, &Setup::new(&url, None)).unwrap();
+    }
+}
+
 // ---------------------------------------------------------------------------------
 // The plaintext rule.
 
