@@ -114,6 +114,7 @@ impl NetOptions {
     }
 
     /// The client identity, parsed.
+    #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
     pub(crate) fn identity(
         &self,
     ) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, Error> {
@@ -154,6 +155,7 @@ fn parse_certs(pem: &[u8], what: &'static str) -> Result<Vec<CertificateDer<'sta
 
 /// The platform's trusted roots (`SSL_CERT_FILE` / `SSL_CERT_DIR` when set), read once
 /// per process for each value of those variables.
+#[cfg_attr(not(feature = "rustls"), allow(dead_code))]
 pub(crate) fn platform_roots() -> Arc<Vec<CertificateDer<'static>>> {
     type Cache = Option<(
         Option<String>,
@@ -185,6 +187,7 @@ pub(crate) fn platform_roots() -> Arc<Vec<CertificateDer<'static>>> {
 }
 
 /// The `tracing` target of this crate.
+#[cfg_attr(not(feature = "rustls"), allow(dead_code))]
 const TARGET: &str = env!("CARGO_CRATE_NAME");
 
 /// A rustls configuration on the `ring` provider: the platform's roots (when `tls` is

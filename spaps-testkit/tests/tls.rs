@@ -50,6 +50,8 @@ struct Setup {
     proxy: Option<String>,
     timeout: Option<Duration>,
     allow_insecure_http: bool,
+    /// The platform's TLS library instead of rustls.
+    native_tls: bool,
 }
 
 impl Setup {
@@ -93,11 +95,19 @@ fn current_session(flavor: Flavor, setup: &Setup) -> Result<SessionSummary, Erro
     }
     match flavor {
         Flavor::Tokio => {
-            let client = configure!(spaps_tokio::Client::builder())?;
+            let mut builder = spaps_tokio::Client::builder();
+            if setup.native_tls {
+                builder = builder.tls_backend(spaps_tokio::TlsBackend::NativeTls);
+            }
+            let client = configure!(builder)?;
             runtime().block_on(async { client.sessions().get_current_session().await })
         }
         Flavor::Blocking => {
-            let client = configure!(spaps_blocking::Client::builder())?;
+            let mut builder = spaps_blocking::Client::builder();
+            if setup.native_tls {
+                builder = builder.tls_backend(spaps_blocking::TlsBackend::NativeTls);
+            }
+            let client = configure!(builder)?;
             client.sessions().get_current_session().send()
         }
     }
@@ -288,6 +298,60 @@ fn mutual_tls_presents_the_identity_and_fails_without_it() {
         assert_eq!(session.session_id, "sess_1");
     }
     assert_eq!(server.request_count(), 2);
+}
+
+/// The same with the platform's TLS library (`cargo test -p spaps-testkit --features
+/// native-tls --test tls`): trusted, untrusted, wrong name, expired, mutual TLS.
+#[cfg(feature = "native-tls")]
+#[test]
+fn native_tls_backend_trusts_verifies_and_presents_identities() {
+    let pki = TestPki::new();
+    let native = |url: &str, pki: Option<&TestPki>| Setup {
+        native_tls: true,
+        ..Setup::new(url, pki)
+    };
+    let good = tls_server(pki.server_tls().with_h2(), session_ok());
+    for flavor in BOTH {
+        current_session(flavor, &native(&good.url(), Some(&pki))).unwrap();
+        let (kind, message) = transport_kind(current_session(flavor, &native(&good.url(), None)));
+        assert_eq!(
+            kind,
+            TransportErrorKind::Tls,
+            "{flavor:?} untrusted: {message}"
+        );
+    }
+    for (what, tls) in [
+        (
+            "wrong name",
+            ServerTls::new(&pki.server_cert(&["wrong.example"])),
+        ),
+        (
+            "expired",
+            ServerTls::new(&pki.expired_server_cert(&LOOPBACK_NAMES)),
+        ),
+    ] {
+        let server = tls_server(tls, session_ok());
+        for flavor in BOTH {
+            let (kind, message) =
+                transport_kind(current_session(flavor, &native(&server.url(), Some(&pki))));
+            assert_eq!(
+                kind,
+                TransportErrorKind::Tls,
+                "{what} {flavor:?}: {message}"
+            );
+        }
+    }
+    let mtls = tls_server(pki.require_client_cert(pki.server_tls()), session_ok());
+    let client_cert = pki.client_cert("client.example");
+    for flavor in BOTH {
+        let mut setup = native(&mtls.url(), Some(&pki));
+        assert!(
+            current_session(flavor, &setup).is_err(),
+            "{flavor:?} without identity"
+        );
+        setup.identity = Some((client_cert.cert_pem.clone(), client_cert.key_pem.clone()));
+        current_session(flavor, &setup).unwrap();
+    }
 }
 
 // ---------------------------------------------------------------------------------

@@ -249,7 +249,7 @@ fn follows_redirects(client: &reqwest::Client) -> bool {
     !(described.contains("Policy(None)") || described.contains("Policy(Limit(0))"))
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "rustls"))]
 mod tests {
     use super::*;
 
