@@ -84,8 +84,8 @@ pub enum Output<T> {
     /// Take the token store's refresh lock
     /// ([`TokenStore::lock_refresh`](crate::TokenStore::lock_refresh)), re-read the
     /// store and feed a [`StoreSnapshot`] (or the store's error) to
-    /// [`Machine::handle_reload`]. Hold the lock until the machine is no longer
-    /// [refreshing](Machine::refreshing) and the resulting token events are persisted.
+    /// [`Machine::handle_reload`](crate::Machine::handle_reload). Hold the lock until the machine is no longer
+    /// [refreshing](crate::Machine::refreshing) and the resulting token events are persisted.
     ReloadStore,
     /// The call is over.
     Done(Result<T, Error>),

@@ -18,7 +18,7 @@
 //! base URL through a proxy that is not on this machine is refused by
 //! [`resolve_proxy`].
 
-use std::net::IpAddr;
+use core::net::IpAddr;
 
 use crate::config::Config;
 use crate::error::Error;
