@@ -820,6 +820,7 @@ mod net {
         Ok(reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
+            .tls_backend_preconfigured(spaps_testkit::tls::client_config(&[]))
             .build()?)
     }
 

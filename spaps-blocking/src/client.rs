@@ -130,7 +130,7 @@ impl Client {
             machine: inner.shared.start(start),
             done: false,
         };
-        let span = spaps_driver::trace::call_span(&guard.machine);
+        let span = crate::trace::call_span(&guard.machine);
         let _entered = span.enter();
         // Held from a store reload until the refresh it guards is persisted.
         let mut store_lock: Option<spaps_proto::RefreshLock> = None;
@@ -140,12 +140,12 @@ impl Client {
             inner.apply(effects)?;
             match output {
                 Output::Send(request) => {
-                    spaps_driver::trace::sending(&span, &guard.machine);
+                    crate::trace::sending(&span, &guard.machine);
                     // Interceptors run around the exchange, outside the lock.
                     let (request, sending) = inner.shared.before_send(&guard.machine, request)?;
                     let within = remaining(guard.machine.deadline(), inner.shared.now());
                     let result = inner.transport.send(request, within);
-                    spaps_driver::trace::received(&span, &result);
+                    crate::trace::received(&span, &result);
                     let (effects, hooked) =
                         inner.shared.after_send(&mut guard.machine, sending, result);
                     inner.apply(effects)?;
@@ -268,6 +268,7 @@ pub struct ClientBuilder {
     options: ClientOptions,
     sleeper: Option<Arc<dyn Sleeper>>,
     agent: Option<ureq::Agent>,
+    net: spaps_driver::tls::NetOptions,
 }
 
 impl ClientBuilder {
@@ -293,24 +294,74 @@ impl ClientBuilder {
         self
     }
 
-    /// A ureq agent of your own (proxies, TLS roots). Configure it with
-    /// `http_status_as_error(false)` and `max_redirects(0)`; the client's timeout
-    /// and size limit still apply.
+    /// A ureq agent of your own. It keeps its own timeout and `User-Agent` unless the
+    /// SDK's are set too (`.timeout(..)`, `Config::user_agent_suffix`): then the SDK's
+    /// win. Whatever the agent says, redirects are never followed (credentials never
+    /// travel to another host) and error statuses come back as responses; the call's
+    /// overall deadline and the response size limit apply. The TLS and proxy options
+    /// below configure the agent the SDK builds, and cannot be combined with this.
     pub fn agent(mut self, agent: ureq::Agent) -> Self {
         self.agent = Some(agent);
+        self
+    }
+
+    /// Trusts the certificates in `pem` (one or more `CERTIFICATE` blocks) as roots, in
+    /// addition to the platform's (see the README's "TLS and proxies"). A PEM with no
+    /// certificate fails the build.
+    pub fn add_root_certificates_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.net.add_roots(pem.as_ref());
+        self
+    }
+
+    /// A client certificate chain and its private key (PEM), presented to servers
+    /// that ask for one (mutual TLS).
+    pub fn identity_pem(mut self, chain_pem: impl AsRef<[u8]>, key_pem: impl AsRef<[u8]>) -> Self {
+        self.net.set_identity(chain_pem.as_ref(), key_pem.as_ref());
+        self
+    }
+
+    /// The TLS library (default: rustls when its feature is on).
+    pub fn tls_backend(mut self, backend: crate::TlsBackend) -> Self {
+        self.net.set_backend(backend);
+        self
+    }
+
+    /// Sends every request through this proxy (`http://[user:password@]host:port`),
+    /// instead of the one `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` name (`NO_PROXY`
+    /// and loopback hosts excepted), which is the default.
+    pub fn proxy(mut self, url: &str) -> Self {
+        self.net
+            .set_proxy(spaps_proto::net::ProxyChoice::Url(url.to_owned()));
+        self
+    }
+
+    /// Uses no proxy, whatever the environment says.
+    pub fn no_proxy(mut self) -> Self {
+        self.net.set_proxy(spaps_proto::net::ProxyChoice::None);
+        self
+    }
+
+    /// Allows credentials over plain `http://` to a host (or through a proxy) that is
+    /// not this machine ([`Config::allow_insecure_http`]). Off by default: such a call
+    /// fails with [`Error::InsecureTransport`] before anything is sent.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.options
+            .map_config(|c| Ok(c.allow_insecure_http(allow)));
         self
     }
 
     /// Builds the client and loads any stored tokens.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for a bad setting; [`Error::TokenStore`] when the
-    /// store holds tokens it cannot read.
+    /// [`Error::InvalidArgument`] for a bad setting (an unreadable certificate, a
+    /// proxy URL); [`Error::InsecureTransport`] for an `http://` base URL through a
+    /// proxy on another machine; [`Error::TokenStore`] when the store holds tokens it
+    /// cannot read.
     pub fn build(self) -> Result<Client, Error> {
         let config = self.options.config()?;
         let transport = match self.agent {
-            Some(agent) => Transport::with_agent(agent, config),
-            None => Transport::new(config),
+            Some(agent) => Transport::with_agent(agent, config, &self.net)?,
+            None => Transport::new(config, &self.net)?,
         };
         let shared = self.options.build(
             || Arc::new(SystemClock),

@@ -27,7 +27,10 @@
 #![warn(missing_docs)]
 
 mod client;
+mod quiet;
 mod transport;
+
+spaps_driver::driver_trace!("spaps_blocking");
 
 pub use client::{Client, ClientBuilder, Sleeper, ThreadSleeper};
 pub use spaps_driver::{FileTokenStore, SystemClock};
@@ -42,4 +45,5 @@ pub use spaps_proto::{
 // dependency (at a matching version) is needed to name their types.
 pub use bytes;
 pub use http;
+pub use spaps_driver::tls::TlsBackend;
 pub use ureq;

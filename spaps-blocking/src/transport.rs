@@ -5,41 +5,85 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use bytes::Bytes;
+use spaps_proto::net::resolve_proxy;
 use spaps_proto::{Config, Error, TransportError, TransportErrorKind, MAX_TIMEOUT};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
+use crate::quiet;
+use spaps_driver::tls::{is_tls_error, needs_tls, NetOptions, TlsBackend};
+
 /// A ureq agent configured for SPAPS: no redirects, statuses returned as responses,
-/// one timeout for the whole exchange.
+/// one timeout for the whole exchange, the SDK's TLS and proxy settings.
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
     agent: ureq::Agent,
-    timeout: Duration,
+    /// The per-attempt timeout the SDK applies: always for its own agent; for a
+    /// caller's agent only when set explicitly (its own timeout stands otherwise).
+    timeout: Option<Duration>,
+    /// The timeout reported by [`Error::Timeout`] when the agent's own one fired.
+    nominal_timeout: Duration,
+    /// A caller's agent: redirects and status handling are set per request.
+    custom: bool,
+    /// Drop the core's default `User-Agent`, so a caller's agent sends its own.
+    own_user_agent: bool,
     limit: usize,
 }
 
 impl Transport {
-    pub(crate) fn new(config: &Config) -> Self {
+    pub(crate) fn new(config: &Config, net: &NetOptions) -> Result<Self, Error> {
+        let proxy = resolve_proxy(config, &net.proxy, |k| std::env::var(k).ok())?;
+        let ureq_proxy = proxy
+            .as_deref()
+            .map(ureq::Proxy::new)
+            .transpose()
+            .map_err(|e| Error::InvalidArgument {
+                name: "proxy",
+                reason: e.to_string(),
+            })?;
+        let tls = tls_config(net, needs_tls(config, proxy.as_deref()))?;
         let ureq_config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             // Validated by the builder; bounded here all the same, as ureq panics past it.
             .timeout_global(Some(config.request_timeout().min(MAX_TIMEOUT)))
+            .proxy(ureq_proxy)
+            .tls_config(tls)
             .build();
         let agent = ureq::Agent::with_parts(
             ureq_config,
             DefaultConnector::new(),
             LiteralFirst::default(),
         );
-        Self::with_agent(agent, config)
+        Ok(Self {
+            agent,
+            timeout: Some(config.request_timeout()),
+            nominal_timeout: config.request_timeout(),
+            custom: false,
+            own_user_agent: false,
+            limit: config.response_limit(),
+        })
     }
 
-    pub(crate) fn with_agent(agent: ureq::Agent, config: &Config) -> Self {
-        Self {
-            agent,
-            timeout: config.request_timeout(),
+    /// A caller's agent. It keeps its own timeout and `User-Agent` unless the SDK's
+    /// were set explicitly; redirects are never followed and statuses never turned into
+    /// errors, whatever the agent says (set per request).
+    pub(crate) fn with_agent(
+        agent: ureq::Agent,
+        config: &Config,
+        net: &NetOptions,
+    ) -> Result<Self, Error> {
+        net.check_unused("agent")?;
+        Ok(Self {
+            timeout: config
+                .timeout_is_set()
+                .then(|| config.request_timeout().min(MAX_TIMEOUT)),
+            nominal_timeout: config.request_timeout(),
+            custom: true,
+            own_user_agent: config.user_agent_is_default(),
             limit: config.response_limit(),
-        }
+            agent,
+        })
     }
 
     /// Sends `request`, within the per-attempt timeout or `within` (what is left of
@@ -49,20 +93,53 @@ impl Transport {
         request: http::Request<Bytes>,
         within: Option<Duration>,
     ) -> Result<http::Response<Bytes>, Error> {
-        let timeout = within.map_or(self.timeout, |w| w.min(self.timeout));
-        let (parts, body) = request.into_parts();
+        crate::trace::record_server(request.uri());
+        // ureq's protocol layer logs every byte it writes and reads at TRACE (headers
+        // with the API key and tokens, bodies with passwords): keep those records away
+        // from `tracing` subscribers (and `log` records bridged into them).
+        quiet::without_wire_dumps(|| self.exchange(request, within))
+    }
+
+    fn exchange(
+        &self,
+        request: http::Request<Bytes>,
+        within: Option<Duration>,
+    ) -> Result<http::Response<Bytes>, Error> {
+        let agent_timeout = if self.custom {
+            self.agent.config().timeouts().global
+        } else {
+            self.timeout
+        };
+        let timeout = match (self.timeout.or(agent_timeout), within) {
+            (Some(t), Some(w)) => Some(t.min(w)),
+            (t, w) => t.or(w),
+        };
+        let reported = timeout.unwrap_or(self.nominal_timeout);
+        let (mut parts, body) = request.into_parts();
+        if self.own_user_agent {
+            parts.headers.remove(http::header::USER_AGENT);
+        }
         let request = http::Request::from_parts(parts, body.as_ref());
-        let response = if timeout < self.timeout {
+        let response = if self.custom {
             let request = self
                 .agent
                 .configure_request(request)
-                .timeout_global(Some(timeout))
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .timeout_global(timeout)
+                .build();
+            self.agent.run(request)
+        } else if timeout != self.timeout {
+            let request = self
+                .agent
+                .configure_request(request)
+                .timeout_global(timeout)
                 .build();
             self.agent.run(request)
         } else {
             self.agent.run(request)
         }
-        .map_err(|e| map_error(e, TransportErrorKind::Send, timeout, self.limit))?;
+        .map_err(|e| map_error(e, TransportErrorKind::Send, reported, self.limit))?;
         let (parts, mut body) = response.into_parts();
         if let Some(len) = parts
             .headers
@@ -78,9 +155,59 @@ impl Transport {
             .with_config()
             .limit(self.limit as u64)
             .read_to_vec()
-            .map_err(|e| map_error(e, TransportErrorKind::Body, timeout, self.limit))?;
+            .map_err(|e| map_error(e, TransportErrorKind::Body, reported, self.limit))?;
         Ok(http::Response::from_parts(parts, Bytes::from(bytes)))
     }
+}
+
+/// ureq's TLS settings for `net`: the backend, the platform's roots plus the extra
+/// ones (loaded only when `tls` connections are made), the client identity.
+fn tls_config(net: &NetOptions, tls: bool) -> Result<ureq::tls::TlsConfig, Error> {
+    use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig, TlsProvider};
+    let backend = net.backend(cfg!(feature = "rustls"), cfg!(feature = "native-tls"))?;
+    let extra = net.extra_roots()?;
+    let to_ureq =
+        |der: &rustls_pki_types::CertificateDer<'_>| Certificate::from_der(der).to_owned();
+    let mut builder = TlsConfig::builder();
+    builder = match backend {
+        TlsBackend::NativeTls if extra.is_empty() => builder
+            .provider(TlsProvider::NativeTls)
+            .root_certs(RootCerts::PlatformVerifier),
+        _ => {
+            let mut roots: Vec<Certificate<'static>> = Vec::new();
+            if tls {
+                roots.extend(spaps_driver::tls::platform_roots().iter().map(to_ureq));
+            }
+            roots.extend(extra.iter().map(to_ureq));
+            let builder = builder.root_certs(RootCerts::Specific(std::sync::Arc::new(roots)));
+            match backend {
+                TlsBackend::NativeTls => builder.provider(TlsProvider::NativeTls),
+                _ => rustls_provider(builder.provider(TlsProvider::Rustls)),
+            }
+        }
+    };
+    if let (Some((chain, _)), Some((_, key_pem))) = (net.identity()?, &net.identity_pem) {
+        let chain: Vec<_> = chain.iter().map(to_ureq).collect();
+        let key = PrivateKey::from_pem(key_pem).map_err(|e| Error::InvalidArgument {
+            name: "identity",
+            reason: e.to_string(),
+        })?;
+        builder = builder.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
+    }
+    Ok(builder.build())
+}
+
+/// rustls on the `ring` provider, whatever the process default is.
+#[cfg(feature = "rustls")]
+fn rustls_provider(builder: ureq::tls::TlsConfigBuilder) -> ureq::tls::TlsConfigBuilder {
+    builder.unversioned_rustls_crypto_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+}
+
+#[cfg(not(feature = "rustls"))]
+fn rustls_provider(builder: ureq::tls::TlsConfigBuilder) -> ureq::tls::TlsConfigBuilder {
+    builder
 }
 
 fn map_error(
@@ -90,6 +217,7 @@ fn map_error(
     limit: usize,
 ) -> Error {
     let kind = match &error {
+        _ if is_tls(&error) => TransportErrorKind::Tls,
         ureq::Error::Timeout(_) => return Error::Timeout(timeout),
         ureq::Error::BodyExceedsLimit(_) => return Error::ResponseTooLarge { limit },
         ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => TransportErrorKind::Connect,
@@ -102,6 +230,19 @@ fn map_error(
         _ => stage,
     };
     Error::Transport(TransportError::new(kind, error.to_string()))
+}
+
+/// True for a TLS failure: the handshake, the certificate, the client identity.
+fn is_tls(error: &ureq::Error) -> bool {
+    match error {
+        ureq::Error::Tls(_) => true,
+        #[cfg(feature = "rustls")]
+        ureq::Error::Rustls(_) => true,
+        #[cfg(feature = "native-tls")]
+        ureq::Error::NativeTls(_) => true,
+        ureq::Error::Io(io) => is_tls_error(io),
+        _ => false,
+    }
 }
 
 /// ureq's resolver, except that an IP-literal host is resolved in place.

@@ -25,6 +25,7 @@ use spaps_proto::{
 use crate::cassette::{RecordedResponse, Setup};
 use crate::matching::ObservedRequest;
 use spaps_testkit::server::{MockServer, Reply};
+use spaps_testkit::tls::TestPki;
 use spaps_testkit::virtual_time::VirtualClock;
 
 /// Which client a harness runs.
@@ -127,6 +128,8 @@ pub struct Harness {
     // Dropped before the server, so the server finds no open keep-alive connection.
     backend: Backend,
     server: Option<MockServer>,
+    /// The CA the server's certificate chains to, when it serves TLS.
+    ca_pem: Option<String>,
     poll_interval: Option<f64>,
 }
 
@@ -151,12 +154,25 @@ impl Harness {
     /// # Errors
     /// When the loopback server cannot start.
     pub fn new(kind: AdapterKind) -> std::io::Result<Self> {
+        Self::start(kind, None)
+    }
+
+    /// A harness of `kind` whose loopback server speaks TLS with a certificate from
+    /// `pki`, which the client is told to trust. The sans-IO harness has no server.
+    ///
+    /// # Errors
+    /// When the loopback server cannot start.
+    pub fn new_tls(kind: AdapterKind, pki: &TestPki) -> std::io::Result<Self> {
+        Self::start(kind, Some(pki))
+    }
+
+    fn start(kind: AdapterKind, pki: Option<&TestPki>) -> std::io::Result<Self> {
         let script = Arc::new(Script::default());
         let server = match kind {
             AdapterKind::SansIo => None,
             _ => {
                 let s = Arc::clone(&script);
-                Some(MockServer::start(move |req| match s.answer(req.clone()) {
+                let handler = move |req: &ObservedRequest| match s.answer(req.clone()) {
                     Some(resp) => Reply::Response {
                         status: resp.status,
                         headers: resp
@@ -175,7 +191,11 @@ impl Harness {
                         599,
                         &serde_json::json!({"error": {"code": "NO_RECORDED_RESPONSE", "message": "the cassette has no response for this request"}}),
                     ),
-                })?)
+                };
+                Some(match pki {
+                    None => MockServer::start(handler)?,
+                    Some(pki) => MockServer::start_tls(pki.server_tls(), handler)?,
+                })
             }
         };
         Ok(Self {
@@ -183,6 +203,7 @@ impl Harness {
             clock: VirtualClock::new(),
             script,
             server,
+            ca_pem: pki.map(|p| p.ca_pem().to_owned()),
             backend: Backend::Unconfigured,
             poll_interval: None,
         })
@@ -245,8 +266,11 @@ impl Harness {
                     Some(t) => MemoryTokenStore::with_tokens(t),
                     None => MemoryTokenStore::new(),
                 };
-                let client = spaps_blocking::Client::builder()
-                    .config(config)
+                let mut builder = spaps_blocking::Client::builder().config(config);
+                if let Some(ca) = &self.ca_pem {
+                    builder = builder.add_root_certificates_pem(ca);
+                }
+                let client = builder
                     .token_store(store)
                     .clock(self.clock.clone())
                     .sleeper(self.clock.clone())
@@ -260,9 +284,11 @@ impl Harness {
                     Some(t) => MemoryTokenStore::with_tokens(t),
                     None => MemoryTokenStore::new(),
                 };
-                let client = spaps_tokio::Client::builder()
-                    .config(config)
-                    .http_client(shared_reqwest()?)
+                let mut builder = spaps_tokio::Client::builder().config(config);
+                if let Some(ca) = &self.ca_pem {
+                    builder = builder.add_root_certificates_pem(ca);
+                }
+                let client = builder
                     .token_store(store)
                     .clock(self.clock.clone())
                     .sleeper(self.clock.clone())
@@ -418,21 +444,6 @@ pub fn runtime() -> Result<&'static tokio::runtime::Runtime, Error> {
     })
     .as_ref()
     .ok_or(Error::Misuse("no tokio runtime could be built"))
-}
-
-/// One reqwest client for every tokio harness: loading TLS roots per client is slow.
-fn shared_reqwest() -> Result<reqwest::Client, String> {
-    static HTTP: OnceLock<Option<reqwest::Client>> = OnceLock::new();
-    HTTP.get_or_init(|| {
-        reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            // No idle connections: each harness's server then shuts down at once.
-            .pool_max_idle_per_host(0)
-            .build()
-            .ok()
-    })
-    .clone()
-    .ok_or_else(|| "no reqwest client could be built".to_owned())
 }
 
 struct RunVisitor<'a> {

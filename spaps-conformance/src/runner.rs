@@ -94,10 +94,14 @@ pub fn run_paths(
 
 /// Runs one cassette on one client.
 pub fn run_cassette(cassette: &Cassette, adapter: AdapterKind) -> Verdict {
-    let mut harness = match Harness::new(adapter) {
-        Ok(h) => h,
-        Err(e) => return Verdict::Fail(format!("cannot start the loopback server: {e}")),
-    };
+    match Harness::new(adapter) {
+        Ok(harness) => run_cassette_on(cassette, harness),
+        Err(e) => Verdict::Fail(format!("cannot start the loopback server: {e}")),
+    }
+}
+
+/// Runs one cassette on a harness made for it (e.g. [`Harness::new_tls`]).
+pub fn run_cassette_on(cassette: &Cassette, mut harness: Harness) -> Verdict {
     for (i, step) in cassette.steps.iter().enumerate() {
         let label = |msg: String| {
             if cassette.steps.len() > 1 {

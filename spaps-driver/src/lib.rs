@@ -10,22 +10,29 @@
 //! - [`ClientOptions`]: the settings both client builders share;
 //! - [`trace`]: the `tracing` span of each call;
 //! - [`FileTokenStore`]: tokens in a JSON file, with a cross-process refresh lock;
+//! - [`tls`]: the TLS and proxy options of the builders, and the rustls configuration;
 //! - [`SystemClock`]: the real clocks.
 //!
 //! Most users never name this crate: both clients re-export what they need from it.
 //!
 //! ## Features
-//! None.
+//! - `rustls`: the rustls (ring) client configuration, [`tls::rustls_config`]; both
+//!   clients turn it on with their own `rustls` feature.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod clock;
 mod file_store;
 mod shared;
+pub mod tls;
 pub mod trace;
 
+#[doc(hidden)]
+pub use bytes as __bytes;
 pub use clock::SystemClock;
 pub use file_store::FileTokenStore;
+#[doc(hidden)]
+pub use http as __http;
 pub use shared::{ClientOptions, Effects, Sending, Shared, StoreWriter};
 #[doc(hidden)]
 pub use spaps_proto;

@@ -394,6 +394,9 @@ impl<E: Endpoint> Call<E> {
             }
             Phase::AwaitMain { .. } => {
                 let reason = match &error {
+                    // A TLS failure (untrusted, wrong name, expired) fails the same way
+                    // again: not retried.
+                    Error::Transport(e) if e.kind == crate::error::TransportErrorKind::Tls => None,
                     Error::Transport(e) => Some(RetryReason::Transport(e.kind)),
                     Error::Timeout(_) => Some(RetryReason::Timeout),
                     _ => None,
@@ -707,6 +710,15 @@ impl Prepared {
         idempotency_key: Option<&str>,
     ) -> Result<Self, Error> {
         let spec = spec.validate()?;
+        if spec.auth != Auth::Anonymous {
+            // The request carries credentials (in its headers, or a password or refresh
+            // token in its body): never in clear to another machine unless allowed.
+            if let Some(host) = config.insecure_host() {
+                return Err(Error::InsecureTransport {
+                    host: host.to_owned(),
+                });
+            }
+        }
         let query = spec.query_string();
         let mut url =
             String::with_capacity(config.base_url().len() + spec.path.len() + query.len() + 1);

@@ -59,6 +59,11 @@ pub struct Config {
     max_response_bytes: usize,
     refresh_skew: Duration,
     call_timeout: Duration,
+    /// The per-attempt timeout was set (by a setter or `SPAPS_REQUEST_TIMEOUT`), not
+    /// left at its default: a caller-supplied HTTP client then gets it too.
+    timeout_set: bool,
+    /// Credentials may go over plain `http://` to a host that is not loopback.
+    allow_insecure_http: bool,
 }
 
 impl Config {
@@ -80,6 +85,8 @@ impl Config {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             refresh_skew: Duration::from_secs(30),
             call_timeout: DEFAULT_CALL_TIMEOUT,
+            timeout_set: false,
+            allow_insecure_http: false,
         })
     }
 
@@ -171,7 +178,57 @@ impl Config {
     /// and at most [`MAX_TIMEOUT`], which [`Config::validate`] checks.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self.timeout_set = true;
         self
+    }
+
+    /// Allows credentials (the API key, bearer tokens, passwords, refresh tokens) to go
+    /// over plain `http://` to a host that is not this machine. Off by default: such a
+    /// request fails with [`Error::InsecureTransport`] before anything is sent. Loopback
+    /// hosts (`127.0.0.0/8`, `::1`, `localhost`) are always allowed.
+    ///
+    /// ```
+    /// use spaps_proto::Config;
+    /// let config = Config::new("http://spaps.internal:3301")?.api_key("k");
+    /// assert_eq!(config.insecure_host(), Some("spaps.internal"));
+    /// assert_eq!(config.allow_insecure_http(true).insecure_host(), None);
+    /// assert_eq!(Config::new("http://127.0.0.1:3301")?.insecure_host(), None);
+    /// # Ok::<(), spaps_proto::Error>(())
+    /// ```
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// True when [`Config::allow_insecure_http`] was set.
+    pub fn insecure_http_allowed(&self) -> bool {
+        self.allow_insecure_http
+    }
+
+    /// The host that credentials would reach in clear: `Some` when the base URL is
+    /// `http://` to a host that is not loopback and plain HTTP was not allowed.
+    pub fn insecure_host(&self) -> Option<&str> {
+        if self.allow_insecure_http {
+            return None;
+        }
+        let rest = self.base_url.strip_prefix("http://")?;
+        let authority = rest.split('/').next().unwrap_or(rest);
+        let host = crate::net::host_of_authority(authority);
+        (!crate::net::is_loopback_host(host)).then_some(host)
+    }
+
+    /// True when the per-attempt timeout was set explicitly (a setter or
+    /// `SPAPS_REQUEST_TIMEOUT`) rather than left at [`DEFAULT_TIMEOUT`]. A client
+    /// given an HTTP client of your own applies the SDK's timeout only then.
+    pub fn timeout_is_set(&self) -> bool {
+        self.timeout_set
+    }
+
+    /// True when the `User-Agent` is the SDK's default (no
+    /// [`Config::user_agent_suffix`]). A client given an HTTP client of your own then
+    /// lets that client's `User-Agent` stand.
+    pub fn user_agent_is_default(&self) -> bool {
+        self.user_agent.as_bytes() == USER_AGENT.as_bytes()
     }
 
     /// Sets the retry policy.

@@ -57,6 +57,17 @@ pub enum Error {
         operation: &'static str,
     },
 
+    /// The request would carry credentials (the API key, a bearer token, a password or
+    /// a refresh token) over plain `http://` to a host that is not this machine
+    /// (loopback: `127.0.0.0/8`, `::1`, `localhost`), or through a proxy that is not
+    /// on this machine. Nothing was sent. Use `https://`, or allow it explicitly with
+    /// the builders' `allow_insecure_http(true)` ([`Config::allow_insecure_http`](crate::Config::allow_insecure_http)).
+    #[error("refusing to send credentials in clear over http:// to {host}: use https://, or allow it with `allow_insecure_http(true)`")]
+    InsecureTransport {
+        /// The host the credentials would have gone to in clear.
+        host: String,
+    },
+
     /// An argument was rejected before anything was sent.
     #[error("invalid argument `{name}`: {reason}")]
     InvalidArgument {
@@ -152,7 +163,9 @@ impl Error {
     pub fn is_local(&self) -> bool {
         matches!(
             self,
-            Error::MissingToken { .. } | Error::InvalidArgument { .. }
+            Error::MissingToken { .. }
+                | Error::InvalidArgument { .. }
+                | Error::InsecureTransport { .. }
         )
     }
 
@@ -426,8 +439,12 @@ impl From<StoreError> for Error {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TransportErrorKind {
-    /// The connection could not be made (refused, DNS, TLS).
+    /// The connection could not be made (refused, DNS, proxy).
     Connect,
+    /// The TLS handshake failed: the server's certificate is not trusted, names
+    /// another host or has expired, the server asked for a client certificate that was
+    /// not given, or the two sides share no protocol version or cipher suite.
+    Tls,
     /// The connection broke while sending or before the response headers.
     Send,
     /// The connection broke while reading the body, or the body was shorter than declared.
@@ -440,6 +457,7 @@ impl fmt::Display for TransportErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             TransportErrorKind::Connect => "could not connect",
+            TransportErrorKind::Tls => "TLS handshake failed",
             TransportErrorKind::Send => "connection failed before the response",
             TransportErrorKind::Body => "connection failed while reading the response body",
             TransportErrorKind::Other => "transport failure",

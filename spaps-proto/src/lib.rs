@@ -65,6 +65,7 @@ mod headers;
 pub mod intercept;
 mod machine;
 pub mod model;
+pub mod net;
 pub mod pager;
 pub mod paging;
 pub mod permissions;

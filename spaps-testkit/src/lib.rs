@@ -8,5 +8,6 @@
 pub mod mock_spaps;
 pub mod observed;
 pub mod server;
+pub mod tls;
 pub mod virtual_time;
 pub mod webhooks;

@@ -426,6 +426,31 @@ impl MockSpaps {
         Ok(RunningMock { server, mock })
     }
 
+    /// Serves this mock over TLS (see [`crate::tls`]) on a free loopback port:
+    /// `https://127.0.0.1:PORT`.
+    ///
+    /// # Errors
+    /// When no loopback port can be bound or rustls refuses the certificate.
+    pub fn start_tls(self, tls: crate::tls::ServerTls) -> io::Result<RunningMock> {
+        self.start_tls_on(SocketAddr::from(([127, 0, 0, 1], 0)), tls)
+    }
+
+    /// Serves this mock over TLS on `addr` (port 0: a free port).
+    ///
+    /// # Errors
+    /// When `addr` cannot be bound or rustls refuses the certificate.
+    pub fn start_tls_on(
+        self,
+        addr: SocketAddr,
+        tls: crate::tls::ServerTls,
+    ) -> io::Result<RunningMock> {
+        let mock = Arc::new(self);
+        let handler = Arc::clone(&mock);
+        let server =
+            MockServer::start_tls_on(addr, tls, move |req: &ObservedRequest| handler.handle(req))?;
+        Ok(RunningMock { server, mock })
+    }
+
     /// Requires exactly this `X-API-Key` (by default any non-empty key is accepted).
     pub fn with_api_key(mut self, key: impl Into<String>) -> MockSpaps {
         self.api_key = Some(key.into());
@@ -758,7 +783,7 @@ pub struct RunningMock {
 }
 
 impl RunningMock {
-    /// The base URL, `http://127.0.0.1:PORT`.
+    /// The base URL, `http://127.0.0.1:PORT` (`https://` over TLS).
     pub fn url(&self) -> String {
         self.server.url()
     }

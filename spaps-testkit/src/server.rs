@@ -1,5 +1,6 @@
 //! A loopback HTTP/1.1 server on plain std threads, for replaying cassettes and injecting
-//! faults.
+//! faults; over TLS too ([`MockServer::start_tls`], rustls on the same threads), with
+//! HTTP/2 when the TLS setup offers it and the client picks it through ALPN.
 //!
 //! [`MockServer::start`] binds `127.0.0.1:0`, runs one accept thread and one thread per
 //! connection, and answers every request with whatever the handler returns: a normal
@@ -11,6 +12,10 @@
 //! [`IDLE_TIMEOUT`] are closed; faults never run longer than [`MAX_FAULT_TIME`]; and every
 //! connection thread notices shutdown within a few tens of milliseconds (except while the
 //! handler itself runs).
+//!
+//! Over HTTP/2 (a small server on the `h2` crate, driven by a single-threaded tokio
+//! runtime on the connection's thread) only [`Reply::Response`] is served as such;
+//! every fault reply resets the stream (`INTERNAL_ERROR`).
 
 use std::fmt;
 use std::io::{self, ErrorKind, Read, Write};
@@ -24,6 +29,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::observed::ObservedRequest;
+use crate::tls::ServerTls;
 
 /// Largest accepted request header block (request line, headers, and chunked trailers).
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
@@ -171,7 +177,10 @@ type Handler = dyn Fn(&ObservedRequest) -> Reply + Send + Sync + 'static;
 struct Shared {
     shutdown: AtomicBool,
     requests: Mutex<Vec<ObservedRequest>>,
+    /// The HTTP version of each request in `requests`.
+    versions: Mutex<Vec<http::Version>>,
     handler: Box<Handler>,
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Shared {
@@ -218,12 +227,48 @@ impl MockServer {
     where
         H: Fn(&ObservedRequest) -> Reply + Send + Sync + 'static,
     {
+        MockServer::spawn(addr, None, Box::new(handler))
+    }
+
+    /// Like [`MockServer::start`], over TLS: `https://127.0.0.1:PORT`. With
+    /// [`ServerTls::with_h2`] a client that asks for HTTP/2 through ALPN gets it.
+    ///
+    /// # Errors
+    /// When the socket cannot be bound or rustls refuses the certificate.
+    pub fn start_tls<H>(tls: ServerTls, handler: H) -> io::Result<MockServer>
+    where
+        H: Fn(&ObservedRequest) -> Reply + Send + Sync + 'static,
+    {
+        MockServer::start_tls_on(SocketAddr::from(([127, 0, 0, 1], 0)), tls, handler)
+    }
+
+    /// Like [`MockServer::start_tls`], on `addr`.
+    ///
+    /// # Errors
+    /// When the socket cannot be bound or rustls refuses the certificate.
+    pub fn start_tls_on<H>(addr: SocketAddr, tls: ServerTls, handler: H) -> io::Result<MockServer>
+    where
+        H: Fn(&ObservedRequest) -> Reply + Send + Sync + 'static,
+    {
+        let config = tls
+            .config()
+            .map_err(|e| io::Error::new(ErrorKind::InvalidInput, e))?;
+        MockServer::spawn(addr, Some(config), Box::new(handler))
+    }
+
+    fn spawn(
+        addr: SocketAddr,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        handler: Box<Handler>,
+    ) -> io::Result<MockServer> {
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             shutdown: AtomicBool::new(false),
             requests: Mutex::new(Vec::new()),
-            handler: Box::new(handler),
+            versions: Mutex::new(Vec::new()),
+            handler,
+            tls,
         });
         let conns = Arc::new(Mutex::new(Vec::new()));
         let accept = {
@@ -241,9 +286,19 @@ impl MockServer {
         })
     }
 
-    /// The base URL, `http://127.0.0.1:PORT`.
+    /// The base URL, `http://127.0.0.1:PORT` (`https://` over TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.shared.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The HTTP version of every request received so far, in order.
+    pub fn request_versions(&self) -> Vec<http::Version> {
+        lock(&self.shared.versions).clone()
     }
 
     /// The bound address.
@@ -347,19 +402,79 @@ struct Request {
 }
 
 struct Conn<'a> {
-    stream: TcpStream,
+    stream: Stream,
     buf: Vec<u8>,
     shared: &'a Shared,
     last_activity: Instant,
 }
 
-fn serve_connection(stream: TcpStream, shared: &Shared) {
+/// A connection, plain or TLS.
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>),
+}
+
+impl Stream {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => &s.sock,
+        }
+    }
+
+    /// `Write` first says goodbye over TLS (`close_notify`); `Both` tears the
+    /// connection down at once, as a fault would.
+    fn shutdown(&mut self, how: Shutdown) -> io::Result<()> {
+        if let (Stream::Tls(s), Shutdown::Write) = (&mut *self, how) {
+            s.conn.send_close_notify();
+            let _ = s.flush();
+        }
+        self.tcp().shutdown(how)
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+        }
+    }
+}
+
+fn serve_connection(stream: TcpStream, shared: &Arc<Shared>) {
     if stream.set_read_timeout(Some(POLL)).is_err()
         || stream.set_write_timeout(Some(WRITE_TIMEOUT)).is_err()
     {
         return;
     }
     let _ = stream.set_nodelay(true);
+    let stream = match &shared.tls {
+        None => Stream::Plain(stream),
+        Some(config) => match handshake(stream, config, shared) {
+            Some(tls) if tls.conn.alpn_protocol() == Some(b"h2") => {
+                return h2_server::serve(Stream::Tls(tls), shared);
+            }
+            Some(tls) => Stream::Tls(tls),
+            None => return,
+        },
+    };
     let mut conn = Conn {
         stream,
         buf: Vec::new(),
@@ -385,12 +500,7 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
                 .map(|(k, v)| (k.as_str(), v.as_str())),
             request.body,
         );
-        lock(&shared.requests).push(observed.clone());
-        let reply =
-            catch_unwind(AssertUnwindSafe(|| (shared.handler)(&observed))).unwrap_or_else(|_| {
-                Reply::text(500, "text/plain", "mock server handler panicked")
-                    .with_header("connection", "close")
-            });
+        let reply = shared.answer(observed, http::Version::HTTP_11);
         let is_head = request.method.eq_ignore_ascii_case("HEAD");
         match conn.send(reply, request.keep_alive, is_head) {
             Next::KeepAlive => conn.last_activity = Instant::now(),
@@ -403,6 +513,51 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
                 return;
             }
         }
+    }
+}
+
+/// Runs the TLS handshake, in small slices so that shutdown is noticed; `None` when it
+/// fails (the client is told by an alert), the client goes away or it takes longer
+/// than [`IDLE_TIMEOUT`].
+fn handshake(
+    stream: TcpStream,
+    config: &Arc<rustls::ServerConfig>,
+    shared: &Shared,
+) -> Option<Box<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>> {
+    let conn = rustls::ServerConnection::new(Arc::clone(config)).ok()?;
+    let mut tls = Box::new(rustls::StreamOwned::new(conn, stream));
+    let started = Instant::now();
+    while tls.conn.is_handshaking() {
+        if shared.is_shutdown() || started.elapsed() >= IDLE_TIMEOUT {
+            return None;
+        }
+        match tls.conn.complete_io(&mut tls.sock) {
+            Ok((0, 0)) if tls.conn.is_handshaking() => return None,
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => {
+                // Send the alert that says why, if there is one.
+                let _ = tls.conn.complete_io(&mut tls.sock);
+                return None;
+            }
+        }
+    }
+    Some(tls)
+}
+
+impl Shared {
+    /// Records a request and asks the handler for the reply (a panic gives a 500).
+    fn answer(&self, observed: ObservedRequest, version: http::Version) -> Reply {
+        {
+            let mut requests = lock(&self.requests);
+            let mut versions = lock(&self.versions);
+            requests.push(observed.clone());
+            versions.push(version);
+        }
+        catch_unwind(AssertUnwindSafe(|| (self.handler)(&observed))).unwrap_or_else(|_| {
+            Reply::text(500, "text/plain", "mock server handler panicked")
+                .with_header("connection", "close")
+        })
     }
 }
 
@@ -911,6 +1066,172 @@ fn head_bytes(
     }
     out.extend_from_slice(b"\r\n");
     out
+}
+
+/// HTTP/2 over a TLS connection whose client chose `h2`: the `h2` crate's server on a
+/// single-threaded tokio runtime owned by the connection's thread. Reads poll the
+/// blocking socket in [`POLL`] slices, so shutdown and the idle timeout are noticed as
+/// in HTTP/1.1.
+mod h2_server {
+    use std::io::{self, ErrorKind, Read, Write};
+    use std::net::Shutdown;
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
+    use std::time::Instant;
+
+    use bytes::Bytes;
+    use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+    use super::{Reply, Shared, Stream, IDLE_TIMEOUT, MAX_BODY_BYTES};
+    use crate::observed::ObservedRequest;
+
+    /// Serves HTTP/2 on `stream` until the client leaves, the connection idles out or
+    /// the server shuts down.
+    pub(super) fn serve(stream: Stream, shared: &Arc<Shared>) {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().build() else {
+            return;
+        };
+        let io = Io {
+            stream,
+            shared: Arc::clone(shared),
+            last_activity: Instant::now(),
+        };
+        runtime.block_on(async {
+            let Ok(mut connection) = h2::server::handshake(io).await else {
+                return;
+            };
+            while let Some(Ok((request, respond))) = connection.accept().await {
+                tokio::spawn(answer(request, respond, Arc::clone(shared)));
+            }
+        });
+    }
+
+    async fn answer(
+        request: http::Request<h2::RecvStream>,
+        mut respond: h2::server::SendResponse<Bytes>,
+        shared: Arc<Shared>,
+    ) {
+        let (parts, mut body) = request.into_parts();
+        let mut data = Vec::new();
+        while let Some(chunk) = body.data().await {
+            let Ok(chunk) = chunk else { return };
+            let _ = body.flow_control().release_capacity(chunk.len());
+            data.extend_from_slice(&chunk);
+            if data.len() > MAX_BODY_BYTES {
+                respond.send_reset(h2::Reason::REFUSED_STREAM);
+                return;
+            }
+        }
+        let target = parts
+            .uri
+            .path_and_query()
+            .map_or("/", http::uri::PathAndQuery::as_str);
+        let authority = parts.uri.authority().map(|a| a.as_str().to_owned());
+        let headers = authority.iter().map(|a| ("host", a.as_str())).chain(
+            parts
+                .headers
+                .iter()
+                .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?))),
+        );
+        let observed = ObservedRequest::from_parts(parts.method.as_str(), target, headers, data);
+        // A handler that blocks (a latency fault) holds up the whole connection.
+        let reply = shared.answer(observed, http::Version::HTTP_2);
+        let Reply::Response {
+            status,
+            headers,
+            body,
+        } = reply
+        else {
+            respond.send_reset(h2::Reason::INTERNAL_ERROR);
+            return;
+        };
+        let mut response = http::Response::builder().status(status);
+        for (name, value) in &headers {
+            let framing = [
+                "content-length",
+                "transfer-encoding",
+                "connection",
+                "keep-alive",
+            ]
+            .iter()
+            .any(|f| name.eq_ignore_ascii_case(f));
+            if !framing {
+                response = response.header(name.as_str(), value.as_str());
+            }
+        }
+        let response = response
+            .header("content-length", body.len())
+            .body(())
+            .unwrap_or_else(|_| {
+                let mut r = http::Response::new(());
+                *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                r
+            });
+        let end = body.is_empty();
+        let Ok(mut send) = respond.send_response(response, end) else {
+            return;
+        };
+        if !end {
+            let _ = send.send_data(Bytes::from(body), true);
+        }
+    }
+
+    /// The blocking TLS stream as tokio I/O: a read that times out (every [`super::POLL`])
+    /// is `Pending` with an immediate wake-up, which lets the runtime run the other
+    /// streams' tasks in between.
+    struct Io {
+        stream: Stream,
+        shared: Arc<Shared>,
+        last_activity: Instant,
+    }
+
+    impl AsyncRead for Io {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            if self.shared.is_shutdown() || self.last_activity.elapsed() >= IDLE_TIMEOUT {
+                return Poll::Ready(Ok(()));
+            }
+            match self.stream.read(buf.initialize_unfilled()) {
+                Ok(n) => {
+                    buf.advance(n);
+                    self.last_activity = Instant::now();
+                    Poll::Ready(Ok(()))
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                    ) =>
+                {
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                }
+                Err(e) => Poll::Ready(Err(e)),
+            }
+        }
+    }
+
+    impl AsyncWrite for Io {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            Poll::Ready(self.stream.write(buf))
+        }
+
+        fn poll_flush(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(self.stream.flush())
+        }
+
+        fn poll_shutdown(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(self.stream.shutdown(Shutdown::Write))
+        }
+    }
 }
 
 /// A minimal raw HTTP/1.1 client over a std `TcpStream`, for tests.

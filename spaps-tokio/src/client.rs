@@ -144,7 +144,7 @@ impl Client {
             machine: inner.shared.start(start),
             done: false,
         };
-        let span = spaps_driver::trace::call_span(&guard.machine);
+        let span = crate::trace::call_span(&guard.machine);
         async move {
             // Held from a store reload until the refresh it guards is persisted.
             let mut store_lock: Option<RefreshLock> = None;
@@ -154,13 +154,13 @@ impl Client {
                 inner.apply(effects).await?;
                 match output {
                     Output::Send(request) => {
-                        spaps_driver::trace::sending(&tracing::Span::current(), &guard.machine);
+                        crate::trace::sending(&tracing::Span::current(), &guard.machine);
                         // Interceptors run around the exchange, outside the lock.
                         let (request, sending) =
                             inner.shared.before_send(&guard.machine, request)?;
                         let within = remaining(guard.machine.deadline(), inner.shared.now());
                         let result = inner.transport.send(request, within).await;
-                        spaps_driver::trace::received(&tracing::Span::current(), &result);
+                        crate::trace::received(&tracing::Span::current(), &result);
                         let (effects, hooked) =
                             inner.shared.after_send(&mut guard.machine, sending, result);
                         inner.apply(effects).await?;
@@ -294,6 +294,7 @@ pub struct ClientBuilder {
     options: ClientOptions,
     sleeper: Option<Arc<dyn Sleeper>>,
     http: Option<reqwest::Client>,
+    net: spaps_driver::tls::NetOptions,
 }
 
 impl ClientBuilder {
@@ -319,26 +320,76 @@ impl ClientBuilder {
         self
     }
 
-    /// A reqwest client of your own (proxies, TLS roots). Build it with
-    /// `redirect(Policy::none())`: the SDK never follows redirects itself, but a
-    /// client that does would carry credentials elsewhere. The client's timeout and
-    /// size limit still apply.
+    /// A reqwest client of your own. It keeps its own timeout and `User-Agent` unless
+    /// the SDK's are set too (`.timeout(..)`, `Config::user_agent_suffix`): then the
+    /// SDK's win. The call's overall deadline and the response size limit always apply.
+    /// It must not follow redirects (build it with `redirect(Policy::none())`): the
+    /// build refuses one that may, as it would carry the API key to another host. The
+    /// TLS and proxy options below configure the client the SDK builds, and cannot be
+    /// combined with this.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
+        self
+    }
+
+    /// Trusts the certificates in `pem` (one or more `CERTIFICATE` blocks) as roots, in
+    /// addition to the platform's (see the README's "TLS and proxies"). A PEM with no
+    /// certificate fails the build.
+    pub fn add_root_certificates_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.net.add_roots(pem.as_ref());
+        self
+    }
+
+    /// A client certificate chain and its private key (PEM; PKCS#8 for native-tls),
+    /// presented to servers that ask for one (mutual TLS).
+    pub fn identity_pem(mut self, chain_pem: impl AsRef<[u8]>, key_pem: impl AsRef<[u8]>) -> Self {
+        self.net.set_identity(chain_pem.as_ref(), key_pem.as_ref());
+        self
+    }
+
+    /// The TLS library (default: rustls when its feature is on).
+    pub fn tls_backend(mut self, backend: crate::TlsBackend) -> Self {
+        self.net.set_backend(backend);
+        self
+    }
+
+    /// Sends every request through this proxy (`http://[user:password@]host:port`),
+    /// instead of the one `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` name (`NO_PROXY`
+    /// and loopback hosts excepted), which is the default.
+    pub fn proxy(mut self, url: &str) -> Self {
+        self.net
+            .set_proxy(spaps_proto::net::ProxyChoice::Url(url.to_owned()));
+        self
+    }
+
+    /// Uses no proxy, whatever the environment says.
+    pub fn no_proxy(mut self) -> Self {
+        self.net.set_proxy(spaps_proto::net::ProxyChoice::None);
+        self
+    }
+
+    /// Allows credentials over plain `http://` to a host (or through a proxy) that is
+    /// not this machine ([`Config::allow_insecure_http`]). Off by default: such a call
+    /// fails with [`Error::InsecureTransport`] before anything is sent.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.options
+            .map_config(|c| Ok(c.allow_insecure_http(allow)));
         self
     }
 
     /// Builds the client and loads any stored tokens.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for a bad setting; [`Error::TokenStore`] when the
-    /// store holds tokens it cannot read; [`Error::Transport`] when no HTTP client
-    /// can be built.
+    /// [`Error::InvalidArgument`] for a bad setting (an unreadable certificate, a
+    /// proxy URL, a client of your own that follows redirects);
+    /// [`Error::InsecureTransport`] for an `http://` base URL through a proxy on
+    /// another machine; [`Error::TokenStore`] when the store holds tokens it cannot
+    /// read; [`Error::Transport`] when no HTTP client can be built.
     pub fn build(self) -> Result<Client, Error> {
         let config = self.options.config()?;
         let transport = match self.http {
-            Some(http) => Transport::with_client(http, config),
-            None => Transport::new(config)?,
+            Some(http) => Transport::with_client(http, config, &self.net)?,
+            None => Transport::new(config, &self.net)?,
         };
         let shared = self.options.build(
             || Arc::new(SystemClock),

@@ -32,7 +32,10 @@
 mod client;
 mod transport;
 
+spaps_driver::driver_trace!("spaps_tokio");
+
 pub use client::{BoxFuture, Client, ClientBuilder, Sleeper, TokioSleeper};
+pub use spaps_driver::tls::TlsBackend;
 pub use spaps_driver::{FileTokenStore, SystemClock};
 pub use spaps_proto::intercept::{self, Interceptor};
 pub use spaps_proto::{

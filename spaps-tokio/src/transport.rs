@@ -3,38 +3,82 @@
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use spaps_proto::net::resolve_proxy;
 use spaps_proto::{Config, Error, TransportError, TransportErrorKind};
 
-/// A reqwest client configured for SPAPS: no redirects, one timeout per exchange.
+use spaps_driver::tls::{is_tls_error, needs_tls, NetOptions, TlsBackend};
+
+/// A reqwest client configured for SPAPS: no redirects, one timeout per exchange, the
+/// SDK's TLS and proxy settings.
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
     http: reqwest::Client,
-    timeout: Duration,
+    /// The per-attempt timeout the SDK applies: always for its own client; for a
+    /// caller's client only when set explicitly (its own timeout stands otherwise).
+    timeout: Option<Duration>,
+    /// The timeout reported by [`Error::Timeout`] when the client's own one fired.
+    nominal_timeout: Duration,
+    /// Drop the core's default `User-Agent`, so a caller's client sends its own.
+    own_user_agent: bool,
     limit: usize,
 }
 
 impl Transport {
-    pub(crate) fn new(config: &Config) -> Result<Self, Error> {
+    pub(crate) fn new(config: &Config, net: &NetOptions) -> Result<Self, Error> {
         config.validate()?;
-        let http = reqwest::Client::builder()
+        let proxy = resolve_proxy(config, &net.proxy, |k| std::env::var(k).ok())?;
+        let builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.request_timeout())
-            .build()
-            .map_err(|e| {
-                Error::Transport(TransportError::new(
-                    TransportErrorKind::Other,
-                    e.to_string(),
-                ))
-            })?;
-        Ok(Self::with_client(http, config))
+            .timeout(config.request_timeout());
+        let builder = match &proxy {
+            Some(url) => builder.proxy(reqwest::Proxy::all(url.as_str()).map_err(|e| {
+                Error::InvalidArgument {
+                    name: "proxy",
+                    reason: e.to_string(),
+                }
+            })?),
+            None => builder.no_proxy(),
+        };
+        let builder = configure_tls(builder, net, needs_tls(config, proxy.as_deref()))?;
+        let http = builder.build().map_err(|e| {
+            Error::Transport(TransportError::new(
+                TransportErrorKind::Other,
+                e.to_string(),
+            ))
+        })?;
+        Ok(Self {
+            http,
+            timeout: Some(config.request_timeout()),
+            nominal_timeout: config.request_timeout(),
+            own_user_agent: false,
+            limit: config.response_limit(),
+        })
     }
 
-    pub(crate) fn with_client(http: reqwest::Client, config: &Config) -> Self {
-        Self {
-            http,
-            timeout: config.request_timeout(),
-            limit: config.response_limit(),
+    /// A caller's reqwest client. It keeps its own timeout and `User-Agent` unless the
+    /// SDK's were set explicitly; one that may follow redirects is refused, since it
+    /// would carry the API key (which reqwest does not strip) to another host.
+    pub(crate) fn with_client(
+        http: reqwest::Client,
+        config: &Config,
+        net: &NetOptions,
+    ) -> Result<Self, Error> {
+        net.check_unused("http_client")?;
+        if follows_redirects(&http) {
+            return Err(Error::InvalidArgument {
+                name: "http_client",
+                reason: "the client follows redirects, which would carry the API key to \
+                         another host: build it with `redirect(reqwest::redirect::Policy::none())`"
+                    .to_owned(),
+            });
         }
+        Ok(Self {
+            http,
+            timeout: config.timeout_is_set().then(|| config.request_timeout()),
+            nominal_timeout: config.request_timeout(),
+            own_user_agent: config.user_agent_is_default(),
+            limit: config.response_limit(),
+        })
     }
 
     /// Sends `request`, within the per-attempt timeout or `within` (what is left of
@@ -44,15 +88,41 @@ impl Transport {
         request: http::Request<Bytes>,
         within: Option<Duration>,
     ) -> Result<http::Response<Bytes>, Error> {
-        let timeout = within.map_or(self.timeout, |w| w.min(self.timeout));
+        crate::trace::record_server(request.uri());
+        let mut request = request;
+        if self.own_user_agent {
+            request.headers_mut().remove(http::header::USER_AGENT);
+        }
         let mut request = reqwest::Request::try_from(request).map_err(|e| {
             Error::Transport(TransportError::new(
                 TransportErrorKind::Other,
                 e.to_string(),
             ))
         })?;
-        // Applies even to a caller-supplied reqwest client.
+        let Some(own) = self.timeout else {
+            // A caller's client with its own timeout: a per-request timeout would
+            // replace it, so the call's overall deadline bounds the attempt from here.
+            let reported = within.unwrap_or(self.nominal_timeout);
+            let exchange = self.exchange(request, reported);
+            return match within {
+                Some(within) => tokio::time::timeout(within, exchange)
+                    .await
+                    .unwrap_or(Err(Error::Timeout(within))),
+                None => exchange.await,
+            };
+        };
+        let timeout = within.map_or(own, |w| w.min(own));
         *request.timeout_mut() = Some(timeout);
+        self.exchange(request, timeout).await
+    }
+
+    /// Executes `request` and reads the response within the size limit; `timeout` is
+    /// what a timeout error reports.
+    async fn exchange(
+        &self,
+        request: reqwest::Request,
+        timeout: Duration,
+    ) -> Result<http::Response<Bytes>, Error> {
         let mut response = self
             .http
             .execute(request)
@@ -107,7 +177,9 @@ fn map_error(error: reqwest::Error, stage: TransportErrorKind, timeout: Duration
     if error.is_timeout() {
         return Error::Timeout(timeout);
     }
-    let kind = if error.is_connect() {
+    let kind = if is_tls_error(&error) {
+        TransportErrorKind::Tls
+    } else if error.is_connect() {
         TransportErrorKind::Connect
     } else {
         stage
@@ -122,4 +194,89 @@ fn map_error(error: reqwest::Error, stage: TransportErrorKind, timeout: Duration
         source = cause.source();
     }
     Error::Transport(TransportError::new(kind, message))
+}
+
+/// Applies the TLS backend, roots and identity to a reqwest builder.
+fn configure_tls(
+    builder: reqwest::ClientBuilder,
+    net: &NetOptions,
+    tls: bool,
+) -> Result<reqwest::ClientBuilder, Error> {
+    match net.backend(cfg!(feature = "rustls"), cfg!(feature = "native-tls"))? {
+        #[cfg(feature = "rustls")]
+        TlsBackend::Rustls => Ok(
+            builder.tls_backend_preconfigured(spaps_driver::tls::rustls_config(net, tls, true)?)
+        ),
+        #[cfg(feature = "native-tls")]
+        TlsBackend::NativeTls => {
+            let _ = tls;
+            let invalid = |name: &'static str| {
+                move |e: reqwest::Error| Error::InvalidArgument {
+                    name,
+                    reason: e.to_string(),
+                }
+            };
+            let mut builder = builder.tls_backend_native();
+            let roots = net.extra_roots()?;
+            if !roots.is_empty() {
+                let roots = roots
+                    .iter()
+                    .map(|der| reqwest::Certificate::from_der(der))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(invalid("root_certificates"))?;
+                builder = builder.tls_certs_merge(roots);
+            }
+            if let Some((chain, key)) = &net.identity_pem {
+                let identity =
+                    reqwest::Identity::from_pkcs8_pem(chain, key).map_err(invalid("identity"))?;
+                builder = builder.identity(identity);
+            }
+            Ok(builder)
+        }
+        #[allow(unreachable_patterns)]
+        _ => {
+            let _ = (builder, tls);
+            Err(Error::Misuse("no TLS backend compiled in"))
+        }
+    }
+}
+
+/// Whether a reqwest client may follow redirects. reqwest offers no accessor; its
+/// `Debug` names the redirect policy whenever it is not the default (which follows up
+/// to ten). A format this does not recognise counts as following: refused, not leaked.
+fn follows_redirects(client: &reqwest::Client) -> bool {
+    let described = format!("{client:?}");
+    !(described.contains("Policy(None)") || described.contains("Policy(Limit(0))"))
+}
+
+#[cfg(all(test, feature = "rustls"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_policies_are_recognised() {
+        let build = |p: Option<reqwest::redirect::Policy>| {
+            let b = reqwest::Client::builder();
+            let b = match p {
+                Some(p) => b.redirect(p),
+                None => b,
+            };
+            let tls =
+                spaps_driver::tls::rustls_config(&NetOptions::default(), false, true).unwrap();
+            b.tls_backend_preconfigured(tls).build().unwrap()
+        };
+        assert!(!follows_redirects(&build(Some(
+            reqwest::redirect::Policy::none()
+        ))));
+        assert!(!follows_redirects(&build(Some(
+            reqwest::redirect::Policy::limited(0)
+        ))));
+        assert!(follows_redirects(&build(None)));
+        assert!(follows_redirects(&build(Some(
+            reqwest::redirect::Policy::limited(3)
+        ))));
+        assert!(follows_redirects(&build(Some(
+            reqwest::redirect::Policy::custom(|a| a.stop())
+        ))));
+    }
 }
