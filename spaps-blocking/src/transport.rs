@@ -229,7 +229,8 @@ fn map_error(
         },
         _ => stage,
     };
-    Error::Transport(TransportError::new(kind, error.to_string()))
+    let message = error.to_string();
+    Error::Transport(TransportError::new(kind, message).with_source(error))
 }
 
 /// True for a TLS failure: the handshake, the certificate, the client identity.

@@ -92,6 +92,15 @@ fn connection_refused(flavor: Flavor) {
         TransportErrorKind::Connect,
         "{e}"
     );
+    // The HTTP client's own error is kept as the source, not only as text.
+    let Error::Transport(transport) = &e else {
+        panic!("{e:?}")
+    };
+    let source = std::error::Error::source(transport).expect("the HTTP client's error");
+    match flavor {
+        Flavor::Tokio => assert!(source.is::<reqwest::Error>(), "{source:?}"),
+        Flavor::Blocking => assert!(source.is::<ureq::Error>(), "{source:?}"),
+    }
 }
 
 fn close_before_headers(flavor: Flavor) {

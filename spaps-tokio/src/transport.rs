@@ -193,7 +193,7 @@ fn map_error(error: reqwest::Error, stage: TransportErrorKind, timeout: Duration
         message.push_str(&cause.to_string());
         source = cause.source();
     }
-    Error::Transport(TransportError::new(kind, message))
+    Error::Transport(TransportError::new(kind, message).with_source(error))
 }
 
 /// Applies the TLS backend, roots and identity to a reqwest builder.
