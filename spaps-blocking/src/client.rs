@@ -268,7 +268,6 @@ pub struct ClientBuilder {
     options: ClientOptions,
     sleeper: Option<Arc<dyn Sleeper>>,
     agent: Option<ureq::Agent>,
-    net: spaps_driver::tls::NetOptions,
 }
 
 impl ClientBuilder {
@@ -305,51 +304,6 @@ impl ClientBuilder {
         self
     }
 
-    /// Trusts the certificates in `pem` (one or more `CERTIFICATE` blocks) as roots, in
-    /// addition to the platform's (see the README's "TLS and proxies"). A PEM with no
-    /// certificate fails the build.
-    pub fn add_root_certificates_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
-        self.net.add_roots(pem.as_ref());
-        self
-    }
-
-    /// A client certificate chain and its private key (PEM), presented to servers
-    /// that ask for one (mutual TLS).
-    pub fn identity_pem(mut self, chain_pem: impl AsRef<[u8]>, key_pem: impl AsRef<[u8]>) -> Self {
-        self.net.set_identity(chain_pem.as_ref(), key_pem.as_ref());
-        self
-    }
-
-    /// The TLS library (default: rustls when its feature is on).
-    pub fn tls_backend(mut self, backend: crate::TlsBackend) -> Self {
-        self.net.set_backend(backend);
-        self
-    }
-
-    /// Sends every request through this proxy (`http://[user:password@]host:port`),
-    /// instead of the one `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` name (`NO_PROXY`
-    /// and loopback hosts excepted), which is the default.
-    pub fn proxy(mut self, url: &str) -> Self {
-        self.net
-            .set_proxy(spaps_proto::net::ProxyChoice::Url(url.to_owned()));
-        self
-    }
-
-    /// Uses no proxy, whatever the environment says.
-    pub fn no_proxy(mut self) -> Self {
-        self.net.set_proxy(spaps_proto::net::ProxyChoice::None);
-        self
-    }
-
-    /// Allows credentials over plain `http://` to a host (or through a proxy) that is
-    /// not this machine ([`Config::allow_insecure_http`]). Off by default: such a call
-    /// fails with [`Error::InsecureTransport`] before anything is sent.
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.options
-            .map_config(|c| Ok(c.allow_insecure_http(allow)));
-        self
-    }
-
     /// Builds the client and loads any stored tokens.
     ///
     /// # Errors
@@ -360,8 +314,8 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, Error> {
         let config = self.options.config()?;
         let transport = match self.agent {
-            Some(agent) => Transport::with_agent(agent, config, &self.net)?,
-            None => Transport::new(config, &self.net)?,
+            Some(agent) => Transport::with_agent(agent, config, self.options.net())?,
+            None => Transport::new(config, self.options.net())?,
         };
         let shared = self.options.build(
             || Arc::new(SystemClock),

@@ -335,6 +335,7 @@ pub struct ClientOptions {
     clock: Option<Arc<dyn Clock>>,
     seed: Option<u64>,
     interceptors: Interceptors,
+    net: crate::tls::NetOptions,
 }
 
 impl Default for ClientOptions {
@@ -345,11 +346,22 @@ impl Default for ClientOptions {
             clock: None,
             seed: None,
             interceptors: Interceptors::new(),
+            net: crate::tls::NetOptions::default(),
         }
     }
 }
 
 impl ClientOptions {
+    /// The TLS and proxy options.
+    pub fn net(&self) -> &crate::tls::NetOptions {
+        &self.net
+    }
+
+    /// The TLS and proxy options, to change.
+    pub fn net_mut(&mut self) -> &mut crate::tls::NetOptions {
+        &mut self.net
+    }
+
     /// Options read from `SPAPS_API_URL`, `SPAPS_API_KEY` and `SPAPS_REQUEST_TIMEOUT`
     /// through `var`.
     pub fn from_env_with(var: impl Fn(&str) -> Option<String>) -> Self {
@@ -494,6 +506,63 @@ macro_rules! builder_methods {
         /// The seed of the backoff jitter (default: random).
         pub fn jitter_seed(mut self, seed: u64) -> Self {
             self.options.set_seed(seed);
+            self
+        }
+
+        /// Trusts the certificates in `pem` (one or more `CERTIFICATE` blocks) as roots,
+        /// in addition to the platform's (see the README's "TLS and proxies"). A PEM with
+        /// no certificate fails the build.
+        pub fn add_root_certificates_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+            self.options.net_mut().add_roots(pem.as_ref());
+            self
+        }
+
+        /// A client certificate chain and its private key (PEM), presented to servers
+        /// that ask for one (mutual TLS).
+        pub fn identity_pem(
+            mut self,
+            chain_pem: impl AsRef<[u8]>,
+            key_pem: impl AsRef<[u8]>,
+        ) -> Self {
+            self.options
+                .net_mut()
+                .set_identity(chain_pem.as_ref(), key_pem.as_ref());
+            self
+        }
+
+        /// The TLS library (default: rustls when its feature is on).
+        pub fn tls_backend(mut self, backend: $crate::tls::TlsBackend) -> Self {
+            self.options.net_mut().set_backend(backend);
+            self
+        }
+
+        /// Sends every request through this proxy (`http://[user:password@]host:port`),
+        /// instead of the one `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` name (`NO_PROXY`
+        /// and loopback hosts excepted), which is the default.
+        pub fn proxy(mut self, url: &str) -> Self {
+            self.options
+                .net_mut()
+                .set_proxy($crate::spaps_proto::net::ProxyChoice::Url(url.to_owned()));
+            self
+        }
+
+        /// Uses no proxy, whatever the environment says.
+        pub fn no_proxy(mut self) -> Self {
+            self.options
+                .net_mut()
+                .set_proxy($crate::spaps_proto::net::ProxyChoice::None);
+            self
+        }
+
+        /// Allows credentials over plain `http://` to a host (or through a proxy) that is
+        /// not this machine
+        /// ([`Config::allow_insecure_http`]($crate::spaps_proto::Config::allow_insecure_http)).
+        /// Off by default: such a call fails with
+        /// [`Error::InsecureTransport`]($crate::spaps_proto::Error::InsecureTransport)
+        /// before anything is sent.
+        pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+            self.options
+                .map_config(|c| Ok(c.allow_insecure_http(allow)));
             self
         }
 

@@ -213,8 +213,8 @@ impl Config {
         }
         let rest = self.base_url.strip_prefix("http://")?;
         let authority = rest.split('/').next().unwrap_or(rest);
-        let host = crate::net::host_of_authority(authority);
-        (!crate::net::is_loopback_host(host)).then_some(host)
+        let host = crate::host::host_of_authority(authority);
+        (!crate::host::is_loopback_host(host)).then_some(host)
     }
 
     /// True when the per-attempt timeout was set explicitly (a setter or

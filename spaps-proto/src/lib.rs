@@ -62,6 +62,7 @@ mod endpoint;
 pub mod envelope;
 mod error;
 mod headers;
+mod host;
 pub mod intercept;
 mod machine;
 pub mod model;
