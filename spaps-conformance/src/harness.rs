@@ -378,7 +378,9 @@ impl Harness {
         F: FnOnce(&ClientState, Now) -> M + Send + 'static,
     {
         match &mut self.backend {
-            Backend::Unconfigured => Err(Error::Misuse("harness not configured")),
+            Backend::Unconfigured => Err(Error::Misuse(spaps_proto::Misuse::Other(
+                "harness not configured",
+            ))),
             Backend::SansIo(state) => {
                 let machine = start(state, self.clock.now());
                 drive(state, &self.clock, &self.script, machine)
@@ -443,7 +445,9 @@ pub fn runtime() -> Result<&'static tokio::runtime::Runtime, Error> {
             .ok()
     })
     .as_ref()
-    .ok_or(Error::Misuse("no tokio runtime could be built"))
+    .ok_or(Error::Misuse(spaps_proto::Misuse::Other(
+        "no tokio runtime could be built",
+    )))
 }
 
 struct RunVisitor<'a> {
@@ -496,8 +500,14 @@ fn drive<M: Machine>(
             }
             Output::Sleep(until) => clock.sleep_until(until),
             Output::Done(result) => return result,
-            _ => return Err(Error::Misuse("a lone call waited for another call")),
+            _ => {
+                return Err(Error::Misuse(spaps_proto::Misuse::Other(
+                    "a lone call waited for another call",
+                )))
+            }
         }
     }
-    Err(Error::Misuse("the call did not finish within 1000 steps"))
+    Err(Error::Misuse(spaps_proto::Misuse::Other(
+        "the call did not finish within 1000 steps",
+    )))
 }

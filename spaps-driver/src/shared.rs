@@ -378,8 +378,10 @@ impl ClientOptions {
 
     /// Changes the configuration; a bad setting is reported by the build.
     pub fn map_config(&mut self, f: impl FnOnce(Config) -> Result<Config, Error>) {
-        let config =
-            std::mem::replace(&mut self.config, Err(Error::Misuse("configuration in use")));
+        let config = std::mem::replace(
+            &mut self.config,
+            Err(Error::Misuse(spaps_proto::Misuse::OptionsInUse)),
+        );
         self.config = config.and_then(f);
     }
 

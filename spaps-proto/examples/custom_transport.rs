@@ -157,7 +157,7 @@ fn tcp_transport(request: http::Request<Bytes>) -> Result<http::Response<Bytes>,
     reader.take(16 << 20).read_to_end(&mut body).map_err(io)?;
     builder
         .body(Bytes::from(body))
-        .map_err(|_| Error::Misuse("bad response head"))
+        .map_err(|_| Error::Misuse(spaps_proto::Misuse::Other("bad response head")))
 }
 
 /// A two-route SPAPS in a function.

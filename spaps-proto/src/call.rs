@@ -234,7 +234,7 @@ impl<E: Endpoint> Call<E> {
                     return Output::Done(
                         self.result
                             .take()
-                            .unwrap_or(Err(Error::Misuse("polled after the call was done"))),
+                            .unwrap_or(Err(Error::Misuse(crate::error::Misuse::PolledAfterDone))),
                     )
                 }
                 Phase::Ready => {
@@ -297,7 +297,7 @@ impl<E: Endpoint> Call<E> {
                     self.phase = phase;
                     self.abandon_refresh(state);
                     self.finish(Err(Error::Misuse(
-                        "polled while a response or a store reload was outstanding",
+                        crate::error::Misuse::PolledWhileOutstanding,
                     )));
                 }
             }
@@ -307,7 +307,7 @@ impl<E: Endpoint> Call<E> {
     /// The `Ready` phase: pick the bearer token and send, or go refresh first.
     fn ready(&mut self, now: Now, state: &mut ClientState) -> Option<Output<E::Output>> {
         let Some(prepared) = &self.prepared else {
-            self.finish(Err(Error::Misuse("no request")));
+            self.finish(Err(Error::Misuse(crate::error::Misuse::PolledAfterDone)));
             return None;
         };
         let (bearer, generation) = if !prepared.auth.uses_bearer() {
@@ -361,9 +361,7 @@ impl<E: Endpoint> Call<E> {
             phase => {
                 self.phase = phase;
                 self.abandon_refresh(state);
-                self.finish(Err(Error::Misuse(
-                    "a response was fed while none was outstanding",
-                )));
+                self.finish(Err(Error::Misuse(crate::error::Misuse::UnexpectedResponse)));
             }
         }
     }
@@ -411,9 +409,7 @@ impl<E: Endpoint> Call<E> {
             phase => {
                 self.phase = phase;
                 self.abandon_refresh(state);
-                self.finish(Err(Error::Misuse(
-                    "an error was fed while no request was outstanding",
-                )));
+                self.finish(Err(Error::Misuse(crate::error::Misuse::UnexpectedError)));
             }
         }
     }
@@ -430,9 +426,7 @@ impl<E: Endpoint> Call<E> {
             std::mem::replace(&mut self.phase, Phase::Finished)
         else {
             self.abandon_refresh(state);
-            self.finish(Err(Error::Misuse(
-                "a store reload was fed while none was asked for",
-            )));
+            self.finish(Err(Error::Misuse(crate::error::Misuse::UnexpectedReload)));
             return;
         };
         let snapshot = match reloaded {
@@ -472,7 +466,7 @@ impl<E: Endpoint> Call<E> {
     pub fn abandon(&mut self, state: &mut ClientState) {
         self.abandon_refresh(state);
         if !matches!(self.phase, Phase::Finished) {
-            self.finish(Err(Error::Misuse("the call was abandoned")));
+            self.finish(Err(Error::Misuse(crate::error::Misuse::Abandoned)));
         }
     }
 

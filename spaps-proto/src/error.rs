@@ -130,7 +130,44 @@ pub enum Error {
     /// The driver broke the protocol of the state machine (for example fed a response
     /// that was never asked for). A bug in the driver, never in the server's data.
     #[error("driver misuse: {0}")]
-    Misuse(&'static str),
+    Misuse(Misuse),
+}
+
+/// How a driver (or code around the SDK) broke the protocol of a state machine: always a
+/// bug on the caller's side, never the server's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Misuse {
+    /// A machine was polled after it returned `Done`.
+    #[error("polled after the machine was done")]
+    PolledAfterDone,
+    /// A machine was polled while the driver owed it a response or a store reload.
+    #[error("polled while a response or a store reload was outstanding")]
+    PolledWhileOutstanding,
+    /// A response was fed while no request was outstanding.
+    #[error("a response was fed while none was outstanding")]
+    UnexpectedResponse,
+    /// A transport failure was fed while no request was outstanding.
+    #[error("an error was fed while no request was outstanding")]
+    UnexpectedError,
+    /// A store reload was fed while none was asked for.
+    #[error("a store reload was fed while none was asked for")]
+    UnexpectedReload,
+    /// The machine was abandoned before it was done.
+    #[error("the call was abandoned before it was done")]
+    Abandoned,
+    /// An endpoint's path template and its parameters disagree (a bug in an endpoint).
+    #[error("an endpoint's path template and its parameters disagree")]
+    PathTemplate,
+    /// The client options were used while they were being changed.
+    #[error("the client options were in use")]
+    OptionsInUse,
+    /// No TLS backend is compiled into the client.
+    #[error("no TLS backend is compiled in")]
+    NoTlsBackend,
+    /// Anything else a custom driver or test harness reports.
+    #[error("{0}")]
+    Other(&'static str),
 }
 
 impl Error {

@@ -90,7 +90,7 @@ pub use decimal::Decimal;
 pub use driver::{Clock, Now, Output};
 pub use endpoint::{CallOptions, Endpoint, Paginated};
 pub use error::{
-    ApiError, DecodeError, Error, ErrorKind, SourceError, StoreError, TransportError,
+    ApiError, DecodeError, Error, ErrorKind, Misuse, SourceError, StoreError, TransportError,
     TransportErrorKind,
 };
 pub use machine::Machine;

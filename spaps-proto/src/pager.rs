@@ -230,7 +230,9 @@ mod tests {
             M: Machine,
             S: FnOnce(&ClientState, Now) -> M + Send + 'static,
         {
-            Err(Error::Misuse("the fake client runs endpoints only"))
+            Err(Error::Misuse(crate::error::Misuse::Other(
+                "the fake client runs endpoints only",
+            )))
         }
 
         fn execute<E: Endpoint>(

@@ -139,7 +139,7 @@ impl RequestSpec {
                 let encoded = utf8_percent_encode(value, SEGMENT).to_string();
                 self.path.to_mut().replace_range(open..=close, &encoded);
             }
-            _ => self.fail(Error::Misuse("more path parameters than placeholders")),
+            _ => self.fail(Error::Misuse(crate::error::Misuse::PathTemplate)),
         }
         self
     }
@@ -275,7 +275,7 @@ impl RequestSpec {
             return Err(e);
         }
         if self.path.contains('{') {
-            return Err(Error::Misuse("a path parameter was not filled"));
+            return Err(Error::Misuse(crate::error::Misuse::PathTemplate));
         }
         Ok(self)
     }

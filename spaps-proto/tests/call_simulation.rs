@@ -372,3 +372,24 @@ fn retries_leave_a_notice_for_the_driver() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A driver that breaks the protocol gets a typed [`Misuse`](spaps_proto::Misuse), and
+/// the call ends: a response fed before anything was sent, and a poll after `Done`.
+#[test]
+fn driver_misuse_is_a_typed_error() {
+    use spaps_proto::Misuse;
+    let config = Config::new("https://api.example.com").unwrap().api_key("k");
+    let mut state = ClientState::new(config, 1);
+    state.load_tokens(Some(Tokens::new("a")));
+    let now = Now::new(Instant::now(), wall(1_736_942_400));
+    let mut call = state.call(GetCurrentSession {}, CallOptions::default());
+    call.handle_response(now, &mut state, response(200, SESSION));
+    match call.poll(now, &mut state) {
+        Output::Done(Err(Error::Misuse(Misuse::UnexpectedResponse))) => {}
+        other => panic!("{other:?}"),
+    }
+    match call.poll(now, &mut state) {
+        Output::Done(Err(Error::Misuse(Misuse::PolledAfterDone))) => {}
+        other => panic!("{other:?}"),
+    }
+}

@@ -178,7 +178,11 @@ fn a_failed_refresh_is_reported_to_waiters_and_not_cached() {
     let mut m = TokenManager::new(Duration::ZERO);
     m.set(Some(expired()));
     let (epoch, generation) = begin(&mut m, 200);
-    assert!(!m.finish(epoch, generation, Err(Error::Misuse("boom"))));
+    assert!(!m.finish(
+        epoch,
+        generation,
+        Err(Error::Misuse(spaps_proto::Misuse::Other("boom")))
+    ));
     assert!(matches!(m.outcome(epoch, at(0)), RefreshOutcome::Failed(_)));
     // The next call tries again.
     assert!(

@@ -236,7 +236,7 @@ fn configure_tls(
         #[allow(unreachable_patterns)]
         _ => {
             let _ = (builder, tls);
-            Err(Error::Misuse("no TLS backend compiled in"))
+            Err(Error::Misuse(spaps_proto::Misuse::NoTlsBackend))
         }
     }
 }

@@ -316,9 +316,7 @@ impl Machine for DevicePoll {
         match &mut self.call {
             Some(call) => call.handle_response(now, state, response),
             None => {
-                self.result = Some(Err(Error::Misuse(
-                    "a response was fed while none was outstanding",
-                )))
+                self.result = Some(Err(Error::Misuse(crate::error::Misuse::UnexpectedResponse)))
             }
         }
     }
@@ -326,11 +324,7 @@ impl Machine for DevicePoll {
     fn handle_error(&mut self, now: Now, state: &mut ClientState, error: Error) {
         match &mut self.call {
             Some(call) => call.handle_error(now, state, error),
-            None => {
-                self.result = Some(Err(Error::Misuse(
-                    "an error was fed while none was outstanding",
-                )))
-            }
+            None => self.result = Some(Err(Error::Misuse(crate::error::Misuse::UnexpectedError))),
         }
     }
 
@@ -362,11 +356,7 @@ impl Machine for DevicePoll {
     ) {
         match &mut self.call {
             Some(call) => call.handle_reload(now, state, reloaded),
-            None => {
-                self.result = Some(Err(Error::Misuse(
-                    "a store reload was fed while none was asked for",
-                )))
-            }
+            None => self.result = Some(Err(Error::Misuse(crate::error::Misuse::UnexpectedReload))),
         }
     }
 
@@ -506,7 +496,7 @@ impl Machine for DeviceLogin {
         }
         match &mut self.poll {
             Some(poll) => poll.poll(now, state),
-            None => Output::Done(Err(Error::Misuse("polled after the login was done"))),
+            None => Output::Done(Err(Error::Misuse(crate::error::Misuse::PolledAfterDone))),
         }
     }
 
