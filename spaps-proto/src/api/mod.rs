@@ -203,9 +203,6 @@ macro_rules! group_accessors {
 }
 
 #[cfg(test)]
-mod raw_dicts;
-
-#[cfg(test)]
 mod tests {
     use super::*;
 

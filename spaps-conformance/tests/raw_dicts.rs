@@ -2,22 +2,33 @@
 //! and "raw dict" in its tables): their typed models must keep every field they do not
 //! name, at every level the reference would hand back. One test per endpoint: a body
 //! with an unknown field at each level must come out of the model (serialized again)
-//! with every one of its fields, at the same place.
+//! with every one of its fields, at the same place: through the core's parser, and
+//! through both clients against a loopback server answering with that body.
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
+use spaps_proto::api::{visit, Visitor};
+use spaps_proto::{CallOptions, Endpoint, Execute, MemoryTokenStore, RetryPolicy, Tokens};
+use spaps_testkit::observed::ObservedRequest;
+use spaps_testkit::server::{MockServer, Reply};
 
-use super::{visit, Visitor};
-use crate::endpoint::Endpoint;
+/// How the body was read.
+#[derive(Clone, Copy, Debug)]
+enum Via {
+    Core,
+    Blocking,
+    Tokio,
+}
 
-/// Parses `body` with the endpoint named `name` (built from `args`) and serializes the
-/// output back to JSON.
-fn round_trip(name: &str, args: Value, body: &Value) -> Value {
+/// Parses `body` with the endpoint named `name` (built from `args`) by each way in
+/// turn, and serializes each output back to JSON.
+fn round_trip(name: &str, args: Value, body: &Value) -> Vec<(Via, Value)> {
     struct Parse<'a> {
         args: Value,
         body: &'a Value,
+        via: Via,
     }
     impl Visitor for Parse<'_> {
         type Out = Value;
@@ -27,12 +38,60 @@ fn round_trip(name: &str, args: Value, body: &Value) -> Value {
             E::Output: Serialize,
         {
             let endpoint: E = serde_json::from_value(self.args).expect("the arguments fit");
-            let response = http::Response::new(Bytes::from(self.body.to_string()));
-            let output = endpoint.parse(&response).expect("the body decodes");
+            let output = match self.via {
+                Via::Core => {
+                    let response = http::Response::new(Bytes::from(self.body.to_string()));
+                    endpoint.parse(&response).expect("the body decodes")
+                }
+                Via::Blocking | Via::Tokio => {
+                    let body = self.body.clone();
+                    let server =
+                        MockServer::start(move |_req: &ObservedRequest| Reply::json(200, &body))
+                            .expect("the server starts");
+                    let store = || MemoryTokenStore::with_tokens(Tokens::new("at_1"));
+                    if let Via::Blocking = self.via {
+                        let client = spaps_blocking::Client::builder()
+                            .base_url(&server.url())
+                            .api_key("k")
+                            .retry(RetryPolicy::disabled())
+                            .token_store(store())
+                            .build()
+                            .expect("the client builds");
+                        client
+                            .execute(endpoint, CallOptions::default())
+                            .expect("the call succeeds")
+                    } else {
+                        let client = spaps_tokio::Client::builder()
+                            .base_url(&server.url())
+                            .api_key("k")
+                            .retry(RetryPolicy::disabled())
+                            .token_store(store())
+                            .build()
+                            .expect("the client builds");
+                        tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .expect("a runtime")
+                            .block_on(client.execute(endpoint, CallOptions::default()))
+                            .expect("the call succeeds")
+                    }
+                }
+            };
             serde_json::to_value(output).expect("outputs serialize")
         }
     }
-    visit(name, Parse { args, body }).unwrap_or_else(|| panic!("no endpoint {name}"))
+    [Via::Core, Via::Blocking, Via::Tokio]
+        .into_iter()
+        .map(|via| {
+            let parse = Parse {
+                args: args.clone(),
+                body,
+                via,
+            };
+            let out = visit(name, parse).unwrap_or_else(|| panic!("no endpoint {name}"));
+            (via, out)
+        })
+        .collect()
 }
 
 /// Fails unless every field of `sent` is in `kept` at the same path with the same value.
@@ -68,8 +127,9 @@ macro_rules! raw_dict {
         fn $test() {
             let data: Value = $data;
             let body = raw_dict!(@body $shape, data);
-            let kept = round_trip($name, $args, &body);
-            assert_kept(&data, &kept, "data");
+            for (via, kept) in round_trip($name, $args, &body) {
+                assert_kept(&data, &kept, &format!("{via:?}: data"));
+            }
         }
     };
     (@body enveloped, $data:ident) => {
