@@ -129,17 +129,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
 
     // On the embedded mock, make the next session read fail once with a 503, to see a
-    // retry (the mock's controls, reached with the reqwest that spaps-tokio re-exports).
-    if target.mock.is_some() {
+    // retry (the mock's HTTP controls, reached with a few lines of std: any HTTP client
+    // would do).
+    if let Some(mock) = &target.mock {
         let fault =
             serde_json::json!({"route": "GET /api/sessions/current", "times": 1, "status": 503});
-        spaps_tokio::reqwest::Client::new()
-            .post(format!("{}/__mock/faults", target.base_url))
-            .header("content-type", "application/json")
-            .body(fault.to_string())
-            .send()
-            .await?
-            .error_for_status()?;
+        post_json(mock.addr(), "/__mock/faults", &fault.to_string())?;
     }
 
     // Everything this task does belongs to one trace.
@@ -220,4 +215,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         assert!(propagated, "the trace id reached the server");
     }
     Ok(())
+}
+
+/// POSTs a JSON body to a loopback server over HTTP/1.1 and checks for a 2xx answer.
+fn post_json(addr: std::net::SocketAddr, path: &str, body: &str) -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    if answer.starts_with("HTTP/1.1 2") {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(format!(
+            "the mock refused the control: {}",
+            answer.lines().next().unwrap_or("")
+        )))
+    }
 }
