@@ -23,6 +23,13 @@
 //! Every operation is reached through a group accessor (`auth()`, `sessions()`, ...)
 //! and returns a [`spaps_proto::Request`]: set optional arguments with its methods,
 //! then call `send()`. Errors are [`Error`]s.
+//!
+//! ## Features
+//! - `rustls` (default): TLS through rustls on the `ring` provider, trusting the
+//!   platform's roots (`SSL_CERT_FILE` and `SSL_CERT_DIR` honoured) plus any given to
+//!   the builder.
+//! - `native-tls`: TLS through the platform's library (OpenSSL, Secure Transport,
+//!   SChannel); with both on, `ClientBuilder::tls_backend` picks one.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -47,6 +47,9 @@
 //! assert_eq!(session.session_id, "s1");
 //! # Ok::<(), spaps_proto::Error>(())
 //! ```
+//!
+//! ## Features
+//! None: the core has no optional parts.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

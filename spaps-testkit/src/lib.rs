@@ -2,6 +2,9 @@
 //! ([`mock_spaps`]), a loopback HTTP server that answers or misbehaves on purpose
 //! ([`server`]), what such a server received ([`observed`]), webhook signing
 //! ([`webhooks`]) and a virtual clock ([`virtual_time`]).
+//!
+//! ## Features
+//! None.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
