@@ -55,7 +55,7 @@ fn now() -> Now {
 fn state() -> ClientState {
     let config = Config::new("https://api.example.com")
         .expect("valid URL")
-        .api_key("spaps_live_4f9a1c2e7b3d5a6f");
+        .with_api_key("spaps_live_4f9a1c2e7b3d5a6f");
     let mut state = ClientState::new(config, 7);
     state.load_tokens(Some(Tokens::new(
         "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyXzEiLCJleHAiOjE3MzY5NDYwMDB9.c2lnbmF0dXJl",

@@ -472,7 +472,7 @@ mod micro {
     pub(crate) fn core_overhead(plan: &(Duration, usize), report: &mut Report) {
         let config = Config::new("https://api.example.com")
             .expect("valid URL")
-            .api_key(API_KEY);
+            .with_api_key(API_KEY);
         let mut state = ClientState::new(config, 7);
         state.load_tokens(Some(Tokens::new(TOKEN)));
         let now = now();

@@ -294,7 +294,7 @@ impl ClientBuilder {
     }
 
     /// A ureq agent of your own. It keeps its own timeout and `User-Agent` unless the
-    /// SDK's are set too (`.timeout(..)`, `Config::user_agent_suffix`): then the SDK's
+    /// SDK's are set too (`.timeout(..)`, `Config::with_user_agent_suffix`): then the SDK's
     /// win. Whatever the agent says, redirects are never followed (credentials never
     /// travel to another host) and error statuses come back as responses; the call's
     /// overall deadline and the response size limit apply. The TLS and proxy options

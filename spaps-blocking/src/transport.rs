@@ -46,7 +46,7 @@ impl Transport {
             .http_status_as_error(false)
             .max_redirects(0)
             // Validated by the builder; bounded here all the same, as ureq panics past it.
-            .timeout_global(Some(config.request_timeout().min(MAX_TIMEOUT)))
+            .timeout_global(Some(config.timeout().min(MAX_TIMEOUT)))
             .proxy(ureq_proxy)
             .tls_config(tls)
             .build();
@@ -57,11 +57,11 @@ impl Transport {
         );
         Ok(Self {
             agent,
-            timeout: Some(config.request_timeout()),
-            nominal_timeout: config.request_timeout(),
+            timeout: Some(config.timeout()),
+            nominal_timeout: config.timeout(),
             custom: false,
             own_user_agent: false,
-            limit: config.response_limit(),
+            limit: config.max_response_bytes(),
         })
     }
 
@@ -77,11 +77,11 @@ impl Transport {
         Ok(Self {
             timeout: config
                 .timeout_is_set()
-                .then(|| config.request_timeout().min(MAX_TIMEOUT)),
-            nominal_timeout: config.request_timeout(),
+                .then(|| config.timeout().min(MAX_TIMEOUT)),
+            nominal_timeout: config.timeout(),
             custom: true,
             own_user_agent: config.user_agent_is_default(),
-            limit: config.response_limit(),
+            limit: config.max_response_bytes(),
             agent,
         })
     }

@@ -240,19 +240,22 @@ impl Harness {
         };
         let mut config = Config::new(&base).map_err(|e| format!("base_url: {e}"))?;
         if let Some(key) = &setup.api_key {
-            config = config.api_key(key.as_str());
+            config = config.with_api_key(key.as_str());
         }
-        config = config
-            .timeout(Duration::from_secs(10))
-            .retry(match &setup.retry_config {
-                None => RetryPolicy::disabled(),
-                Some(rc) => RetryPolicy::default()
-                    .max_attempts(rc.max_attempts)
-                    .base_delay(Duration::try_from_secs_f64(rc.backoff_factor).unwrap_or_default())
-                    .jitter(rc.jitter)
-                    .statuses(rc.status_codes.iter().copied())
-                    .methods(rc.methods.iter().filter_map(|m| m.parse().ok())),
-            });
+        config =
+            config
+                .with_timeout(Duration::from_secs(10))
+                .with_retry(match &setup.retry_config {
+                    None => RetryPolicy::disabled(),
+                    Some(rc) => RetryPolicy::default()
+                        .max_attempts(rc.max_attempts)
+                        .base_delay(
+                            Duration::try_from_secs_f64(rc.backoff_factor).unwrap_or_default(),
+                        )
+                        .jitter(rc.jitter)
+                        .statuses(rc.status_codes.iter().copied())
+                        .methods(rc.methods.iter().filter_map(|m| m.parse().ok())),
+                });
         let tokens = self.setup_tokens(setup)?;
         self.poll_interval = setup.poll_interval;
         self.backend = match self.kind {

@@ -127,7 +127,7 @@ impl Visitor for PathParams {
 
 /// Polls a fresh call of `endpoint` once: the URI it would send, or the error it ends with.
 fn first_output<E: Endpoint>(endpoint: E) -> Result<String, Error> {
-    let config = Config::new("https://h").unwrap().api_key("k");
+    let config = Config::new("https://h").unwrap().with_api_key("k");
     let mut state = ClientState::new(config, 1);
     state.load_tokens(Some(Tokens::new("at")));
     let now = Now::new(

@@ -762,12 +762,12 @@ fn an_own_reqwest_client_keeps_its_timeout_and_user_agent() {
             .unwrap()
     };
     let call = |url: &str, http: reqwest::Client, sdk_timeout: Option<Duration>, suffix: bool| {
-        let mut config = spaps_proto::Config::new(url).unwrap().api_key("k");
+        let mut config = spaps_proto::Config::new(url).unwrap().with_api_key("k");
         if let Some(t) = sdk_timeout {
-            config = config.timeout(t);
+            config = config.with_timeout(t);
         }
         if suffix {
-            config = config.user_agent_suffix("tests/1").unwrap();
+            config = config.with_user_agent_suffix("tests/1").unwrap();
         }
         let client = spaps_tokio::Client::builder()
             .config(config)
@@ -825,12 +825,12 @@ fn an_own_ureq_agent_keeps_its_timeout_and_user_agent() {
             .new_agent()
     };
     let call = |url: &str, agent: ureq::Agent, sdk_timeout: Option<Duration>, suffix: bool| {
-        let mut config = spaps_proto::Config::new(url).unwrap().api_key("k");
+        let mut config = spaps_proto::Config::new(url).unwrap().with_api_key("k");
         if let Some(t) = sdk_timeout {
-            config = config.timeout(t);
+            config = config.with_timeout(t);
         }
         if suffix {
-            config = config.user_agent_suffix("tests/1").unwrap();
+            config = config.with_user_agent_suffix("tests/1").unwrap();
         }
         let client = spaps_blocking::Client::builder()
             .config(config)

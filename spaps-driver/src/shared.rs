@@ -456,27 +456,28 @@ macro_rules! builder_methods {
 
         /// The API key (`X-API-Key`).
         pub fn api_key(mut self, key: impl Into<$crate::spaps_proto::Secret>) -> Self {
-            self.options.map_config(|c| Ok(c.api_key(key)));
+            self.options.map_config(|c| Ok(c.with_api_key(key)));
             self
         }
 
         /// The time allowed for one attempt (more than zero, at most
         /// [`MAX_TIMEOUT`]($crate::spaps_proto::MAX_TIMEOUT), one hour).
         pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
-            self.options.map_config(|c| Ok(c.timeout(timeout)));
+            self.options.map_config(|c| Ok(c.with_timeout(timeout)));
             self
         }
 
         /// The retry policy ([`RetryPolicy::disabled`]($crate::spaps_proto::RetryPolicy::disabled)
         /// turns retries off).
         pub fn retry(mut self, policy: $crate::spaps_proto::RetryPolicy) -> Self {
-            self.options.map_config(|c| Ok(c.retry(policy)));
+            self.options.map_config(|c| Ok(c.with_retry(policy)));
             self
         }
 
         /// The largest response body accepted (16 MiB by default).
         pub fn max_response_bytes(mut self, bytes: usize) -> Self {
-            self.options.map_config(|c| Ok(c.max_response_bytes(bytes)));
+            self.options
+                .map_config(|c| Ok(c.with_max_response_bytes(bytes)));
             self
         }
 
@@ -558,13 +559,12 @@ macro_rules! builder_methods {
 
         /// Allows credentials over plain `http://` to a host (or through a proxy) that is
         /// not this machine
-        /// ([`Config::allow_insecure_http`]($crate::spaps_proto::Config::allow_insecure_http)).
+        /// ([`Config::with_insecure_http`]($crate::spaps_proto::Config::with_insecure_http)).
         /// Off by default: such a call fails with
         /// [`Error::InsecureTransport`]($crate::spaps_proto::Error::InsecureTransport)
         /// before anything is sent.
         pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-            self.options
-                .map_config(|c| Ok(c.allow_insecure_http(allow)));
+            self.options.map_config(|c| Ok(c.with_insecure_http(allow)));
             self
         }
 

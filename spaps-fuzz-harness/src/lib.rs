@@ -361,7 +361,7 @@ impl Driver {
 /// The configuration the call targets use.
 fn config(policy: RetryPolicy) -> Config {
     match Config::new("https://api.example.com/spaps") {
-        Ok(c) => c.api_key("key_fuzz").retry(policy),
+        Ok(c) => c.with_api_key("key_fuzz").with_retry(policy),
         Err(e) => panic!("the fuzz base URL is valid: {e}"),
     }
 }
@@ -900,7 +900,7 @@ pub fn retry(data: &[u8]) {
 
     // The same policy in a call.
     let policy = policy.max_attempts(max_attempts % 8);
-    let mut driver = Driver::new(config(policy.clone()).retry_budget(1000));
+    let mut driver = Driver::new(config(policy.clone()).with_retry_budget(1000));
     let mut chunk = encode_response(status.as_u16(), false, None, b"{}");
     if let Some(i) = STATUSES.iter().position(|&s| s == status.as_u16()) {
         chunk[0] = i as u8;

@@ -25,7 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|u| !u.is_empty());
     let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
     let config = Config::new(url.as_deref().unwrap_or("http://spaps.invalid"))?
-        .api_key(var("SPAPS_API_KEY", "demo_key"));
+        .with_api_key(var("SPAPS_API_KEY", "demo_key"));
     let mut state = ClientState::new(config, seed());
     let transport: &dyn Fn(http::Request<Bytes>) -> Result<http::Response<Bytes>, Error> = match url
     {

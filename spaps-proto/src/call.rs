@@ -562,7 +562,7 @@ impl<E: Endpoint> Call<E> {
         };
         let jitter = state.jitter();
         let decision = decide(
-            state.config().retry_policy(),
+            state.config().retry(),
             &prepared.method,
             prepared.has_idempotency_key,
             reason.failure(),
@@ -728,8 +728,8 @@ impl Prepared {
 
         let mut headers = HeaderMap::with_capacity(6 + spec.headers.len());
         headers.insert(USER_AGENT, config.user_agent().clone());
-        if spec.auth != Auth::Anonymous && config.api_key_ref().is_some() {
-            // Built (and marked sensitive) once, by `Config::api_key`.
+        if spec.auth != Auth::Anonymous && config.api_key().is_some() {
+            // Built (and marked sensitive) once, by `Config::with_api_key`.
             let value = config.api_key_header().cloned().ok_or_else(|| {
                 Error::invalid("api_key", "holds characters a header cannot carry")
             })?;

@@ -38,9 +38,9 @@ pub const USER_AGENT: &str = concat!("spaps-rs/", env!("CARGO_PKG_VERSION"));
 /// use std::time::Duration;
 /// use spaps_proto::{Config, RetryPolicy};
 /// let config = Config::new("https://api.example.com/spaps/")?
-///     .api_key("spaps_live_123")
-///     .timeout(Duration::from_secs(5))
-///     .retry(RetryPolicy::disabled());
+///     .with_api_key("spaps_live_123")
+///     .with_timeout(Duration::from_secs(5))
+///     .with_retry(RetryPolicy::disabled());
 /// assert_eq!(config.base_url(), "https://api.example.com/spaps");
 /// assert!(!format!("{config:?}").contains("spaps_live_123"));
 /// # Ok::<(), spaps_proto::Error>(())
@@ -102,7 +102,7 @@ impl Config {
     ///     _ => None,
     /// };
     /// let config = Config::from_env_with(env)?;
-    /// assert_eq!(config.request_timeout().as_millis(), 2500);
+    /// assert_eq!(config.timeout().as_millis(), 2500);
     /// # Ok::<(), spaps_proto::Error>(())
     /// ```
     ///
@@ -112,7 +112,7 @@ impl Config {
         let get = |k: &str| var(k).filter(|v| !v.trim().is_empty());
         let mut config = Config::new(get("SPAPS_API_URL").as_deref().unwrap_or(DEFAULT_BASE_URL))?;
         if let Some(key) = get("SPAPS_API_KEY") {
-            config = config.api_key(key);
+            config = config.with_api_key(key);
         }
         if let Some(t) = get("SPAPS_REQUEST_TIMEOUT") {
             let secs: f64 = t
@@ -126,7 +126,7 @@ impl Config {
                 )
             })?;
             check_timeout("SPAPS_REQUEST_TIMEOUT", timeout)?;
-            config = config.timeout(timeout);
+            config = config.with_timeout(timeout);
         }
         config.validate()?;
         Ok(config)
@@ -140,9 +140,9 @@ impl Config {
     /// use std::time::Duration;
     /// use spaps_proto::{Config, Error};
     /// let config = Config::new("https://api.example.com")?;
-    /// assert!(config.clone().timeout(Duration::from_secs(30)).validate().is_ok());
+    /// assert!(config.clone().with_timeout(Duration::from_secs(30)).validate().is_ok());
     /// for bad in [Duration::ZERO, Duration::MAX] {
-    ///     let e = config.clone().timeout(bad).validate().unwrap_err();
+    ///     let e = config.clone().with_timeout(bad).validate().unwrap_err();
     ///     assert!(matches!(e, Error::InvalidArgument { name: "timeout", .. }));
     /// }
     /// # Ok::<(), spaps_proto::Error>(())
@@ -164,7 +164,7 @@ impl Config {
     }
 
     /// Sets the API key sent as `X-API-Key`.
-    pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
+    pub fn with_api_key(mut self, key: impl Into<Secret>) -> Self {
         let key = key.into();
         self.api_key_header = HeaderValue::from_str(key.expose()).ok().map(|mut value| {
             value.set_sensitive(true);
@@ -176,7 +176,7 @@ impl Config {
 
     /// Sets the time allowed for one attempt (connect, send and read): more than zero
     /// and at most [`MAX_TIMEOUT`], which [`Config::validate`] checks.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self.timeout_set = true;
         self
@@ -189,19 +189,19 @@ impl Config {
     ///
     /// ```
     /// use spaps_proto::Config;
-    /// let config = Config::new("http://spaps.internal:3301")?.api_key("k");
+    /// let config = Config::new("http://spaps.internal:3301")?.with_api_key("k");
     /// assert_eq!(config.insecure_host(), Some("spaps.internal"));
-    /// assert_eq!(config.allow_insecure_http(true).insecure_host(), None);
+    /// assert_eq!(config.with_insecure_http(true).insecure_host(), None);
     /// assert_eq!(Config::new("http://127.0.0.1:3301")?.insecure_host(), None);
     /// # Ok::<(), spaps_proto::Error>(())
     /// ```
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+    pub fn with_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
         self
     }
 
-    /// True when [`Config::allow_insecure_http`] was set.
-    pub fn insecure_http_allowed(&self) -> bool {
+    /// True when [`Config::with_insecure_http`] was set.
+    pub fn insecure_http(&self) -> bool {
         self.allow_insecure_http
     }
 
@@ -225,20 +225,20 @@ impl Config {
     }
 
     /// True when the `User-Agent` is the SDK's default (no
-    /// [`Config::user_agent_suffix`]). A client given an HTTP client of your own then
+    /// [`Config::with_user_agent_suffix`]). A client given an HTTP client of your own then
     /// lets that client's `User-Agent` stand.
     pub fn user_agent_is_default(&self) -> bool {
         self.user_agent.as_bytes() == USER_AGENT.as_bytes()
     }
 
     /// Sets the retry policy.
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+    pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
     }
 
     /// Sets the capacity of the client-wide retry budget (see [`crate::retry::RetryBudget`]).
-    pub fn retry_budget(mut self, tokens: u32) -> Self {
+    pub fn with_retry_budget(mut self, tokens: u32) -> Self {
         self.retry_budget = tokens;
         self
     }
@@ -247,20 +247,20 @@ impl Config {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] when it holds characters a header cannot carry.
-    pub fn user_agent_suffix(mut self, product: &str) -> Result<Self, Error> {
+    pub fn with_user_agent_suffix(mut self, product: &str) -> Result<Self, Error> {
         self.user_agent = HeaderValue::from_str(&format!("{USER_AGENT} {product}"))
             .map_err(|_| Error::invalid("user_agent", "not a valid header value"))?;
         Ok(self)
     }
 
     /// Sets the largest response body accepted, in bytes.
-    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+    pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = bytes;
         self
     }
 
     /// Sets how long before expiry the access token is refreshed.
-    pub fn refresh_skew(mut self, skew: Duration) -> Self {
+    pub fn with_refresh_skew(mut self, skew: Duration) -> Self {
         self.refresh_skew = skew;
         self
     }
@@ -271,7 +271,7 @@ impl Config {
     }
 
     /// The API key, when set.
-    pub fn api_key_ref(&self) -> Option<&Secret> {
+    pub fn api_key(&self) -> Option<&Secret> {
         self.api_key.as_ref()
     }
 
@@ -295,17 +295,17 @@ impl Config {
     }
 
     /// The per-attempt timeout.
-    pub fn request_timeout(&self) -> Duration {
+    pub fn timeout(&self) -> Duration {
         self.timeout
     }
 
     /// The retry policy.
-    pub fn retry_policy(&self) -> &RetryPolicy {
+    pub fn retry(&self) -> &RetryPolicy {
         &self.retry
     }
 
     /// The retry budget capacity.
-    pub fn retry_budget_capacity(&self) -> u32 {
+    pub fn retry_budget(&self) -> u32 {
         self.retry_budget
     }
 
@@ -315,12 +315,12 @@ impl Config {
     }
 
     /// The response body cap, in bytes.
-    pub fn response_limit(&self) -> usize {
+    pub fn max_response_bytes(&self) -> usize {
         self.max_response_bytes
     }
 
     /// How long before expiry tokens are refreshed.
-    pub fn token_refresh_skew(&self) -> Duration {
+    pub fn refresh_skew(&self) -> Duration {
         self.refresh_skew
     }
 }
@@ -397,8 +397,8 @@ mod tests {
     fn env_defaults_and_errors() {
         let c = Config::from_env_with(|_| None).unwrap();
         assert_eq!(c.base_url(), DEFAULT_BASE_URL);
-        assert!(c.api_key_ref().is_none());
-        assert_eq!(c.request_timeout(), DEFAULT_TIMEOUT);
+        assert!(c.api_key().is_none());
+        assert_eq!(c.timeout(), DEFAULT_TIMEOUT);
         for bad in ["abc", "-1", "0", "NaN", "inf"] {
             let r =
                 Config::from_env_with(|k| (k == "SPAPS_REQUEST_TIMEOUT").then(|| bad.to_owned()));
@@ -429,11 +429,8 @@ mod tests {
                 other => panic!("{bad}: {other:?}"),
             }
         }
-        assert_eq!(env("3600").unwrap().request_timeout(), MAX_TIMEOUT);
-        assert_eq!(
-            env("0.001").unwrap().request_timeout(),
-            Duration::from_millis(1)
-        );
+        assert_eq!(env("3600").unwrap().timeout(), MAX_TIMEOUT);
+        assert_eq!(env("0.001").unwrap().timeout(), Duration::from_millis(1));
         let message = env("1e19").unwrap_err().to_string();
         assert!(message.contains("at most 3600 seconds"), "{message}");
     }
@@ -442,7 +439,7 @@ mod tests {
     fn validate_checks_the_timeout() {
         let c = Config::new("https://h").unwrap();
         assert!(c.validate().is_ok());
-        assert!(c.clone().timeout(MAX_TIMEOUT).validate().is_ok());
+        assert!(c.clone().with_timeout(MAX_TIMEOUT).validate().is_ok());
         for bad in [
             Duration::ZERO,
             MAX_TIMEOUT + Duration::from_nanos(1),
@@ -450,7 +447,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    c.clone().timeout(bad).validate(),
+                    c.clone().with_timeout(bad).validate(),
                     Err(Error::InvalidArgument {
                         name: "timeout",
                         ..

@@ -61,7 +61,7 @@ pub enum Error {
     /// a refresh token) over plain `http://` to a host that is not this machine
     /// (loopback: `127.0.0.0/8`, `::1`, `localhost`), or through a proxy that is not
     /// on this machine. Nothing was sent. Use `https://`, or allow it explicitly with
-    /// the builders' `allow_insecure_http(true)` ([`Config::allow_insecure_http`](crate::Config::allow_insecure_http)).
+    /// the builders' `allow_insecure_http(true)` ([`Config::with_insecure_http`](crate::Config::with_insecure_http)).
     #[error("refusing to send credentials in clear over http:// to {host}: use https://, or allow it with `allow_insecure_http(true)`")]
     InsecureTransport {
         /// The host the credentials would have gone to in clear.

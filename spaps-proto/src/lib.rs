@@ -23,7 +23,7 @@
 //! use bytes::Bytes;
 //! use spaps_proto::{api::sessions::GetCurrentSession, CallOptions, ClientState, Config, Now, Output, Timestamp, Tokens};
 //!
-//! let mut state = ClientState::new(Config::new("https://api.example.com")?.api_key("key"), 7);
+//! let mut state = ClientState::new(Config::new("https://api.example.com")?.with_api_key("key"), 7);
 //! state.load_tokens(Some(Tokens::new("at_1")));
 //! let mut call = state.call(GetCurrentSession {}, CallOptions::default());
 //! let now = Now::new(Instant::now(), Timestamp::from_unix_seconds(1_736_942_400).unwrap());

@@ -13,7 +13,7 @@
 //!   loopback host never goes through an environment proxy (as Go's `net/http`).
 //!
 //! Credentials never travel in clear to another machine unless plain HTTP was allowed
-//! ([`Config::allow_insecure_http`](crate::Config::allow_insecure_http)): an `http://`
+//! ([`Config::with_insecure_http`](crate::Config::with_insecure_http)): an `http://`
 //! base URL to a remote host is refused when a request is prepared, and an `http://`
 //! base URL through a proxy that is not on this machine is refused by
 //! [`resolve_proxy`].
@@ -95,7 +95,7 @@ pub fn resolve_proxy(
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
         .ok_or_else(|| Error::invalid("proxy", "must be an http:// or https:// URL with a host"))?;
     let proxy_host = proxy.host_str().unwrap_or_default();
-    if base.scheme() == "http" && !config.insecure_http_allowed() && !is_loopback_host(proxy_host) {
+    if base.scheme() == "http" && !config.insecure_http() && !is_loopback_host(proxy_host) {
         return Err(Error::InsecureTransport {
             host: proxy_host.to_owned(),
         });
@@ -233,7 +233,7 @@ mod tests {
         ));
         let allowed = Config::new("http://api.example.com")
             .unwrap()
-            .allow_insecure_http(true);
+            .with_insecure_http(true);
         assert_eq!(
             resolve_proxy(&allowed, &env, super::tests::env(&vars))
                 .unwrap()

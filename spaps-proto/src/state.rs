@@ -45,9 +45,9 @@ impl ClientState {
     /// source in production, fix it in tests).
     pub fn new(config: Config, seed: u64) -> Self {
         Self {
-            tokens: TokenManager::new(config.token_refresh_skew())
-                .with_lease(refresh_lease(config.request_timeout())),
-            budget: RetryBudget::new(config.retry_budget_capacity()),
+            tokens: TokenManager::new(config.refresh_skew())
+                .with_lease(refresh_lease(config.timeout())),
+            budget: RetryBudget::new(config.retry_budget()),
             config,
             rng: seed,
             events: VecDeque::new(),

@@ -72,8 +72,8 @@ fn simulate(
 ) -> (Vec<Result<(), Error>>, u32, ClientState) {
     let config = Config::new("https://api.example.com")
         .unwrap()
-        .api_key("k")
-        .retry(RetryPolicy::disabled());
+        .with_api_key("k")
+        .with_retry(RetryPolicy::disabled());
     let mut state = ClientState::new(config, 9);
     state.load_tokens(Some(tokens));
     let mut server = Server {
@@ -145,7 +145,7 @@ proptest! {
 fn a_second_401_is_returned_as_is() {
     let config = Config::new("https://h")
         .unwrap()
-        .retry(RetryPolicy::disabled());
+        .with_retry(RetryPolicy::disabled());
     let mut state = ClientState::new(config, 1);
     state.load_tokens(Some(Tokens::new("a").with_refresh_token("r")));
     let now = Now::new(Instant::now(), wall(0));
@@ -184,7 +184,7 @@ fn a_second_401_is_returned_as_is() {
 fn a_failed_refresh_is_not_cached() {
     let config = Config::new("https://h")
         .unwrap()
-        .retry(RetryPolicy::disabled());
+        .with_retry(RetryPolicy::disabled());
     let mut state = ClientState::new(config, 1);
     state.load_tokens(Some(
         Tokens::new("a")
@@ -208,7 +208,7 @@ fn a_failed_refresh_is_not_cached() {
 
 #[test]
 fn retries_idempotent_calls_with_backoff_and_keeps_the_idempotency_key() {
-    let config = Config::new("https://h").unwrap().retry(
+    let config = Config::new("https://h").unwrap().with_retry(
         RetryPolicy::default()
             .max_attempts(3)
             .jitter(false)
@@ -314,8 +314,8 @@ fn retries_leave_a_notice_for_the_driver() {
 
     let config = Config::new("https://api.example.com")
         .unwrap()
-        .api_key("k")
-        .retry(RetryPolicy::default().max_attempts(3));
+        .with_api_key("k")
+        .with_retry(RetryPolicy::default().max_attempts(3));
     let mut state = ClientState::new(config, 3);
     state.load_tokens(Some(Tokens::new("at")));
     let mut call = state.call(GetCurrentSession {}, CallOptions::default());
@@ -378,7 +378,9 @@ fn retries_leave_a_notice_for_the_driver() {
 #[test]
 fn driver_misuse_is_a_typed_error() {
     use spaps_proto::Misuse;
-    let config = Config::new("https://api.example.com").unwrap().api_key("k");
+    let config = Config::new("https://api.example.com")
+        .unwrap()
+        .with_api_key("k");
     let mut state = ClientState::new(config, 1);
     state.load_tokens(Some(Tokens::new("a")));
     let now = Now::new(Instant::now(), wall(1_736_942_400));

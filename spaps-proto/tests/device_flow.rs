@@ -56,7 +56,7 @@ proptest! {
         interval_s in 0u64..20,
         expires_s in 1u64..600,
     ) {
-        let config = Config::new("https://h").unwrap().retry(RetryPolicy::disabled());
+        let config = Config::new("https://h").unwrap().with_retry(RetryPolicy::disabled());
         let mut state = ClientState::new(config, 3);
         let start = Instant::now();
         let mut now = Now::new(start, Timestamp::from_unix_seconds(1_700_000_000).unwrap());
@@ -135,7 +135,7 @@ fn run_virtual(
 ) {
     let config = Config::new("https://h")
         .unwrap()
-        .retry(RetryPolicy::disabled());
+        .with_retry(RetryPolicy::disabled());
     let mut state = ClientState::new(config, 5);
     let start = Instant::now();
     let mut now = Now::new(start, Timestamp::from_unix_seconds(1_700_000_000).unwrap());
@@ -208,7 +208,7 @@ fn slow_down_stays_within_bounds() {
     assert_eq!(poll.interval(), MAX_WAIT);
     let config = Config::new("https://h")
         .unwrap()
-        .retry(RetryPolicy::disabled());
+        .with_retry(RetryPolicy::disabled());
     let mut state = ClientState::new(config, 5);
     let now = Now::new(Instant::now(), Timestamp::UNIX_EPOCH);
     assert!(matches!(poll.poll(now, &mut state), Output::Send(_)));
@@ -228,7 +228,7 @@ fn login_until_done(
 
     let config = Config::new("https://h")
         .unwrap()
-        .retry(RetryPolicy::disabled());
+        .with_retry(RetryPolicy::disabled());
     let mut state = ClientState::new(config, 3);
     let start = Instant::now();
     let mut now = Now::new(start, Timestamp::from_unix_seconds(1_700_000_000).unwrap());

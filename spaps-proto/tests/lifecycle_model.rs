@@ -140,9 +140,9 @@ impl Model {
     fn new() -> Self {
         let config = Config::new("https://api.example.com")
             .unwrap()
-            .api_key("k")
-            .timeout(Duration::from_secs(5))
-            .retry(RetryPolicy::default())
+            .with_api_key("k")
+            .with_timeout(Duration::from_secs(5))
+            .with_retry(RetryPolicy::default())
             .with_call_timeout(CALL_LIMIT);
         let mut state = ClientState::new(config, 3);
         state.load_tokens(Some(

@@ -51,7 +51,7 @@ fn json<T: serde::de::DeserializeOwned>(text: &str) -> T {
 fn no_public_type_shows_a_secret() {
     let config = Config::new("https://h")
         .unwrap()
-        .api_key("sk_API_KEY_1234567890");
+        .with_api_key("sk_API_KEY_1234567890");
     check("Config", &config);
     check("Secret", &Secret::new("PW_password_hunter2"));
     let tokens = Tokens::new("AT_ACCESS_abcdef").with_refresh_token("RT_REFRESH_abcdef");
@@ -144,7 +144,7 @@ fn no_public_type_shows_a_secret() {
 fn requests_calls_and_errors_show_no_secret() {
     let config = Config::new("https://h")
         .unwrap()
-        .api_key("sk_API_KEY_1234567890");
+        .with_api_key("sk_API_KEY_1234567890");
     let mut state = ClientState::new(config, 1);
     state.load_tokens(Some(
         Tokens::new("AT_ACCESS_abcdef")
@@ -196,7 +196,7 @@ fn requests_calls_and_errors_show_no_secret() {
 
     let bad_header = Config::new("https://h")
         .unwrap()
-        .api_key("sk_API_KEY_1234567890\n");
+        .with_api_key("sk_API_KEY_1234567890\n");
     let err = ClientState::new(bad_header, 1)
         .call(
             SignInWithPassword {
@@ -221,7 +221,7 @@ fn requests_calls_and_errors_show_no_secret() {
 fn credential_headers_are_marked_sensitive() {
     let config = Config::new("https://h")
         .unwrap()
-        .api_key("sk_API_KEY_1234567890");
+        .with_api_key("sk_API_KEY_1234567890");
     let mut state = ClientState::new(config, 1);
     state.load_tokens(Some(Tokens::new("AT_ACCESS_abcdef")));
     let now = Now::new(

@@ -123,9 +123,9 @@ impl Setup {
 fn config(url: &str, setup: &Setup) -> Config {
     let config = Config::new(url)
         .expect("a valid base URL")
-        .api_key(KEY)
-        .timeout(setup.timeout)
-        .retry(setup.retry.clone());
+        .with_api_key(KEY)
+        .with_timeout(setup.timeout)
+        .with_retry(setup.retry.clone());
     match setup.call_timeout {
         Some(limit) => config.with_call_timeout(limit),
         None => config,

@@ -320,7 +320,7 @@ impl ClientBuilder {
     }
 
     /// A reqwest client of your own. It keeps its own timeout and `User-Agent` unless
-    /// the SDK's are set too (`.timeout(..)`, `Config::user_agent_suffix`): then the
+    /// the SDK's are set too (`.timeout(..)`, `Config::with_user_agent_suffix`): then the
     /// SDK's win. The call's overall deadline and the response size limit always apply.
     /// It must not follow redirects (build it with `redirect(Policy::none())`): the
     /// build refuses one that may, as it would carry the API key to another host. The

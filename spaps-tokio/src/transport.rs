@@ -29,7 +29,7 @@ impl Transport {
         let proxy = resolve_proxy(config, &net.proxy, |k| std::env::var(k).ok())?;
         let builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.request_timeout());
+            .timeout(config.timeout());
         let builder = match &proxy {
             Some(url) => builder.proxy(reqwest::Proxy::all(url.as_str()).map_err(|e| {
                 Error::InvalidArgument {
@@ -48,10 +48,10 @@ impl Transport {
         })?;
         Ok(Self {
             http,
-            timeout: Some(config.request_timeout()),
-            nominal_timeout: config.request_timeout(),
+            timeout: Some(config.timeout()),
+            nominal_timeout: config.timeout(),
             own_user_agent: false,
-            limit: config.response_limit(),
+            limit: config.max_response_bytes(),
         })
     }
 
@@ -74,10 +74,10 @@ impl Transport {
         }
         Ok(Self {
             http,
-            timeout: config.timeout_is_set().then(|| config.request_timeout()),
-            nominal_timeout: config.request_timeout(),
+            timeout: config.timeout_is_set().then(|| config.timeout()),
+            nominal_timeout: config.timeout(),
             own_user_agent: config.user_agent_is_default(),
-            limit: config.response_limit(),
+            limit: config.max_response_bytes(),
         })
     }
 

@@ -80,7 +80,7 @@ impl AnyClient {
             Flavor::Tokio => {
                 let mut b = spaps_tokio::Client::builder();
                 if let Some(budget) = opts.retry_budget {
-                    b = b.config(Config::new(url).unwrap().retry_budget(budget));
+                    b = b.config(Config::new(url).unwrap().with_retry_budget(budget));
                 }
                 let mut b = b
                     .base_url(url)
@@ -103,7 +103,7 @@ impl AnyClient {
             Flavor::Blocking => {
                 let mut b = spaps_blocking::Client::builder();
                 if let Some(budget) = opts.retry_budget {
-                    b = b.config(Config::new(url).unwrap().retry_budget(budget));
+                    b = b.config(Config::new(url).unwrap().with_retry_budget(budget));
                 }
                 let mut b = b
                     .base_url(url)
