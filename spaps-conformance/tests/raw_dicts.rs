@@ -48,31 +48,30 @@ fn round_trip(name: &str, args: Value, body: &Value) -> Vec<(Via, Value)> {
                     let server =
                         MockServer::start(move |_req: &ObservedRequest| Reply::json(200, &body))
                             .expect("the server starts");
-                    let store = || MemoryTokenStore::with_tokens(Tokens::new("at_1"));
+                    // The same settings on either client's builder.
+                    macro_rules! client {
+                        ($krate:ident) => {
+                            $krate::Client::builder()
+                                .base_url(&server.url())
+                                .api_key("k")
+                                .retry(RetryPolicy::disabled())
+                                .token_store(MemoryTokenStore::with_tokens(Tokens::new("at_1")))
+                                .build()
+                                .expect("the client builds")
+                        };
+                    }
                     if let Via::Blocking = self.via {
-                        let client = spaps_blocking::Client::builder()
-                            .base_url(&server.url())
-                            .api_key("k")
-                            .retry(RetryPolicy::disabled())
-                            .token_store(store())
-                            .build()
-                            .expect("the client builds");
-                        client
+                        client!(spaps_blocking)
                             .execute(endpoint, CallOptions::default())
                             .expect("the call succeeds")
                     } else {
-                        let client = spaps_tokio::Client::builder()
-                            .base_url(&server.url())
-                            .api_key("k")
-                            .retry(RetryPolicy::disabled())
-                            .token_store(store())
-                            .build()
-                            .expect("the client builds");
                         tokio::runtime::Builder::new_current_thread()
                             .enable_all()
                             .build()
                             .expect("a runtime")
-                            .block_on(client.execute(endpoint, CallOptions::default()))
+                            .block_on(
+                                client!(spaps_tokio).execute(endpoint, CallOptions::default()),
+                            )
                             .expect("the call succeeds")
                     }
                 }
