@@ -75,7 +75,7 @@ impl Seeds {
     }
 }
 
-/// Builds the seeds from the corpus under `testkit` (`spaps-testkit`: its `cassettes`
+/// Builds the seeds from the corpus under `testkit` (`spaps-conformance`: its `cassettes`
 /// and `vectors` directories).
 ///
 /// # Errors

@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     let out = std::env::args_os()
         .nth(1)
         .map_or_else(|| fuzz_dir.join("corpus"), PathBuf::from);
-    let seeds = match generate(&fuzz_dir.join("../spaps-testkit")) {
+    let seeds = match generate(&fuzz_dir.join("../spaps-conformance")) {
         Ok(seeds) => seeds,
         Err(e) => {
             eprintln!("seed: {e}");
