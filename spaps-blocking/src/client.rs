@@ -1,16 +1,17 @@
-//! [`Client`] and [`ClientBuilder`].
+//! [`Blocking`]: the blocking runtime of the SPAPS client, and its drive loop.
+//! [`Client`] and [`ClientBuilder`] are the driver's generic client on it.
 
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use spaps_driver::{ClientOptions, Effects, Shared, SystemClock};
-use spaps_proto::{ClientState, Config, Error, Execute, Machine, Now, Output, Tokens};
+use spaps_driver::tls::NetOptions;
+use spaps_driver::{CallGuard, Effects, Runtime};
+use spaps_proto::{ClientState, Config, Error, Machine, Now, Output, RefreshLock, Tokens};
 
 use crate::transport::Transport;
 
-/// A blocking SPAPS client. Cheap to clone; clones share tokens and connections.
+/// A blocking SPAPS client: [`spaps_driver::Client`] on [`Blocking`]. Cheap to clone;
+/// clones share tokens and connections. Every call blocks the calling thread.
 ///
 /// ```no_run
 /// let client = spaps_blocking::Client::builder()
@@ -21,20 +22,12 @@ use crate::transport::Transport;
 /// let session = client.sessions().get_current_session().send()?;
 /// # Ok::<(), spaps_blocking::Error>(())
 /// ```
-#[derive(Debug, Clone)]
-pub struct Client {
-    inner: Arc<Inner>,
-}
+pub type Client = spaps_driver::Client<Blocking>;
 
-#[derive(Debug)]
-struct Inner {
-    shared: Shared,
-    /// Counts settled refreshes; waiting calls sleep on `settled` until it moves.
-    settles: Mutex<u64>,
-    settled: Condvar,
-    transport: Transport,
-    sleeper: Arc<dyn Sleeper>,
-}
+/// Builds a [`Client`]: [`spaps_driver::ClientBuilder`] on [`Blocking`]. Its
+/// [`http_client`](spaps_driver::ClientBuilder::http_client) takes a [`ureq::Agent`];
+/// its [`sleeper`](spaps_driver::ClientBuilder::sleeper) an `Arc<dyn Sleeper>`.
+pub type ClientBuilder = spaps_driver::ClientBuilder<Blocking>;
 
 /// How the client waits between retries. Replace it in tests to avoid real sleeps.
 pub trait Sleeper: Send + Sync + std::fmt::Debug {
@@ -52,147 +45,66 @@ impl Sleeper for ThreadSleeper {
     }
 }
 
-impl Client {
-    /// A builder, starting from the defaults (`http://localhost:3301`, no API key).
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::new()
+/// The blocking runtime of a [`Client`]: a ureq transport, a sleeper, and the condition
+/// variable that wakes calls waiting for a token refresh. Calls block their thread.
+#[derive(Debug)]
+pub struct Blocking {
+    transport: Transport,
+    /// Counts settled refreshes; waiting calls sleep on `settled` until it moves.
+    settles: Mutex<u64>,
+    settled: Condvar,
+    sleeper: Arc<dyn Sleeper>,
+}
+
+impl Runtime for Blocking {
+    type Http = ureq::Agent;
+    type Sleeper = dyn Sleeper;
+    type Outcome<'a, T: Send + 'static> = Result<T, Error>;
+
+    fn new(
+        config: &Config,
+        net: &NetOptions,
+        http: Option<ureq::Agent>,
+        sleeper: Option<Arc<dyn Sleeper>>,
+    ) -> Result<Self, Error> {
+        let transport = match http {
+            Some(agent) => Transport::with_agent(agent, config, net)?,
+            None => Transport::new(config, net)?,
+        };
+        Ok(Self {
+            transport,
+            settles: Mutex::new(0),
+            settled: Condvar::new(),
+            sleeper: sleeper.unwrap_or_else(|| Arc::new(ThreadSleeper)),
+        })
     }
 
-    /// A client configured from `SPAPS_API_URL`, `SPAPS_API_KEY` and
-    /// `SPAPS_REQUEST_TIMEOUT`.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] for an unusable value.
-    pub fn from_env() -> Result<Self, Error> {
-        ClientBuilder::from_env().build()
-    }
-
-    /// A client for `config` with the default token store.
-    ///
-    /// # Errors
-    /// None today; kept fallible for stores that load on start.
-    pub fn new(config: Config) -> Result<Self, Error> {
-        ClientBuilder::new().config(config).build()
-    }
-
-    spaps_driver::client_methods!();
-
-    /// Uses and stores `tokens` (e.g. obtained elsewhere). A refresh in flight is
-    /// cancelled: its result will not overwrite these tokens.
-    ///
-    /// # Errors
-    /// [`Error::TokenStore`] when the store cannot save them.
-    pub fn set_tokens(&self, tokens: Tokens) -> Result<(), Error> {
-        self.replace_tokens(Some(tokens))
-    }
-
-    /// Uses and stores `tokens` with their access token expiring `expires_in` from now
-    /// (the client's clock): the reference's `set_tokens(.., expires_in=..)`, without
-    /// computing a timestamp by hand.
-    ///
-    /// # Errors
-    /// [`Error::TokenStore`] when the store cannot save them.
-    pub fn set_tokens_expiring_in(
-        &self,
-        tokens: Tokens,
-        expires_in: Duration,
-    ) -> Result<(), Error> {
-        let now = self.inner.shared.now().wall;
-        self.set_tokens(tokens.with_expires_in(expires_in, now))
-    }
-
-    /// Forgets the tokens, in memory and in the store. A refresh in flight is
-    /// cancelled: its result will not sign the client back in.
-    ///
-    /// # Errors
-    /// [`Error::TokenStore`] when the store cannot clear them.
-    pub fn clear_tokens(&self) -> Result<(), Error> {
-        self.replace_tokens(None)
-    }
-
-    fn replace_tokens(&self, tokens: Option<Tokens>) -> Result<(), Error> {
-        let effects = self.inner.shared.set_tokens(tokens);
-        self.inner.apply(effects)
-    }
-
-    fn shared(&self) -> &Shared {
-        &self.inner.shared
-    }
-
-    fn drive<M, F>(&self, start: F) -> Result<M::Output, Error>
+    fn run<M, F>(client: &Client, start: F) -> Result<M::Output, Error>
     where
         M: Machine,
-        F: FnOnce(&ClientState, Now) -> M,
+        F: FnOnce(&ClientState, Now) -> M + Send + 'static,
     {
-        let inner = &*self.inner;
-        let mut guard = Guard {
-            inner,
-            machine: inner.shared.start(start),
-            done: false,
-        };
-        let span = crate::trace::call_span(&guard.machine);
-        let _entered = span.enter();
-        // Held from a store reload until the refresh it guards is persisted.
-        let mut store_lock: Option<spaps_proto::RefreshLock> = None;
-        loop {
-            let seen = *inner.settles();
-            let (output, effects) = inner.shared.poll(&mut guard.machine);
-            inner.apply(effects)?;
-            match output {
-                Output::Send(request) => {
-                    crate::trace::sending(&span, &guard.machine);
-                    // Interceptors run around the exchange, outside the lock.
-                    let (request, sending) = inner.shared.before_send(&guard.machine, request)?;
-                    let within = remaining(guard.machine.deadline(), inner.shared.now());
-                    let result = inner.transport.send(request, within);
-                    crate::trace::received(&span, &result);
-                    let (effects, hooked) =
-                        inner.shared.after_send(&mut guard.machine, sending, result);
-                    inner.apply(effects)?;
-                    hooked?;
-                }
-                Output::ReloadStore => {
-                    let (snapshot, lock) = inner.shared.writer().reload();
-                    store_lock = lock;
-                    let effects = inner.shared.feed_reload(&mut guard.machine, snapshot);
-                    inner.apply(effects)?;
-                }
-                Output::Sleep(until) => {
-                    let now = inner.shared.now().instant;
-                    if until > now {
-                        inner.sleeper.sleep(until - now);
-                    }
-                }
-                Output::AwaitRefresh(until) => inner.await_settle(seen, until),
-                Output::Done(result) => {
-                    guard.disarm();
-                    return result;
-                }
-            }
-            if !guard.machine.refreshing() {
-                // The refresh the lock guarded is persisted (or was never sent).
-                drop(store_lock.take());
-            }
-        }
+        drive(client, start)
+    }
+
+    fn replace_tokens(client: &Client, tokens: Option<Tokens>) -> Result<(), Error> {
+        let effects = client.shared().set_tokens(tokens);
+        apply(client, effects)
+    }
+
+    fn wake_waiters(&self) {
+        *self.settles() += 1;
+        self.settled.notify_all();
     }
 }
 
-impl Inner {
+impl Blocking {
     fn settles(&self) -> MutexGuard<'_, u64> {
         self.settles.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Wakes waiting calls and persists token changes, in that order.
-    fn apply(&self, effects: Effects) -> Result<(), Error> {
-        if effects.refresh_settled {
-            *self.settles() += 1;
-            self.settled.notify_all();
-        }
-        self.shared.writer().persist(effects.persist)
-    }
-
-    /// Blocks until a refresh settles after `seen`, or until `until`.
-    fn await_settle(&self, seen: u64, until: Option<std::time::Instant>) {
+    /// Blocks until a refresh settles after `seen`, or until `until` by `now`'s clock.
+    fn await_settle(&self, seen: u64, until: Option<Instant>, now: impl Fn() -> Instant) {
         let mut settles = self.settles();
         while *settles == seen {
             settles = match until {
@@ -201,7 +113,7 @@ impl Inner {
                     .wait(settles)
                     .unwrap_or_else(PoisonError::into_inner),
                 Some(until) => {
-                    let now = self.shared.now().instant;
+                    let now = now();
                     if now >= until {
                         return;
                     }
@@ -219,116 +131,66 @@ impl Inner {
     }
 }
 
-/// What is left of a deadline.
-fn remaining(deadline: Option<Instant>, now: Now) -> Option<Duration> {
-    deadline.map(|d| d.saturating_duration_since(now.instant))
-}
-
-/// Abandons the machine if the call unwinds before it is done (a panic in a store or a
-/// callback), so a refresh it owned does not strand the other calls.
-struct Guard<'a, M: Machine> {
-    inner: &'a Inner,
-    machine: M,
-    done: bool,
-}
-
-impl<M: Machine> Guard<'_, M> {
-    /// The machine is done: nothing to abandon.
-    fn disarm(&mut self) {
-        self.done = true;
-    }
-}
-
-impl<M: Machine> Drop for Guard<'_, M> {
-    fn drop(&mut self) {
-        if !self.done {
-            let effects = self.inner.shared.abandon(&mut self.machine);
-            // Nothing to persist comes of abandoning; a store error cannot be reported
-            // from here, and waking the waiters is what matters.
-            let _ = self.inner.apply(effects);
+/// Runs one call. If it unwinds before it is done (a panic in a store or a callback),
+/// the guard hands a refresh the call owned back, so it does not strand other calls.
+fn drive<M, F>(client: &Client, start: F) -> Result<M::Output, Error>
+where
+    M: Machine,
+    F: FnOnce(&ClientState, Now) -> M,
+{
+    let shared = client.shared();
+    let runtime = client.runtime();
+    let mut guard = CallGuard::start(client, start);
+    let span = crate::trace::call_span(guard.machine());
+    let _entered = span.enter();
+    // Held from a store reload until the refresh it guards is persisted.
+    let mut store_lock: Option<RefreshLock> = None;
+    loop {
+        let seen = *runtime.settles();
+        let (output, effects) = shared.poll(guard.machine_mut());
+        apply(client, effects)?;
+        match output {
+            Output::Send(request) => {
+                crate::trace::sending(&span, guard.machine());
+                // Interceptors run around the exchange, outside the lock.
+                let (request, sending) = shared.before_send(guard.machine(), request)?;
+                let result = runtime.transport.send(request, guard.time_left());
+                crate::trace::received(&span, &result);
+                let (effects, hooked) = shared.after_send(guard.machine_mut(), sending, result);
+                apply(client, effects)?;
+                hooked?;
+            }
+            Output::ReloadStore => {
+                let (snapshot, lock) = shared.writer().reload();
+                store_lock = lock;
+                let effects = shared.feed_reload(guard.machine_mut(), snapshot);
+                apply(client, effects)?;
+            }
+            Output::Sleep(until) => {
+                let now = shared.now().instant;
+                if until > now {
+                    runtime.sleeper.sleep(until - now);
+                }
+            }
+            Output::AwaitRefresh(until) => {
+                runtime.await_settle(seen, until, || shared.now().instant);
+            }
+            Output::Done(result) => {
+                guard.disarm();
+                return result;
+            }
+        }
+        if !guard.machine().refreshing() {
+            // The refresh the lock guarded is persisted (or was never sent).
+            drop(store_lock.take());
         }
     }
 }
 
-impl Execute for Client {
-    type Outcome<'a, T: Send + 'static> = Result<T, Error>;
-
-    fn run<M, F>(&self, start: F) -> Result<M::Output, Error>
-    where
-        M: Machine,
-        F: FnOnce(&ClientState, Now) -> M + Send + 'static,
-    {
-        self.drive(start)
+/// Wakes waiting calls and persists token changes, in that order.
+fn apply(client: &Client, effects: Effects) -> Result<(), Error> {
+    if effects.refresh_settled {
+        client.runtime().wake_waiters();
     }
-}
-
-/// Builds a [`Client`].
-#[derive(Debug, Default)]
-pub struct ClientBuilder {
-    options: ClientOptions,
-    sleeper: Option<Arc<dyn Sleeper>>,
-    agent: Option<ureq::Agent>,
-}
-
-impl ClientBuilder {
-    /// The defaults: `http://localhost:3301`, no API key, in-memory tokens.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Starts from `SPAPS_API_URL`, `SPAPS_API_KEY` and `SPAPS_REQUEST_TIMEOUT`; an
-    /// unusable value fails [`Self::build`].
-    pub fn from_env() -> Self {
-        Self {
-            options: ClientOptions::from_env_with(|k| std::env::var(k).ok()),
-            ..Self::default()
-        }
-    }
-
-    spaps_driver::builder_methods!();
-
-    /// How retry backoffs wait (default: the thread sleeps).
-    pub fn sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
-        self.sleeper = Some(sleeper);
-        self
-    }
-
-    /// A ureq agent of your own. It keeps its own timeout and `User-Agent` unless the
-    /// SDK's are set too (`.timeout(..)`, `Config::with_user_agent_suffix`): then the SDK's
-    /// win. Whatever the agent says, redirects are never followed (credentials never
-    /// travel to another host) and error statuses come back as responses; the call's
-    /// overall deadline and the response size limit apply. The TLS and proxy options
-    /// below configure the agent the SDK builds, and cannot be combined with this.
-    pub fn agent(mut self, agent: ureq::Agent) -> Self {
-        self.agent = Some(agent);
-        self
-    }
-
-    /// Builds the client and loads any stored tokens.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] for a bad setting (an unreadable certificate, a
-    /// proxy URL); [`Error::InsecureTransport`] for an `http://` base URL through a
-    /// proxy on another machine; [`Error::TokenStore`] when the store holds tokens it
-    /// cannot read.
-    pub fn build(self) -> Result<Client, Error> {
-        let config = self.options.config()?;
-        let transport = match self.agent {
-            Some(agent) => Transport::with_agent(agent, config, self.options.net())?,
-            None => Transport::new(config, self.options.net())?,
-        };
-        let shared = self.options.build(
-            || Arc::new(SystemClock),
-            || RandomState::new().hash_one(std::process::id()),
-        )?;
-        Ok(Client {
-            inner: Arc::new(Inner {
-                shared,
-                settles: Mutex::new(0),
-                settled: Condvar::new(),
-                transport,
-                sleeper: self.sleeper.unwrap_or_else(|| Arc::new(ThreadSleeper)),
-            }),
-        })
-    }
+    client.shared().writer().persist(effects.persist)
 }

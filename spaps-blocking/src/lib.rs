@@ -39,7 +39,7 @@ mod transport;
 
 spaps_driver::driver_trace!("spaps_blocking");
 
-pub use client::{Client, ClientBuilder, Sleeper, ThreadSleeper};
+pub use client::{Blocking, Client, ClientBuilder, Sleeper, ThreadSleeper};
 pub use spaps_driver::{FileTokenStore, SystemClock};
 pub use spaps_proto::intercept::{self, Interceptor};
 pub use spaps_proto::{

@@ -73,7 +73,7 @@ impl Transport {
         config: &Config,
         net: &NetOptions,
     ) -> Result<Self, Error> {
-        net.check_unused("agent")?;
+        net.check_unused("http_client")?;
         Ok(Self {
             timeout: config
                 .timeout_is_set()

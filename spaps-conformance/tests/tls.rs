@@ -835,7 +835,7 @@ fn an_own_ureq_agent_keeps_its_timeout_and_user_agent() {
         let client = spaps_blocking::Client::builder()
             .config(config)
             .retry(RetryPolicy::disabled())
-            .agent(agent)
+            .http_client(agent)
             .token_store(spaps_proto::MemoryTokenStore::with_tokens(Tokens::new(
                 "at",
             )))
@@ -885,7 +885,7 @@ fn own_clients_that_follow_redirects_never_carry_credentials_elsewhere() {
     let client = spaps_blocking::Client::builder()
         .base_url(&redirecting.url())
         .api_key("k")
-        .agent(agent)
+        .http_client(agent)
         .token_store(spaps_proto::MemoryTokenStore::with_tokens(Tokens::new(
             "at",
         )))
@@ -939,12 +939,12 @@ fn own_clients_that_follow_redirects_never_carry_credentials_elsewhere() {
 fn tls_and_proxy_options_do_not_mix_with_an_own_client() {
     let agent: ureq::Agent = ureq::Agent::config_builder().build().new_agent();
     let e = spaps_blocking::Client::builder()
-        .agent(agent)
+        .http_client(agent)
         .proxy("http://127.0.0.1:1")
         .build()
         .unwrap_err();
     assert!(
-        matches!(e, Error::InvalidArgument { name: "agent", .. }),
+        matches!(e, Error::InvalidArgument { name: "http_client", .. }),
         "{e:?}"
     );
 }

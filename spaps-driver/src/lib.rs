@@ -4,6 +4,10 @@
 //! transport and their way of waiting. [`spaps_proto`] decides; the pieces here hold the
 //! state a client's calls share and do the IO that is the same for every driver:
 //!
+//! - [`Client`] and [`ClientBuilder`]: the one client, written once over a
+//!   [`Runtime`] (an adapter's transport, sleeper and drive loop); `spaps_tokio::Client`
+//!   and `spaps_blocking::Client` are aliases of it, and every drive loop holds a
+//!   [`CallGuard`] that abandons its call when dropped;
 //! - [`Shared`]: the client state behind its lock, read with the clock outside it;
 //!   [`StoreWriter`] persists token changes in generation order and coordinates
 //!   refreshes through a shared [`TokenStore`](spaps_proto::TokenStore);
@@ -21,18 +25,22 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod client;
 mod clock;
 mod file_store;
+mod runtime;
 mod shared;
 pub mod tls;
 pub mod trace;
 
 #[doc(hidden)]
 pub use bytes as __bytes;
+pub use client::{Client, ClientBuilder};
 pub use clock::SystemClock;
 pub use file_store::FileTokenStore;
 #[doc(hidden)]
 pub use http as __http;
+pub use runtime::{CallGuard, Runtime};
 pub use shared::{ClientOptions, Effects, Sending, Shared, StoreWriter};
 #[doc(hidden)]
 pub use spaps_proto;

@@ -43,7 +43,7 @@ mod transport;
 
 spaps_driver::driver_trace!("spaps_tokio");
 
-pub use client::{BoxFuture, Client, ClientBuilder, Sleeper, TokioSleeper};
+pub use client::{BoxFuture, Client, ClientBuilder, Sleeper, Tokio, TokioSleeper};
 pub use spaps_driver::tls::TlsBackend;
 pub use spaps_driver::{FileTokenStore, SystemClock};
 pub use spaps_proto::intercept::{self, Interceptor};
