@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use spaps_tokio::http::HeaderValue;
 use spaps_tokio::intercept::{Exchange, OutgoingRequest, ResponseInfo, RetryNotice};
-use spaps_tokio::{Client, Error, Interceptor, RetryPolicy};
+use spaps_tokio::{Client, Error, Interceptor, RetryPolicy, SendError};
 
 tokio::task_local! {
     /// The trace the current task works for (e.g. taken from the request a web
@@ -94,7 +94,7 @@ impl Interceptor for CallCounter {
         });
     }
 
-    fn on_transport_error(&self, exchange: &Exchange, _: &Error, elapsed: Duration) {
+    fn on_transport_error(&self, exchange: &Exchange, _: &SendError, elapsed: Duration) {
         self.update(exchange, |c| {
             c.time += elapsed;
             c.errors += 1;

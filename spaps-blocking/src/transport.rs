@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use spaps_proto::net::resolve_proxy;
-use spaps_proto::{Config, Error, TransportError, TransportErrorKind, MAX_TIMEOUT};
+use spaps_proto::{Config, Error, SendError, TransportError, TransportErrorKind, MAX_TIMEOUT};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
@@ -92,7 +92,7 @@ impl Transport {
         &self,
         request: http::Request<Bytes>,
         within: Option<Duration>,
-    ) -> Result<http::Response<Bytes>, Error> {
+    ) -> Result<http::Response<Bytes>, SendError> {
         crate::trace::record_server(request.uri());
         // ureq's protocol layer logs every byte it writes and reads at TRACE (headers
         // with the API key and tokens, bodies with passwords): keep those records away
@@ -104,7 +104,7 @@ impl Transport {
         &self,
         request: http::Request<Bytes>,
         within: Option<Duration>,
-    ) -> Result<http::Response<Bytes>, Error> {
+    ) -> Result<http::Response<Bytes>, SendError> {
         let agent_timeout = if self.custom {
             self.agent.config().timeouts().global
         } else {
@@ -148,7 +148,7 @@ impl Transport {
             .and_then(|v| v.parse::<u64>().ok())
         {
             if len > self.limit as u64 {
-                return Err(Error::ResponseTooLarge { limit: self.limit });
+                return Err(SendError::ResponseTooLarge { limit: self.limit });
             }
         }
         let bytes = body
@@ -215,14 +215,14 @@ fn map_error(
     stage: TransportErrorKind,
     timeout: Duration,
     limit: usize,
-) -> Error {
+) -> SendError {
     let kind = match &error {
         _ if is_tls(&error) => TransportErrorKind::Tls,
-        ureq::Error::Timeout(_) => return Error::Timeout(timeout),
-        ureq::Error::BodyExceedsLimit(_) => return Error::ResponseTooLarge { limit },
+        ureq::Error::Timeout(_) => return SendError::Timeout(timeout),
+        ureq::Error::BodyExceedsLimit(_) => return SendError::ResponseTooLarge { limit },
         ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => TransportErrorKind::Connect,
         ureq::Error::Io(io) => match io.kind() {
-            IoKind::TimedOut | IoKind::WouldBlock => return Error::Timeout(timeout),
+            IoKind::TimedOut | IoKind::WouldBlock => return SendError::Timeout(timeout),
             IoKind::ConnectionRefused | IoKind::AddrNotAvailable => TransportErrorKind::Connect,
             IoKind::UnexpectedEof if stage == TransportErrorKind::Send => TransportErrorKind::Send,
             _ => stage,
@@ -230,7 +230,7 @@ fn map_error(
         _ => stage,
     };
     let message = error.to_string();
-    Error::Transport(TransportError::new(kind, message).with_source(error))
+    SendError::Transport(TransportError::new(kind, message).with_source(error))
 }
 
 /// True for a TLS failure: the handshake, the certificate, the client identity.

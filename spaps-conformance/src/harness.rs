@@ -17,6 +17,7 @@ use spaps_proto::api::device_flow::StartDeviceFlow;
 use spaps_proto::api::Visitor;
 use spaps_proto::device::{DeviceLogin, DevicePoll};
 use spaps_proto::model::device_flow::DeviceAuthorization;
+use spaps_proto::SendError;
 use spaps_proto::{
     CallOptions, ClientState, Clock, Config, Endpoint, Error, Execute, Machine, MemoryTokenStore,
     Now, Output, RetryPolicy, Secret, Timestamp, Tokens, TransportError, TransportErrorKind,
@@ -492,7 +493,7 @@ fn drive<M: Machine>(
                     None => call.handle_error(
                         clock.now(),
                         state,
-                        Error::Transport(TransportError::new(
+                        SendError::Transport(TransportError::new(
                             TransportErrorKind::Connect,
                             "the cassette has no response for this request",
                         )),

@@ -944,7 +944,13 @@ fn tls_and_proxy_options_do_not_mix_with_an_own_client() {
         .build()
         .unwrap_err();
     assert!(
-        matches!(e, Error::InvalidArgument { name: "http_client", .. }),
+        matches!(
+            e,
+            Error::InvalidArgument {
+                name: "http_client",
+                ..
+            }
+        ),
         "{e:?}"
     );
 }

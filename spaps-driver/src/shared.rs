@@ -9,7 +9,7 @@ use bytes::Bytes;
 use spaps_proto::intercept::{Exchange, Interceptor, Interceptors, RetryNotice};
 use spaps_proto::{
     ClientState, Clock, Config, Error, Event, Machine, MemoryTokenStore, Now, Output, RefreshLock,
-    StoreSnapshot, TokenStore, Tokens, DEFAULT_BASE_URL,
+    SendError, StoreSnapshot, TokenStore, Tokens, DEFAULT_BASE_URL,
 };
 
 /// The state a client's calls share, its token store and its clock.
@@ -188,7 +188,7 @@ impl Shared {
         &self,
         machine: &mut M,
         sending: Sending,
-        result: Result<http::Response<Bytes>, Error>,
+        result: Result<http::Response<Bytes>, SendError>,
     ) -> (Effects, Result<(), Error>) {
         let Sending { exchange, started } = sending;
         let elapsed = self.now().instant.saturating_duration_since(started);
@@ -264,7 +264,7 @@ impl Shared {
     pub fn feed<M: Machine>(
         &self,
         machine: &mut M,
-        result: Result<http::Response<Bytes>, Error>,
+        result: Result<http::Response<Bytes>, SendError>,
     ) -> Effects {
         let now = self.now();
         let mut state = self.lock();

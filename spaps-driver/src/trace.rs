@@ -78,7 +78,7 @@ macro_rules! driver_trace {
                 span: &tracing::Span,
                 result: &::std::result::Result<
                     $crate::__http::Response<$crate::__bytes::Bytes>,
-                    $crate::spaps_proto::Error,
+                    $crate::spaps_proto::SendError,
                 >,
             ) {
                 match result {

@@ -31,6 +31,7 @@ use spaps_proto::model::device_flow::DeviceAuthorization;
 use spaps_proto::response::api_error;
 use spaps_proto::retry::{decide, parse_retry_after, Decision, Failure};
 use spaps_proto::webhook::{sign, WebhookError, WebhookEvent, WebhookVerifier};
+use spaps_proto::SendError;
 use spaps_proto::{
     ApiError, CallOptions, ClientState, Config, Endpoint, Error, ErrorKind, Machine, Now, Output,
     RetryPolicy, Secret, Timestamp, Tokens, TransportError, TransportErrorKind,
@@ -313,7 +314,7 @@ impl Driver {
                         None => machine.handle_error(
                             now,
                             &mut self.state,
-                            Error::Transport(TransportError::new(
+                            SendError::Transport(TransportError::new(
                                 TransportErrorKind::Connect,
                                 "no more fuzzed responses",
                             )),
@@ -978,7 +979,7 @@ impl<M: Machine> Machine for WithHeader<M> {
         self.call.handle_response(now, state, response);
     }
 
-    fn handle_error(&mut self, now: Now, state: &mut ClientState, error: Error) {
+    fn handle_error(&mut self, now: Now, state: &mut ClientState, error: SendError) {
         self.call.handle_error(now, state, error);
     }
 

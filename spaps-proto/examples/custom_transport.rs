@@ -14,6 +14,7 @@ use std::time::{Instant, SystemTime};
 use bytes::Bytes;
 use spaps_proto::api::auth::SignInWithPassword;
 use spaps_proto::api::sessions::GetCurrentSession;
+use spaps_proto::SendError;
 use spaps_proto::{
     CallOptions, ClientState, Config, Endpoint, Error, Machine, Now, Output, StoreSnapshot,
     Timestamp,
@@ -27,11 +28,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::new(url.as_deref().unwrap_or("http://spaps.invalid"))?
         .with_api_key(var("SPAPS_API_KEY", "demo_key"));
     let mut state = ClientState::new(config, seed());
-    let transport: &dyn Fn(http::Request<Bytes>) -> Result<http::Response<Bytes>, Error> = match url
-    {
-        Some(_) => &tcp_transport,
-        None => &in_process_spaps,
-    };
+    let transport: &dyn Fn(http::Request<Bytes>) -> Result<http::Response<Bytes>, SendError> =
+        match url {
+            Some(_) => &tcp_transport,
+            None => &in_process_spaps,
+        };
 
     let email = var("SPAPS_EMAIL", "ada@example.com");
     let password = var("SPAPS_PASSWORD", "correct horse battery staple");
@@ -62,7 +63,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 ///   runs while the state is borrowed.
 fn run<E: Endpoint>(
     state: &mut ClientState,
-    transport: &dyn Fn(http::Request<Bytes>) -> Result<http::Response<Bytes>, Error>,
+    transport: &dyn Fn(http::Request<Bytes>) -> Result<http::Response<Bytes>, SendError>,
     endpoint: E,
 ) -> Result<E::Output, Error> {
     let now = || {
@@ -110,9 +111,9 @@ fn run<E: Endpoint>(
 }
 
 /// HTTP/1.1 over a plain TCP socket: enough for a local `http://` SPAPS.
-fn tcp_transport(request: http::Request<Bytes>) -> Result<http::Response<Bytes>, Error> {
+fn tcp_transport(request: http::Request<Bytes>) -> Result<http::Response<Bytes>, SendError> {
     let io = |e: std::io::Error| {
-        Error::Transport(spaps_proto::TransportError::new(
+        SendError::Transport(spaps_proto::TransportError::new(
             spaps_proto::TransportErrorKind::Other,
             e.to_string(),
         ))
@@ -155,13 +156,16 @@ fn tcp_transport(request: http::Request<Bytes>) -> Result<http::Response<Bytes>,
     }
     let mut body = Vec::new();
     reader.take(16 << 20).read_to_end(&mut body).map_err(io)?;
-    builder
-        .body(Bytes::from(body))
-        .map_err(|_| Error::Misuse(spaps_proto::Misuse::Other("bad response head")))
+    builder.body(Bytes::from(body)).map_err(|e| {
+        SendError::Transport(spaps_proto::TransportError::new(
+            spaps_proto::TransportErrorKind::Body,
+            format!("bad response head: {e}"),
+        ))
+    })
 }
 
 /// A two-route SPAPS in a function.
-fn in_process_spaps(request: http::Request<Bytes>) -> Result<http::Response<Bytes>, Error> {
+fn in_process_spaps(request: http::Request<Bytes>) -> Result<http::Response<Bytes>, SendError> {
     let body = match request.uri().path() {
         "/api/auth/login" => {
             r#"{"success":true,"data":{"access_token":"at_demo","refresh_token":"rt_demo",

@@ -34,7 +34,7 @@ use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 
 use crate::config::Config;
-use crate::driver::{Now, Output};
+use crate::driver::{Now, Output, SendError};
 use crate::endpoint::{CallOptions, Endpoint};
 use crate::error::Error;
 use crate::response::api_error;
@@ -366,9 +366,9 @@ impl<E: Endpoint> Call<E> {
         }
     }
 
-    /// Feeds a failure to send the request or read its response: a
-    /// [`Error::Transport`], [`Error::Timeout`] or [`Error::ResponseTooLarge`].
-    pub fn handle_error(&mut self, now: Now, state: &mut ClientState, error: Error) {
+    /// Feeds a failure to send the request or read its response.
+    pub fn handle_error(&mut self, now: Now, state: &mut ClientState, error: SendError) {
+        let error = Error::from(error);
         if self.cut_by_deadline(now, &error)
             && matches!(
                 self.phase,
@@ -618,7 +618,7 @@ impl<E: Endpoint> crate::machine::Machine for Call<E> {
         Call::handle_response(self, now, state, response);
     }
 
-    fn handle_error(&mut self, now: Now, state: &mut ClientState, error: Error) {
+    fn handle_error(&mut self, now: Now, state: &mut ClientState, error: SendError) {
         Call::handle_error(self, now, state, error);
     }
 

@@ -2,11 +2,11 @@
 //! must do next ([`Output`]). [`Machine`](crate::Machine) is the state machine a driver
 //! runs; [`Call`](crate::Call) is the one most drivers meet.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use crate::error::Error;
+use crate::error::{Error, TransportError};
 use crate::timestamp::Timestamp;
 
 /// The two clocks a call reads, passed in by the driver.
@@ -78,6 +78,36 @@ impl<T> Output<T> {
             Output::Sleep(t) => Ok(Output::Sleep(t)),
             Output::AwaitRefresh(t) => Ok(Output::AwaitRefresh(t)),
             Output::ReloadStore => Ok(Output::ReloadStore),
+        }
+    }
+}
+
+/// Why an exchange ended without a response: the failures a driver can observe, fed to
+/// [`Machine::handle_error`](crate::Machine::handle_error). The call turns it into the
+/// [`Error`] of the same name when it gives up.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// Connecting, TLS, writing the request or reading the response failed.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// No response came within the attempt's timeout (this long).
+    #[error("no response within {0:?}")]
+    Timeout(Duration),
+    /// The response body is larger than the limit.
+    #[error("response body larger than {limit} bytes")]
+    ResponseTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+}
+
+impl From<SendError> for Error {
+    fn from(error: SendError) -> Self {
+        match error {
+            SendError::Transport(e) => Error::Transport(e),
+            SendError::Timeout(after) => Error::Timeout(after),
+            SendError::ResponseTooLarge { limit } => Error::ResponseTooLarge { limit },
         }
     }
 }

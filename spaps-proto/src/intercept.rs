@@ -55,6 +55,7 @@ use bytes::Bytes;
 use http::header::{AsHeaderName, HeaderMap, HeaderName, HeaderValue, IntoHeaderName};
 use http::{Method, StatusCode, Uri};
 
+use crate::driver::SendError;
 use crate::error::Error;
 use crate::headers::is_hidden;
 
@@ -74,9 +75,9 @@ pub trait Interceptor: Send + Sync + 'static {
         let _ = (exchange, response);
     }
 
-    /// The exchange failed without a response: `error` is an [`Error::Transport`],
-    /// [`Error::Timeout`] or [`Error::ResponseTooLarge`]; `elapsed` is the time spent.
-    fn on_transport_error(&self, exchange: &Exchange, error: &Error, elapsed: Duration) {
+    /// The exchange failed without a response (`error` says how); `elapsed` is the
+    /// time spent.
+    fn on_transport_error(&self, exchange: &Exchange, error: &SendError, elapsed: Duration) {
         let _ = (exchange, error, elapsed);
     }
 
@@ -450,7 +451,7 @@ impl Interceptors {
     pub fn on_transport_error(
         &self,
         exchange: &Exchange,
-        error: &Error,
+        error: &SendError,
         elapsed: Duration,
     ) -> Result<(), Error> {
         self.each(exchange, "on_transport_error", |i| {

@@ -90,7 +90,7 @@ pub use config::{
     MAX_TIMEOUT, USER_AGENT,
 };
 pub use decimal::Decimal;
-pub use driver::{Clock, Now, Output};
+pub use driver::{Clock, Now, Output, SendError};
 pub use endpoint::{CallOptions, Endpoint, Paginated};
 pub use error::{
     ApiError, DecodeError, Error, ErrorKind, Misuse, SourceError, StoreError, TransportError,

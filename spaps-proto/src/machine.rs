@@ -6,7 +6,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::Method;
 
-use crate::driver::{Now, Output};
+use crate::driver::{Now, Output, SendError};
 use crate::error::Error;
 use crate::retry::RetryNotice;
 use crate::state::ClientState;
@@ -31,7 +31,7 @@ pub trait Machine: Send + 'static {
     );
 
     /// Feeds a failure to send that request or to read its response.
-    fn handle_error(&mut self, now: Now, state: &mut ClientState, error: Error);
+    fn handle_error(&mut self, now: Now, state: &mut ClientState, error: SendError);
 
     /// Feeds what the token store held when re-read under its refresh lock, after
     /// [`Output::ReloadStore`].

@@ -14,6 +14,7 @@ use spaps_proto::api::auth::SignInWithPassword;
 use spaps_proto::api::sessions::GetCurrentSession;
 use spaps_proto::api::whitelist::Add as AddToWhitelist;
 use spaps_proto::RetryPolicy;
+use spaps_proto::SendError;
 use spaps_proto::Tokens;
 use spaps_proto::{CallOptions, ClientState, Config, Error, Now, Output, Timestamp};
 
@@ -340,7 +341,7 @@ fn retries_leave_a_notice_for_the_driver() {
             1 => call.handle_error(
                 now,
                 &mut state,
-                Error::Transport(TransportError::new(TransportErrorKind::Connect, "refused")),
+                SendError::Transport(TransportError::new(TransportErrorKind::Connect, "refused")),
             ),
             _ => call.handle_response(now, &mut state, response(503, "{}")),
         }

@@ -21,6 +21,7 @@ use bytes::Bytes;
 use http::StatusCode;
 use proptest::prelude::*;
 use spaps_proto::api::sessions::GetCurrentSession;
+use spaps_proto::SendError;
 use spaps_proto::{
     Call, CallOptions, ClientState, Config, Error, Event, Now, Output, RetryPolicy, Timestamp,
     Tokens, TransportError, TransportErrorKind,
@@ -132,8 +133,8 @@ fn response(status: u16, body: &str) -> http::Response<Bytes> {
     r
 }
 
-fn transport() -> Error {
-    Error::Transport(TransportError::new(TransportErrorKind::Send, "reset"))
+fn transport() -> SendError {
+    SendError::Transport(TransportError::new(TransportErrorKind::Send, "reset"))
 }
 
 impl Model {

@@ -17,6 +17,7 @@ use serde_json::json;
 use spaps_proto::intercept::{
     Exchange, Interceptor, OutgoingRequest, ResponseInfo, RetryNotice, RetryReason,
 };
+use spaps_proto::SendError;
 use spaps_proto::{Error, RetryPolicy, Timestamp, Tokens, TransportErrorKind};
 use spaps_testkit::observed::ObservedRequest;
 use spaps_testkit::server::{MockServer, Reply};
@@ -92,9 +93,9 @@ impl Interceptor for Recorder {
         ));
     }
 
-    fn on_transport_error(&self, _: &Exchange, error: &Error, _: Duration) {
+    fn on_transport_error(&self, _: &Exchange, error: &SendError, _: Duration) {
         let kind = match error {
-            Error::Transport(e) => Some(e.kind),
+            SendError::Transport(e) => Some(e.kind),
             _ => None,
         };
         self.push(Seen::Failure(kind));

@@ -50,7 +50,7 @@ pub use spaps_proto::intercept::{self, Interceptor};
 pub use spaps_proto::{
     api, device, model, pager, permissions, webhook, ApiError, CallOptions, Clock, Config, Decimal,
     DecodeError, Error, ErrorKind, Execute, MemoryTokenStore, Now, Request, RetryPolicy, Secret,
-    StoreError, Timestamp, TokenStore, Tokens, TransportError, TransportErrorKind,
+    SendError, StoreError, Timestamp, TokenStore, Tokens, TransportError, TransportErrorKind,
 };
 
 // The crates in this client's API, at the versions it was built with: no direct

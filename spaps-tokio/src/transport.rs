@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use spaps_proto::net::resolve_proxy;
-use spaps_proto::{Config, Error, TransportError, TransportErrorKind};
+use spaps_proto::{Config, Error, SendError, TransportError, TransportErrorKind};
 
 use spaps_driver::tls::{is_tls_error, needs_tls, NetOptions, TlsBackend};
 
@@ -87,14 +87,14 @@ impl Transport {
         &self,
         request: http::Request<Bytes>,
         within: Option<Duration>,
-    ) -> Result<http::Response<Bytes>, Error> {
+    ) -> Result<http::Response<Bytes>, SendError> {
         crate::trace::record_server(request.uri());
         let mut request = request;
         if self.own_user_agent {
             request.headers_mut().remove(http::header::USER_AGENT);
         }
         let mut request = reqwest::Request::try_from(request).map_err(|e| {
-            Error::Transport(TransportError::new(
+            SendError::Transport(TransportError::new(
                 TransportErrorKind::Other,
                 e.to_string(),
             ))
@@ -107,7 +107,7 @@ impl Transport {
             return match within {
                 Some(within) => tokio::time::timeout(within, exchange)
                     .await
-                    .unwrap_or(Err(Error::Timeout(within))),
+                    .unwrap_or(Err(SendError::Timeout(within))),
                 None => exchange.await,
             };
         };
@@ -122,7 +122,7 @@ impl Transport {
         &self,
         request: reqwest::Request,
         timeout: Duration,
-    ) -> Result<http::Response<Bytes>, Error> {
+    ) -> Result<http::Response<Bytes>, SendError> {
         let mut response = self
             .http
             .execute(request)
@@ -132,7 +132,7 @@ impl Transport {
             .content_length()
             .is_some_and(|len| len > self.limit as u64)
         {
-            return Err(Error::ResponseTooLarge { limit: self.limit });
+            return Err(SendError::ResponseTooLarge { limit: self.limit });
         }
         let mut builder = http::Response::builder()
             .status(response.status())
@@ -151,7 +151,7 @@ impl Transport {
         {
             let received = first.as_ref().map_or(body.len(), Bytes::len);
             if received + chunk.len() > self.limit {
-                return Err(Error::ResponseTooLarge { limit: self.limit });
+                return Err(SendError::ResponseTooLarge { limit: self.limit });
             }
             match first.take() {
                 None if body.is_empty() => first = Some(chunk),
@@ -165,7 +165,7 @@ impl Transport {
         }
         let body = first.unwrap_or_else(|| body.freeze());
         builder.body(body).map_err(|e| {
-            Error::Transport(TransportError::new(
+            SendError::Transport(TransportError::new(
                 TransportErrorKind::Other,
                 e.to_string(),
             ))
@@ -173,9 +173,9 @@ impl Transport {
     }
 }
 
-fn map_error(error: reqwest::Error, stage: TransportErrorKind, timeout: Duration) -> Error {
+fn map_error(error: reqwest::Error, stage: TransportErrorKind, timeout: Duration) -> SendError {
     if error.is_timeout() {
-        return Error::Timeout(timeout);
+        return SendError::Timeout(timeout);
     }
     let kind = if is_tls_error(&error) {
         TransportErrorKind::Tls
@@ -193,7 +193,7 @@ fn map_error(error: reqwest::Error, stage: TransportErrorKind, timeout: Duration
         message.push_str(&cause.to_string());
         source = cause.source();
     }
-    Error::Transport(TransportError::new(kind, message).with_source(error))
+    SendError::Transport(TransportError::new(kind, message).with_source(error))
 }
 
 /// Applies the TLS backend, roots and identity to a reqwest builder.

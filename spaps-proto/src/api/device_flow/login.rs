@@ -26,7 +26,7 @@ use http::Method;
 
 use crate::api::device_flow::{RequestDeviceToken, StartDeviceFlow};
 use crate::call::Call;
-use crate::driver::{Now, Output};
+use crate::driver::{Now, Output, SendError};
 use crate::endpoint::CallOptions;
 use crate::error::Error;
 use crate::machine::Machine;
@@ -321,7 +321,7 @@ impl Machine for DevicePoll {
         }
     }
 
-    fn handle_error(&mut self, now: Now, state: &mut ClientState, error: Error) {
+    fn handle_error(&mut self, now: Now, state: &mut ClientState, error: SendError) {
         match &mut self.call {
             Some(call) => call.handle_error(now, state, error),
             None => self.result = Some(Err(Error::Misuse(crate::error::Misuse::UnexpectedError))),
@@ -513,7 +513,7 @@ impl Machine for DeviceLogin {
         }
     }
 
-    fn handle_error(&mut self, now: Now, state: &mut ClientState, error: Error) {
+    fn handle_error(&mut self, now: Now, state: &mut ClientState, error: SendError) {
         match (&mut self.start, &mut self.poll) {
             (Some(start), _) => start.handle_error(now, state, error),
             (None, Some(poll)) => poll.handle_error(now, state, error),
