@@ -20,14 +20,15 @@ use spaps_proto::model::device_flow::DeviceAuthorization;
 use spaps_proto::SendError;
 use spaps_proto::{
     CallOptions, ClientState, Clock, Config, Endpoint, Error, Execute, Machine, MemoryTokenStore,
-    Now, Output, RetryPolicy, Secret, Timestamp, Tokens, TransportError, TransportErrorKind,
+    Now, RetryPolicy, Secret, Timestamp, Tokens, TransportError, TransportErrorKind,
 };
 
 use crate::cassette::{RecordedResponse, Setup};
 use crate::matching::ObservedRequest;
 use spaps_testkit::server::{MockServer, Reply};
+use spaps_testkit::simulator::{Responder, Simulator, Stuck};
 use spaps_testkit::tls::TestPki;
-use spaps_testkit::virtual_time::VirtualClock;
+use spaps_testkit::virtual_time::{VirtualClock, VirtualRuntime};
 
 /// Which client a harness runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -136,7 +137,7 @@ pub struct Harness {
 
 enum Backend {
     Unconfigured,
-    SansIo(Box<ClientState>),
+    SansIo(Box<Simulator>),
     Tokio(spaps_tokio::Client),
     Blocking(spaps_blocking::Client),
 }
@@ -263,46 +264,40 @@ impl Harness {
             AdapterKind::SansIo => {
                 let mut state = ClientState::new(config, 1);
                 state.load_tokens(tokens);
-                Backend::SansIo(Box::new(state))
+                // The simulator's wall clock starts where the harness clock is; its
+                // sleeps move the harness clock too (`ScriptResponder::slept`).
+                Backend::SansIo(Box::new(Simulator::starting_at(
+                    state,
+                    self.clock.now().wall,
+                )))
             }
-            AdapterKind::Blocking => {
-                let store = match tokens {
-                    Some(t) => MemoryTokenStore::with_tokens(t),
-                    None => MemoryTokenStore::new(),
-                };
-                let mut builder = spaps_blocking::Client::builder().config(config);
-                if let Some(ca) = &self.ca_pem {
-                    builder = builder.add_root_certificates_pem(ca);
-                }
-                let client = builder
-                    .token_store(store)
-                    .clock(self.clock.clone())
-                    .sleeper(self.clock.clone())
-                    .jitter_seed(1)
-                    .build()
-                    .map_err(|e| e.to_string())?;
-                Backend::Blocking(client)
-            }
-            AdapterKind::Tokio => {
-                let store = match tokens {
-                    Some(t) => MemoryTokenStore::with_tokens(t),
-                    None => MemoryTokenStore::new(),
-                };
-                let mut builder = spaps_tokio::Client::builder().config(config);
-                if let Some(ca) = &self.ca_pem {
-                    builder = builder.add_root_certificates_pem(ca);
-                }
-                let client = builder
-                    .token_store(store)
-                    .clock(self.clock.clone())
-                    .sleeper(self.clock.clone())
-                    .jitter_seed(1)
-                    .build()
-                    .map_err(|e| e.to_string())?;
-                Backend::Tokio(client)
-            }
+            AdapterKind::Blocking => Backend::Blocking(self.client(config, tokens)?),
+            AdapterKind::Tokio => Backend::Tokio(self.client(config, tokens)?),
         };
         Ok(())
+    }
+
+    /// A client of runtime `R` on the harness clock, trusting the server's CA.
+    fn client<R: VirtualRuntime>(
+        &self,
+        config: Config,
+        tokens: Option<Tokens>,
+    ) -> Result<spaps_driver::Client<R>, String> {
+        let store = match tokens {
+            Some(t) => MemoryTokenStore::with_tokens(t),
+            None => MemoryTokenStore::new(),
+        };
+        let mut builder = spaps_driver::Client::<R>::builder().config(config);
+        if let Some(ca) = &self.ca_pem {
+            builder = builder.add_root_certificates_pem(ca);
+        }
+        builder
+            .token_store(store)
+            .clock(self.clock.clone())
+            .sleeper(R::virtual_sleeper(self.clock.clone()))
+            .jitter_seed(1)
+            .build()
+            .map_err(|e| e.to_string())
     }
 
     fn setup_tokens(&self, setup: &Setup) -> Result<Option<Tokens>, String> {
@@ -331,7 +326,7 @@ impl Harness {
     pub fn tokens(&self) -> Option<Tokens> {
         match &self.backend {
             Backend::Unconfigured => None,
-            Backend::SansIo(state) => state.tokens().cloned(),
+            Backend::SansIo(sim) => sim.state().tokens().cloned(),
             Backend::Tokio(client) => client.tokens(),
             Backend::Blocking(client) => client.tokens(),
         }
@@ -385,9 +380,14 @@ impl Harness {
             Backend::Unconfigured => Err(Error::Misuse(spaps_proto::Misuse::Other(
                 "harness not configured",
             ))),
-            Backend::SansIo(state) => {
-                let machine = start(state, self.clock.now());
-                drive(state, &self.clock, &self.script, machine)
+            Backend::SansIo(sim) => {
+                let machine = start(sim.state(), sim.now());
+                let mut responder = ScriptResponder {
+                    script: &self.script,
+                    clock: &self.clock,
+                };
+                sim.run(machine, &mut responder)
+                    .unwrap_or_else(|stuck| Err(stuck_error(&stuck)))
             }
             Backend::Tokio(client) => runtime()?.block_on(client.run(start)),
             Backend::Blocking(client) => client.run(start),
@@ -477,41 +477,39 @@ impl Visitor for RunVisitor<'_> {
     }
 }
 
-/// Drives one machine of the core against the script, on virtual time.
-fn drive<M: Machine>(
-    state: &mut ClientState,
-    clock: &VirtualClock,
-    script: &Script,
-    mut call: M,
-) -> Result<M::Output, Error> {
-    for _ in 0..1000 {
-        match call.poll(clock.now(), state) {
-            Output::Send(request) => {
-                let observed = ObservedRequest::from_http(&request);
-                match script.answer(observed) {
-                    Some(recorded) => call.handle_response(clock.now(), state, to_http(&recorded)),
-                    None => call.handle_error(
-                        clock.now(),
-                        state,
-                        SendError::Transport(TransportError::new(
-                            TransportErrorKind::Connect,
-                            "the cassette has no response for this request",
-                        )),
-                    ),
-                }
-                // Alone on its state, the call has no one to persist for or wake.
-                while state.poll_event().is_some() {}
-            }
-            Output::Sleep(until) => clock.sleep_until(until),
-            Output::Done(result) => return result,
-            _ => {
-                return Err(Error::Misuse(spaps_proto::Misuse::Other(
-                    "a lone call waited for another call",
-                )))
-            }
+/// Answers the sans-IO client's requests from the script, and keeps the harness clock
+/// in step with the simulator's sleeps.
+struct ScriptResponder<'a> {
+    script: &'a Script,
+    clock: &'a VirtualClock,
+}
+
+impl Responder for ScriptResponder<'_> {
+    fn respond(
+        &mut self,
+        request: http::Request<Bytes>,
+        _now: Now,
+    ) -> Result<http::Response<Bytes>, SendError> {
+        match self.script.answer(ObservedRequest::from_http(&request)) {
+            Some(recorded) => Ok(to_http(&recorded)),
+            None => Err(SendError::Transport(TransportError::new(
+                TransportErrorKind::Connect,
+                "the cassette has no response for this request",
+            ))),
         }
     }
-    Err(Error::Misuse(spaps_proto::Misuse::Other(
-        "the call did not finish within 1000 steps",
-    )))
+
+    fn slept(&mut self, from: Duration, to: Duration) {
+        self.clock.sleep(to - from);
+    }
+}
+
+/// A stuck sans-IO call, as the misuse the clients would report.
+fn stuck_error(stuck: &Stuck) -> Error {
+    let what = match stuck {
+        Stuck::AwaitedRefresh(_) => "a lone call waited for another call",
+        Stuck::TooManySteps { .. } => "the call did not finish within 1000 steps",
+        _ => "the call asked for what a lone call never needs",
+    };
+    Error::Misuse(spaps_proto::Misuse::Other(what))
 }

@@ -36,6 +36,7 @@ use spaps_proto::{
     ApiError, CallOptions, ClientState, Config, Endpoint, Error, ErrorKind, Machine, Now, Output,
     RetryPolicy, Secret, Timestamp, Tokens, TransportError, TransportErrorKind,
 };
+use spaps_testkit::simulator::{Responder, Simulator};
 
 /// Separates the responses of a multi-response input (`fuzz_response`, `fuzz_device`).
 pub const SEP: &[u8] = b"\n--spaps-next--\n";
@@ -241,14 +242,10 @@ pub struct Trace {
     pub fed: Vec<(Duration, String, http::Response<Bytes>)>,
 }
 
-/// Drives machines against fuzzed responses on virtual time: time moves only when
-/// the machine asks to sleep.
+/// Drives machines against fuzzed responses on virtual time (the testkit's
+/// [`Simulator`]), recording what happened.
 pub struct Driver {
-    /// The client state the machine runs on.
-    pub state: ClientState,
-    t0: Instant,
-    wall0: Timestamp,
-    elapsed: Duration,
+    sim: Simulator,
     /// What happened.
     pub trace: Trace,
 }
@@ -256,31 +253,36 @@ pub struct Driver {
 impl Driver {
     /// A driver at `WALL0` for `config`.
     pub fn new(config: Config) -> Self {
+        let wall0 = Timestamp::from_unix_seconds(WALL0).unwrap_or(Timestamp::UNIX_EPOCH);
         Self {
-            state: ClientState::new(config, 0x5eed),
-            t0: Instant::now(),
-            wall0: Timestamp::from_unix_seconds(WALL0).unwrap_or(Timestamp::UNIX_EPOCH),
-            elapsed: Duration::ZERO,
+            sim: Simulator::starting_at(ClientState::new(config, 0x5eed), wall0),
             trace: Trace::default(),
         }
     }
 
+    /// The client state the machines run on.
+    pub fn state(&self) -> &ClientState {
+        self.sim.state()
+    }
+
+    /// The client state, to change.
+    pub fn state_mut(&mut self) -> &mut ClientState {
+        self.sim.state_mut()
+    }
+
     /// The virtual time.
     pub fn now(&self) -> Now {
-        Now::new(
-            self.t0 + self.elapsed,
-            self.wall0.saturating_add(self.elapsed),
-        )
+        self.sim.now()
     }
 
     /// Virtual time since the start.
     pub fn elapsed(&self) -> Duration {
-        self.elapsed
+        self.sim.elapsed()
     }
 
     /// The instant the driver started at.
     pub fn start(&self) -> Instant {
-        self.t0
+        self.sim.start()
     }
 
     /// Runs `machine` to completion, answering each request with the next response
@@ -289,73 +291,61 @@ impl Driver {
     /// is no other call), a misuse error, or no end within `max_steps` outputs.
     pub fn run<M: Machine>(
         &mut self,
-        mut machine: M,
+        machine: M,
         responses: &[&[u8]],
         max_steps: usize,
     ) -> Result<M::Output, Error> {
-        let mut next = 0;
-        for _ in 0..max_steps {
-            let now = self.now();
-            let output = machine.poll(now, &mut self.state);
-            machine.run_callbacks();
-            match output {
-                Output::Send(request) => {
-                    let path = request.uri().path().to_owned();
-                    self.trace
-                        .sends
-                        .push((self.elapsed, request.method().clone(), path.clone()));
-                    match responses.get(next) {
-                        Some(chunk) => {
-                            next += 1;
-                            let response = decode_response(chunk, now.wall);
-                            self.trace.fed.push((self.elapsed, path, response.clone()));
-                            machine.handle_response(now, &mut self.state, response);
-                        }
-                        None => machine.handle_error(
-                            now,
-                            &mut self.state,
-                            SendError::Transport(TransportError::new(
-                                TransportErrorKind::Connect,
-                                "no more fuzzed responses",
-                            )),
-                        ),
-                    }
-                    while self.state.poll_event().is_some() {}
-                }
-                Output::Sleep(until) => {
-                    assert!(
-                        until > now.instant,
-                        "{}: asked to sleep until a past instant",
-                        machine.name()
-                    );
-                    let from = self.elapsed;
-                    self.elapsed = until - self.t0;
-                    self.trace.sleeps.push((from, self.elapsed));
-                }
-                Output::Done(result) => {
-                    if let Err(Error::Misuse(what)) = &result {
-                        panic!(
-                            "{}: misuse reported to a correct driver: {what}",
-                            machine.name()
-                        );
-                    }
-                    return result;
-                }
-                Output::AwaitRefresh(_) => {
-                    panic!(
-                        "{}: a lone call waited for another call's refresh",
-                        machine.name()
-                    )
-                }
-                Output::ReloadStore => {
-                    panic!(
-                        "{}: asked to reload a store that coordinates nothing",
-                        machine.name()
-                    )
-                }
+        let name = machine.name();
+        let mut responder = FuzzResponder {
+            responses,
+            next: 0,
+            t0: self.sim.start(),
+            trace: &mut self.trace,
+        };
+        self.sim.set_max_steps(max_steps);
+        match self.sim.run(machine, &mut responder) {
+            Ok(Err(Error::Misuse(what))) => {
+                panic!("{name}: misuse reported to a correct driver: {what}")
             }
+            Ok(result) => result,
+            Err(stuck) => panic!("{stuck}"),
         }
-        panic!("{}: no end within {max_steps} steps", machine.name());
+    }
+}
+
+/// Answers with the fuzzed responses in order, then with connect failures.
+struct FuzzResponder<'a> {
+    responses: &'a [&'a [u8]],
+    next: usize,
+    t0: Instant,
+    trace: &'a mut Trace,
+}
+
+impl Responder for FuzzResponder<'_> {
+    fn respond(
+        &mut self,
+        request: http::Request<Bytes>,
+        now: Now,
+    ) -> Result<http::Response<Bytes>, SendError> {
+        let at = now.instant - self.t0;
+        let path = request.uri().path().to_owned();
+        self.trace
+            .sends
+            .push((at, request.method().clone(), path.clone()));
+        let Some(chunk) = self.responses.get(self.next) else {
+            return Err(SendError::Transport(TransportError::new(
+                TransportErrorKind::Connect,
+                "no more fuzzed responses",
+            )));
+        };
+        self.next += 1;
+        let response = decode_response(chunk, now.wall);
+        self.trace.fed.push((at, path, response.clone()));
+        Ok(response)
+    }
+
+    fn slept(&mut self, from: Duration, to: Duration) {
+        self.trace.sleeps.push((from, to));
     }
 }
 
@@ -526,14 +516,14 @@ impl Visitor for RunCall<'_> {
             } else {
                 wall.saturating_add(Duration::from_secs(3600))
             });
-            driver.state.load_tokens(Some(tokens));
+            driver.state_mut().load_tokens(Some(tokens));
         }
         let options = CallOptions {
             access_token: (self.flags & TOKEN_OVERRIDE != 0).then(|| Secret::from("at_override")),
             idempotency_key: (self.flags & IDEMPOTENT != 0).then(|| "idem_fuzz".to_owned()),
             call_timeout: None,
         };
-        let call = driver.state.call(endpoint, options);
+        let call = driver.state_mut().call(endpoint, options);
         let result = driver.run(call, &self.responses, 64);
         // What a driver does with a result: show it, serialize it.
         match &result {
@@ -908,7 +898,7 @@ pub fn retry(data: &[u8]) {
     }
     let retry_after = HeaderValue::from_str(&text).ok();
     let responses: Vec<&[u8]> = vec![chunk.as_slice(); 8];
-    let call = driver.state.call(Health {}, CallOptions::default());
+    let call = driver.state_mut().call(Health {}, CallOptions::default());
     // Responses are decoded by the driver; put the Retry-After on by hand.
     let call = WithHeader {
         call,
@@ -1067,7 +1057,7 @@ pub fn device(data: &[u8]) {
         }
         _ => {
             let login = DeviceLogin::new(
-                &driver.state,
+                driver.state(),
                 StartDeviceFlow::default(),
                 Box::new(|_: &DeviceAuthorization| {}),
             );

@@ -1,7 +1,8 @@
 //! Test support for users of spaps-rs: a mock SPAPS to test your own code against
 //! ([`mock_spaps`]), a loopback HTTP server that answers or misbehaves on purpose
 //! ([`server`]), what such a server received ([`observed`]), webhook signing
-//! ([`webhooks`]) and a virtual clock ([`virtual_time`]).
+//! ([`webhooks`]), a virtual clock ([`virtual_time`]), and a [`simulator`] that runs the
+//! core's state machines on virtual time against scripted answers.
 //!
 //! ## Features
 //! None.
@@ -11,6 +12,7 @@
 pub mod mock_spaps;
 pub mod observed;
 pub mod server;
+pub mod simulator;
 pub mod tls;
 pub mod virtual_time;
 pub mod webhooks;

@@ -1,5 +1,6 @@
 //! Simulations of the call state machine on virtual time: a scheduler interleaves many
-//! calls against a fake server, the way a multi-threaded driver could.
+//! calls against a fake server, the way a multi-threaded driver could; lone calls run
+//! on the [`Simulator`].
 
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use spaps_proto::RetryPolicy;
 use spaps_proto::SendError;
 use spaps_proto::Tokens;
 use spaps_proto::{CallOptions, ClientState, Config, Error, Now, Output, Timestamp};
+use spaps_testkit::simulator::{Responder, Simulator};
 
 const SESSION: &str = r#"{"data":{"session":{"id":"s","user_id":"u","application_id":"a","created_at":"2025-01-15T11:00:00Z","expires_at":"2025-01-15T12:00:00Z"}}}"#;
 
@@ -149,27 +151,25 @@ fn a_second_401_is_returned_as_is() {
         .with_retry(RetryPolicy::disabled());
     let mut state = ClientState::new(config, 1);
     state.load_tokens(Some(Tokens::new("a").with_refresh_token("r")));
-    let now = Now::new(Instant::now(), wall(0));
-    let mut call = state.call(GetCurrentSession {}, CallOptions::default());
+    let mut sim = Simulator::starting_at(state, wall(0));
     let mut sent = Vec::new();
-    let result = loop {
-        match call.poll(now, &mut state) {
-            Output::Send(req) => {
+    let result = sim
+        .call(
+            GetCurrentSession {},
+            CallOptions::default(),
+            &mut |req: http::Request<Bytes>, _: Now| {
                 sent.push(req.uri().path().to_owned());
-                let answer = if req.uri().path() == "/api/auth/refresh" {
+                Ok(if req.uri().path() == "/api/auth/refresh" {
                     response(
                         200,
                         r#"{"access_token":"b","refresh_token":"r2","expires_in":60}"#,
                     )
                 } else {
                     response(401, r#"{"error":{"code":"NO"}}"#)
-                };
-                call.handle_response(now, &mut state, answer);
-            }
-            Output::Done(r) => break r,
-            other => panic!("{other:?}"),
-        }
-    };
+                })
+            },
+        )
+        .unwrap();
     assert_eq!(
         sent,
         [
@@ -217,9 +217,32 @@ fn retries_idempotent_calls_with_backoff_and_keeps_the_idempotency_key() {
     );
     let mut state = ClientState::new(config, 1);
     state.load_tokens(Some(Tokens::new("a")));
-    let start = Instant::now();
-    let mut now = Now::new(start, wall(0));
-    let mut call = state.call(
+    let mut sim = Simulator::starting_at(state, wall(0));
+    let mut keys = Vec::new();
+    let mut sleeps = Vec::new();
+    struct Busy<'a> {
+        keys: &'a mut Vec<String>,
+        sleeps: &'a mut Vec<Duration>,
+    }
+    impl Responder for Busy<'_> {
+        fn respond(
+            &mut self,
+            req: http::Request<Bytes>,
+            _: Now,
+        ) -> Result<http::Response<Bytes>, SendError> {
+            self.keys.push(
+                req.headers()["x-idempotency-key"]
+                    .to_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+            Ok(response(503, ""))
+        }
+        fn slept(&mut self, from: Duration, to: Duration) {
+            self.sleeps.push(to - from);
+        }
+    }
+    let result = sim.call(
         AddToWhitelist {
             email: "x@example.com".into(),
             tier: None,
@@ -230,28 +253,12 @@ fn retries_idempotent_calls_with_backoff_and_keeps_the_idempotency_key() {
             idempotency_key: Some("idem-1".into()),
             ..CallOptions::default()
         },
+        &mut Busy {
+            keys: &mut keys,
+            sleeps: &mut sleeps,
+        },
     );
-    let mut keys = Vec::new();
-    let mut sleeps = Vec::new();
-    let result = loop {
-        match call.poll(now, &mut state) {
-            Output::Send(req) => {
-                keys.push(
-                    req.headers()["x-idempotency-key"]
-                        .to_str()
-                        .unwrap()
-                        .to_owned(),
-                );
-                call.handle_response(now, &mut state, response(503, ""));
-            }
-            Output::Sleep(until) => {
-                sleeps.push(until - now.instant);
-                now.instant = until;
-            }
-            Output::Done(r) => break r,
-            other => panic!("{other:?}"),
-        }
-    };
+    let result = result.unwrap();
     assert_eq!(keys, ["idem-1", "idem-1", "idem-1"]);
     assert_eq!(
         sleeps,
