@@ -747,21 +747,50 @@ fn user_agent_of(server: &MockServer, i: usize) -> String {
 
 #[test]
 fn an_own_reqwest_client_keeps_its_timeout_and_user_agent() {
+    own_client_keeps_its_timeout_and_user_agent::<spaps_tokio::Tokio>(
+        "my-app/1.0",
+        |timeout| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent("my-app/1.0")
+                .timeout(timeout)
+                .tls_backend_preconfigured(spaps_testkit::tls::client_config(&[]))
+                .build()
+                .unwrap()
+        },
+        |client| runtime().block_on(async { client.sessions().get_current_session().await }),
+    );
+}
+
+#[test]
+fn an_own_ureq_agent_keeps_its_timeout_and_user_agent() {
+    own_client_keeps_its_timeout_and_user_agent::<spaps_blocking::Blocking>(
+        "my-agent/2.0",
+        |timeout| {
+            ureq::Agent::config_builder()
+                .user_agent("my-agent/2.0")
+                .timeout_global(Some(timeout))
+                .build()
+                .new_agent()
+        },
+        |client| client.sessions().get_current_session().send(),
+    );
+}
+
+/// A caller's HTTP client (made by `own` with its timeout, sending `user_agent`) keeps
+/// its own timeout and `User-Agent` unless the SDK's are set too; `session` runs one
+/// call to the end.
+fn own_client_keeps_its_timeout_and_user_agent<R: spaps_driver::Runtime>(
+    user_agent: &str,
+    own: impl Fn(Duration) -> R::Http,
+    session: impl Fn(&spaps_driver::Client<R>) -> Result<SessionSummary, Error>,
+) {
     let server = MockServer::start(|_: &ObservedRequest| session_ok()).unwrap();
     let stall = MockServer::start(|_: &ObservedRequest| Reply::Stall {
         for_: Duration::from_secs(3),
     })
     .unwrap();
-    let own = |timeout: Duration| {
-        reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent("my-app/1.0")
-            .timeout(timeout)
-            .tls_backend_preconfigured(spaps_testkit::tls::client_config(&[]))
-            .build()
-            .unwrap()
-    };
-    let call = |url: &str, http: reqwest::Client, sdk_timeout: Option<Duration>, suffix: bool| {
+    let call = |url: &str, http: R::Http, sdk_timeout: Option<Duration>, suffix: bool| {
         let mut config = spaps_proto::Config::new(url).unwrap().with_api_key("k");
         if let Some(t) = sdk_timeout {
             config = config.with_timeout(t);
@@ -769,7 +798,7 @@ fn an_own_reqwest_client_keeps_its_timeout_and_user_agent() {
         if suffix {
             config = config.with_user_agent_suffix("tests/1").unwrap();
         }
-        let client = spaps_tokio::Client::builder()
+        let client = spaps_driver::Client::<R>::builder()
             .config(config)
             .retry(RetryPolicy::disabled())
             .http_client(http)
@@ -779,14 +808,14 @@ fn an_own_reqwest_client_keeps_its_timeout_and_user_agent() {
             .build()
             .unwrap();
         let started = Instant::now();
-        let result = runtime().block_on(async { client.sessions().get_current_session().await });
+        let result = session(&client);
         (result, started.elapsed())
     };
     // Its User-Agent, unless the SDK's is set too.
     call(&server.url(), own(Duration::from_secs(5)), None, false)
         .0
         .unwrap();
-    assert_eq!(user_agent_of(&server, 0), "my-app/1.0");
+    assert_eq!(user_agent_of(&server, 0), user_agent);
     call(&server.url(), own(Duration::from_secs(5)), None, true)
         .0
         .unwrap();
@@ -800,62 +829,6 @@ fn an_own_reqwest_client_keeps_its_timeout_and_user_agent() {
     assert!(matches!(result, Err(Error::Timeout(_))), "{result:?}");
     assert!(took < Duration::from_secs(2), "{took:?}");
     // ...unless the SDK's is set: then the SDK's wins.
-    let (result, took) = call(
-        &stall.url(),
-        own(Duration::from_secs(30)),
-        Some(Duration::from_millis(300)),
-        false,
-    );
-    assert!(matches!(result, Err(Error::Timeout(_))), "{result:?}");
-    assert!(took < Duration::from_secs(2), "{took:?}");
-}
-
-#[test]
-fn an_own_ureq_agent_keeps_its_timeout_and_user_agent() {
-    let server = MockServer::start(|_: &ObservedRequest| session_ok()).unwrap();
-    let stall = MockServer::start(|_: &ObservedRequest| Reply::Stall {
-        for_: Duration::from_secs(3),
-    })
-    .unwrap();
-    let own = |timeout: Duration| -> ureq::Agent {
-        ureq::Agent::config_builder()
-            .user_agent("my-agent/2.0")
-            .timeout_global(Some(timeout))
-            .build()
-            .new_agent()
-    };
-    let call = |url: &str, agent: ureq::Agent, sdk_timeout: Option<Duration>, suffix: bool| {
-        let mut config = spaps_proto::Config::new(url).unwrap().with_api_key("k");
-        if let Some(t) = sdk_timeout {
-            config = config.with_timeout(t);
-        }
-        if suffix {
-            config = config.with_user_agent_suffix("tests/1").unwrap();
-        }
-        let client = spaps_blocking::Client::builder()
-            .config(config)
-            .retry(RetryPolicy::disabled())
-            .http_client(agent)
-            .token_store(spaps_proto::MemoryTokenStore::with_tokens(Tokens::new(
-                "at",
-            )))
-            .build()
-            .unwrap();
-        let started = Instant::now();
-        let result = client.sessions().get_current_session().send();
-        (result, started.elapsed())
-    };
-    call(&server.url(), own(Duration::from_secs(5)), None, false)
-        .0
-        .unwrap();
-    assert_eq!(user_agent_of(&server, 0), "my-agent/2.0");
-    call(&server.url(), own(Duration::from_secs(5)), None, true)
-        .0
-        .unwrap();
-    assert!(user_agent_of(&server, 1).starts_with("spaps-rs/"));
-    let (result, took) = call(&stall.url(), own(Duration::from_millis(300)), None, false);
-    assert!(matches!(result, Err(Error::Timeout(_))), "{result:?}");
-    assert!(took < Duration::from_secs(2), "{took:?}");
     let (result, took) = call(
         &stall.url(),
         own(Duration::from_secs(30)),

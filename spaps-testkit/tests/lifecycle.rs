@@ -34,7 +34,7 @@ use spaps_proto::{
 };
 use spaps_testkit::observed::ObservedRequest;
 use spaps_testkit::server::{MockServer, Reply};
-use spaps_testkit::virtual_time::VirtualClock;
+use spaps_testkit::virtual_time::{VirtualClock, VirtualRuntime};
 
 use support::{
     api_error, count_path, expired_tokens, refreshed, session_ok, within, AnyClient, Flavor, KEY,
@@ -143,40 +143,30 @@ fn tokio_client(url: &str, setup: Setup) -> (spaps_tokio::Client, Arc<tokio::run
 fn build(flavor: Flavor, url: &str, setup: Setup) -> AnyClient {
     let config = config(url, &setup);
     let client = match flavor {
-        Flavor::Tokio => {
-            let mut b = spaps_tokio::Client::builder().config(config);
-            if let Some(store) = setup.store {
-                b = b.shared_token_store(store);
-            }
-            if let Some(clock) = setup.clock {
-                b = b.clock(clock);
-            }
-            if let Some(clock) = setup.virtual_clock {
-                b = b.clock(clock.clone()).sleeper(clock);
-            }
-            AnyClient::Tokio(
-                b.build().expect("the tokio client builds"),
-                support::runtime(),
-            )
-        }
-        Flavor::Blocking => {
-            let mut b = spaps_blocking::Client::builder().config(config);
-            if let Some(store) = setup.store {
-                b = b.shared_token_store(store);
-            }
-            if let Some(clock) = setup.clock {
-                b = b.clock(clock);
-            }
-            if let Some(clock) = setup.virtual_clock {
-                b = b.clock(clock.clone()).sleeper(clock);
-            }
-            AnyClient::Blocking(b.build().expect("the blocking client builds"))
-        }
+        Flavor::Tokio => AnyClient::Tokio(configured(config, &setup), support::runtime()),
+        Flavor::Blocking => AnyClient::Blocking(configured(config, &setup)),
     };
     if let Some(tokens) = setup.tokens {
         client.set(tokens).expect("the tokens are set");
     }
     client
+}
+
+/// A client of runtime `R` with the store and clocks of `setup`.
+fn configured<R: VirtualRuntime>(config: Config, setup: &Setup) -> spaps_driver::Client<R> {
+    let mut b = spaps_driver::Client::<R>::builder().config(config);
+    if let Some(store) = &setup.store {
+        b = b.shared_token_store(store.clone());
+    }
+    if let Some(clock) = &setup.clock {
+        b = b.clock(clock.clone());
+    }
+    if let Some(clock) = &setup.virtual_clock {
+        b = b
+            .clock(clock.clone())
+            .sleeper(R::virtual_sleeper(clock.clone()));
+    }
+    b.build().expect("the client builds")
 }
 
 /// What the tests do with either client, on the calling thread.
