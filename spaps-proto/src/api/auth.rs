@@ -220,8 +220,7 @@ pub struct SignInWithPassword {
 }
 
 impl SignInWithPassword {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(email: impl Into<String>, password: impl Into<Secret>) -> Self {
         Self {
             email: email.into(),
@@ -376,8 +375,7 @@ pub struct SendMagicLink {
 }
 
 impl SendMagicLink {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(email: impl Into<String>) -> Self {
         Self {
             email: email.into(),
@@ -492,7 +490,7 @@ impl Endpoint for VerifyMagicLink {
 pub struct GetCurrentUser {}
 
 impl GetCurrentUser {
-    /// The request (every argument is optional).
+    /// The request (it takes no arguments).
     pub fn new() -> Self {
         Self {}
     }
@@ -528,7 +526,7 @@ impl Endpoint for GetCurrentUser {
 pub struct Logout {}
 
 impl Logout {
-    /// The request (every argument is optional).
+    /// The request (it takes no arguments).
     pub fn new() -> Self {
         Self {}
     }
@@ -611,8 +609,7 @@ pub struct ConfirmPasswordReset {
 }
 
 impl ConfirmPasswordReset {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(token: impl Into<Secret>, new_password: impl Into<Secret>) -> Self {
         Self {
             token: token.into(),

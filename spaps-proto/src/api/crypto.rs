@@ -122,8 +122,7 @@ pub struct GetInvoice {
 }
 
 impl GetInvoice {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(invoice_id: impl Into<String>) -> Self {
         Self {
             invoice_id: invoice_id.into(),
@@ -157,8 +156,7 @@ pub struct GetInvoiceStatus {
 }
 
 impl GetInvoiceStatus {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(invoice_id: impl Into<String>) -> Self {
         Self {
             invoice_id: invoice_id.into(),

@@ -83,7 +83,7 @@ impl<'a, X: Execute> DayrateApi<'a, X> {
 pub struct GetAvailability {}
 
 impl GetAvailability {
-    /// The request (every argument is optional).
+    /// The request (it takes no arguments).
     pub fn new() -> Self {
         Self {}
     }

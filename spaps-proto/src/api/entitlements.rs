@@ -291,8 +291,7 @@ pub struct GetPurchaseHistory {
 }
 
 impl GetPurchaseHistory {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(user_id: impl Into<String>) -> Self {
         Self {
             user_id: user_id.into(),
@@ -317,7 +316,7 @@ impl Endpoint for GetPurchaseHistory {
 pub struct ClaimPending {}
 
 impl ClaimPending {
-    /// The request (every argument is optional).
+    /// The request (it takes no arguments).
     pub fn new() -> Self {
         Self {}
     }

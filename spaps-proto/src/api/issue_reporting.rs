@@ -193,7 +193,7 @@ impl Paginated for ListIssueReports {
 pub struct GetIssueReportStatus {}
 
 impl GetIssueReportStatus {
-    /// The request (every argument is optional).
+    /// The request (it takes no arguments).
     pub fn new() -> Self {
         Self {}
     }
@@ -219,8 +219,7 @@ pub struct GetIssueReport {
 }
 
 impl GetIssueReport {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(issue_report_id: impl Into<String>) -> Self {
         Self {
             issue_report_id: issue_report_id.into(),
@@ -253,8 +252,7 @@ pub struct UpdateIssueReport {
 }
 
 impl UpdateIssueReport {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(issue_report_id: impl Into<String>, note: impl Into<String>) -> Self {
         Self {
             issue_report_id: issue_report_id.into(),

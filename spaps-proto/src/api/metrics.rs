@@ -53,7 +53,7 @@ impl<'a, X: Execute> MetricsApi<'a, X> {
 pub struct GetPrometheusMetrics {}
 
 impl GetPrometheusMetrics {
-    /// The request (every argument is optional).
+    /// The request (it takes no arguments).
     pub fn new() -> Self {
         Self {}
     }
@@ -91,7 +91,7 @@ impl Endpoint for GetPrometheusMetrics {
 pub struct GetMetricsJson {}
 
 impl GetMetricsJson {
-    /// The request (every argument is optional).
+    /// The request (it takes no arguments).
     pub fn new() -> Self {
         Self {}
     }
@@ -117,7 +117,7 @@ impl Endpoint for GetMetricsJson {
 pub struct Health {}
 
 impl Health {
-    /// The request (every argument is optional).
+    /// The request (it takes no arguments).
     pub fn new() -> Self {
         Self {}
     }
@@ -141,7 +141,7 @@ impl Endpoint for Health {
 pub struct Readiness {}
 
 impl Readiness {
-    /// The request (every argument is optional).
+    /// The request (it takes no arguments).
     pub fn new() -> Self {
         Self {}
     }

@@ -120,7 +120,7 @@ impl Endpoint for CreateMessage {
 pub struct ListMessages {}
 
 impl ListMessages {
-    /// The request (every argument is optional).
+    /// The request (it takes no arguments).
     pub fn new() -> Self {
         Self {}
     }

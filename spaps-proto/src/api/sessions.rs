@@ -57,7 +57,7 @@ impl<'a, X: Execute> SessionsApi<'a, X> {
 pub struct GetCurrentSession {}
 
 impl GetCurrentSession {
-    /// The request (every argument is optional).
+    /// The request (it takes no arguments).
     pub fn new() -> Self {
         Self {}
     }
@@ -81,7 +81,7 @@ impl Endpoint for GetCurrentSession {
 pub struct ValidateSession {}
 
 impl ValidateSession {
-    /// The request (every argument is optional).
+    /// The request (it takes no arguments).
     pub fn new() -> Self {
         Self {}
     }
@@ -165,7 +165,7 @@ impl Paginated for ListSessions {
 pub struct TouchSession {}
 
 impl TouchSession {
-    /// The request (every argument is optional).
+    /// The request (it takes no arguments).
     pub fn new() -> Self {
         Self {}
     }
@@ -193,8 +193,7 @@ pub struct RevokeSession {
 }
 
 impl RevokeSession {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(session_id: impl Into<String>) -> Self {
         Self {
             session_id: session_id.into(),

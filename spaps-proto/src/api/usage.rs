@@ -51,7 +51,7 @@ impl<'a, X: Execute> UsageApi<'a, X> {
 pub struct GetFeatures {}
 
 impl GetFeatures {
-    /// The request (every argument is optional).
+    /// The request (it takes no arguments).
     pub fn new() -> Self {
         Self {}
     }

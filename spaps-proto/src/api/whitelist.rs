@@ -70,8 +70,7 @@ pub struct Check {
 }
 
 impl Check {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(email: impl Into<String>) -> Self {
         Self {
             email: email.into(),
@@ -345,8 +344,7 @@ pub struct Remove {
 }
 
 impl Remove {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(email: impl Into<String>) -> Self {
         Self {
             email: email.into(),

@@ -29,8 +29,7 @@ pub struct GetOverride {
 }
 
 impl GetOverride {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(template_key: impl Into<String>) -> Self {
         Self {
             template_key: template_key.into(),
@@ -146,8 +145,7 @@ pub struct DeleteOverride {
 }
 
 impl DeleteOverride {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(template_key: impl Into<String>) -> Self {
         Self {
             template_key: template_key.into(),

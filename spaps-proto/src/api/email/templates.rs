@@ -29,7 +29,7 @@ impl<'a, X: Execute> EmailApi<'a, X> {
 pub struct ListTemplates {}
 
 impl ListTemplates {
-    /// The request (every argument is optional).
+    /// The request (it takes no arguments).
     pub fn new() -> Self {
         Self {}
     }
@@ -86,8 +86,7 @@ pub struct GetTemplate {
 }
 
 impl GetTemplate {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(template_key: impl Into<String>) -> Self {
         Self {
             template_key: template_key.into(),

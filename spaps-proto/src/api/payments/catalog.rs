@@ -177,7 +177,7 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 pub struct ListAllProducts {}
 
 impl ListAllProducts {
-    /// The request (every argument is optional).
+    /// The request (it takes no arguments).
     pub fn new() -> Self {
         Self {}
     }
@@ -371,8 +371,7 @@ pub struct ArchiveProduct {
 }
 
 impl ArchiveProduct {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(product_id: impl Into<String>) -> Self {
         Self {
             product_id: product_id.into(),
@@ -501,8 +500,7 @@ pub struct ArchivePrice {
 }
 
 impl ArchivePrice {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(price_id: impl Into<String>) -> Self {
         Self {
             price_id: price_id.into(),
@@ -545,8 +543,7 @@ pub struct SetDefaultPrice {
 }
 
 impl SetDefaultPrice {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(product_id: impl Into<String>, price_id: impl Into<String>) -> Self {
         Self {
             product_id: product_id.into(),

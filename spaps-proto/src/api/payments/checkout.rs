@@ -209,8 +209,7 @@ pub struct GetCheckoutSession {
 }
 
 impl GetCheckoutSession {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(session_id: impl Into<String>) -> Self {
         Self {
             session_id: session_id.into(),
@@ -323,8 +322,7 @@ pub struct ExpireCheckoutSession {
 }
 
 impl ExpireCheckoutSession {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(session_id: impl Into<String>) -> Self {
         Self {
             session_id: session_id.into(),

@@ -154,8 +154,7 @@ pub struct GetGuestCheckoutSession {
 }
 
 impl GetGuestCheckoutSession {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(session_id: impl Into<String>) -> Self {
         Self {
             session_id: session_id.into(),

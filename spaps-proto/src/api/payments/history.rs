@@ -119,8 +119,7 @@ pub struct GetPaymentDetail {
 }
 
 impl GetPaymentDetail {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(payment_id: impl Into<String>) -> Self {
         Self {
             payment_id: payment_id.into(),

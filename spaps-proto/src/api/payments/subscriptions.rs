@@ -32,8 +32,7 @@ pub struct GetSubscription {
 }
 
 impl GetSubscription {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(subscription_id: impl Into<String>) -> Self {
         Self {
             subscription_id: subscription_id.into(),
@@ -218,8 +217,7 @@ pub struct UpdateSubscription {
 }
 
 impl UpdateSubscription {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(subscription_id: impl Into<String>, price_id: impl Into<String>) -> Self {
         Self {
             subscription_id: subscription_id.into(),

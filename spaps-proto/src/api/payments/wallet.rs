@@ -26,7 +26,7 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 pub struct GetBalance {}
 
 impl GetBalance {
-    /// The request (every argument is optional).
+    /// The request (it takes no arguments).
     pub fn new() -> Self {
         Self {}
     }
@@ -135,8 +135,7 @@ pub struct GetWalletTransaction {
 }
 
 impl GetWalletTransaction {
-    /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// The request, with its arguments.
     pub fn new(transaction_id: impl Into<String>) -> Self {
         Self {
             transaction_id: transaction_id.into(),
