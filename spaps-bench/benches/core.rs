@@ -19,6 +19,7 @@ use sha2::Sha256;
 use spaps_proto::api::auth::SignInWithPassword;
 use spaps_proto::api::payments::ListProducts;
 use spaps_proto::api::sessions::{GetCurrentSession, ListSessions};
+use spaps_proto::envelope::Shape;
 use spaps_proto::model::auth::TokenPair;
 use spaps_proto::model::payments::ProductList;
 use spaps_proto::model::sessions::{SessionList, SessionSummary};
@@ -34,7 +35,9 @@ struct Ping;
 
 impl Endpoint for Ping {
     type Output = ();
+    type Wire = ();
     const NAME: &'static str = "bench.ping";
+    const SHAPE: Shape = Shape::Custom;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::get("/api/ping").auth(Auth::Bearer))
@@ -145,16 +148,13 @@ fn typed_parse(c: &mut Criterion) {
     parse_pair::<_, Env<TokenPair>>(
         c,
         "sign_in",
-        SignInWithPassword {
-            email: "ada@example.com".into(),
-            password: "correct horse".into(),
-        },
+        SignInWithPassword::new("ada@example.com", "correct horse"),
         fixtures::sign_in(),
     );
     parse_pair::<_, Env<SessionData>>(
         c,
         "current_session",
-        GetCurrentSession {},
+        GetCurrentSession::new(),
         fixtures::current_session(),
     );
     parse_pair::<_, Env<ProductList>>(

@@ -365,6 +365,7 @@ mod micro {
     use spaps_proto::api::auth::SignInWithPassword;
     use spaps_proto::api::payments::ListProducts;
     use spaps_proto::api::sessions::{GetCurrentSession, ListSessions};
+    use spaps_proto::envelope::Shape;
     use spaps_proto::model::auth::TokenPair;
     use spaps_proto::model::payments::ProductList;
     use spaps_proto::model::sessions::SessionList;
@@ -380,7 +381,9 @@ mod micro {
 
     impl Endpoint for Ping {
         type Output = ();
+        type Wire = ();
         const NAME: &'static str = "bench.ping";
+        const SHAPE: Shape = Shape::Custom;
 
         fn request(&self) -> Result<RequestSpec, Error> {
             Ok(RequestSpec::get("/api/ping").auth(Auth::Bearer))
@@ -545,17 +548,14 @@ mod micro {
             plan,
             report,
             "sign_in",
-            SignInWithPassword {
-                email: "ada@example.com".into(),
-                password: "correct horse".into(),
-            },
+            SignInWithPassword::new("ada@example.com", "correct horse"),
             fixtures::sign_in(),
         );
         parse_one::<_, Env<SessionData>>(
             plan,
             report,
             "current_session",
-            GetCurrentSession {},
+            GetCurrentSession::new(),
             fixtures::current_session(),
         );
         parse_one::<_, Env<ProductList>>(

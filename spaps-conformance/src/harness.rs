@@ -414,12 +414,10 @@ impl Harness {
             }
             "device_flow.login" => {
                 let scope = args.get("scope").and_then(Value::as_str).map(str::to_owned);
+                let mut start = StartDeviceFlow::new();
+                start.scope = scope;
                 self.run(move |state, _now| {
-                    DeviceLogin::new(
-                        state,
-                        StartDeviceFlow { scope },
-                        Box::new(|_: &DeviceAuthorization| {}),
-                    )
+                    DeviceLogin::new(state, start, Box::new(|_: &DeviceAuthorization| {}))
                 })
             }
             _ => return None,

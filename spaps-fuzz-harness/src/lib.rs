@@ -898,7 +898,9 @@ pub fn retry(data: &[u8]) {
     }
     let retry_after = HeaderValue::from_str(&text).ok();
     let responses: Vec<&[u8]> = vec![chunk.as_slice(); 8];
-    let call = driver.state_mut().call(Health {}, CallOptions::default());
+    let call = driver
+        .state_mut()
+        .call(Health::new(), CallOptions::default());
     // Responses are decoded by the driver; put the Retry-After on by hand.
     let call = WithHeader {
         call,

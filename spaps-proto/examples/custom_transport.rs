@@ -39,13 +39,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let pair = run(
         &mut state,
         transport,
-        SignInWithPassword {
-            email,
-            password: password.into(),
-        },
+        SignInWithPassword::new(email, password),
     )?;
     println!("signed in; access token valid for {} s", pair.expires_in);
-    let session = run(&mut state, transport, GetCurrentSession {})?;
+    let session = run(&mut state, transport, GetCurrentSession::new())?;
     println!("current session: {}", session.session_id);
     Ok(())
 }

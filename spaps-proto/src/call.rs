@@ -497,7 +497,7 @@ impl<E: Endpoint> Call<E> {
     ) {
         let status = response.status();
         if status.is_success() {
-            let result = self.endpoint.parse(&response);
+            let result = crate::endpoint::read(&self.endpoint, &response);
             if let Ok(output) = &result {
                 let update = self.endpoint.token_update(output);
                 state.apply(update, now.wall);

@@ -5,7 +5,9 @@
 //! tokens. What a client does with one is in [`crate::request`].
 
 use bytes::Bytes;
+use serde::de::DeserializeOwned;
 
+use crate::envelope::Shape;
 use crate::error::Error;
 use crate::paging::PagePosition;
 use crate::secret::Secret;
@@ -13,12 +15,23 @@ use crate::spec::RequestSpec;
 use crate::tokens::TokenUpdate;
 
 /// One SPAPS operation.
+///
+/// A 2xx body is read by declaration: [`Endpoint::SHAPE`] says where the result sits
+/// in the body, [`Endpoint::Wire`] is what is decoded there, and its `Into` conversion
+/// gives [`Endpoint::Output`] (the identity when the two are the same type). Only an
+/// endpoint with [`Shape::Custom`] writes [`Endpoint::parse`].
 pub trait Endpoint: Send + 'static {
     /// The typed result.
     type Output: Send + 'static;
 
+    /// What the body holds at [`Endpoint::SHAPE`], converted into the result.
+    type Wire: DeserializeOwned + Into<Self::Output>;
+
     /// The operation's name, `group.method` as the reference client names it.
     const NAME: &'static str;
+
+    /// Where the result sits in a 2xx body; [`Shape::Data`] when not declared.
+    const SHAPE: Shape = Shape::Data;
 
     /// Describes the request. Errors here are local: nothing is sent.
     ///
@@ -26,15 +39,35 @@ pub trait Endpoint: Send + 'static {
     /// [`Error::InvalidArgument`] for an argument the server would refuse anyway.
     fn request(&self) -> Result<RequestSpec, Error>;
 
-    /// Reads a 2xx response.
+    /// Reads a 2xx response: [`Endpoint::Wire`] decoded at [`Endpoint::SHAPE`], then
+    /// converted. Overridden only by endpoints whose shape is [`Shape::Custom`].
     ///
     /// # Errors
     /// [`Error::Decode`] when the body does not fit the model.
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<Self::Output, Error>;
+    fn parse(&self, response: &http::Response<Bytes>) -> Result<Self::Output, Error> {
+        crate::envelope::decode::<Self::Wire>(Self::NAME, Self::SHAPE, response.body())
+            .map(Into::into)
+    }
 
     /// What a success does to the stored tokens.
     fn token_update(&self, _output: &Self::Output) -> TokenUpdate {
         TokenUpdate::Keep
+    }
+}
+
+/// Reads a 2xx response of `endpoint`: the one decoding step of every call.
+///
+/// # Errors
+/// [`Error::Decode`] when the body does not fit the model.
+pub(crate) fn read<E: Endpoint>(
+    endpoint: &E,
+    response: &http::Response<Bytes>,
+) -> Result<E::Output, Error> {
+    match E::SHAPE {
+        Shape::Custom => endpoint.parse(response),
+        shape => {
+            crate::envelope::decode::<E::Wire>(E::NAME, shape, response.body()).map(Into::into)
+        }
     }
 }
 

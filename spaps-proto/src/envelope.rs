@@ -148,6 +148,52 @@ impl<'a> Envelope<'a> {
     }
 }
 
+/// Where an endpoint's result sits in a 2xx body: each endpoint declares one
+/// ([`Endpoint::SHAPE`](crate::Endpoint::SHAPE)) and [`decode`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Shape {
+    /// `data`, or the whole body when it has no `data` key (the usual envelope).
+    Data,
+    /// `data.<key>` (or `<key>` of a bare body) when present, else as [`Shape::Data`].
+    DataOrKey(&'static str),
+    /// `<key>` inside `data` (or inside a bare body), which must be present.
+    DataKey(&'static str),
+    /// The whole body, which is not an envelope.
+    Whole,
+    /// Read by the endpoint's own [`Endpoint::parse`](crate::Endpoint::parse): the body
+    /// is not JSON, or the result is assembled from several places.
+    Custom,
+}
+
+/// Decodes the value at `shape` of `body` as `T`.
+///
+/// # Errors
+/// [`Error::Decode`] naming `operation` and the offending field; for
+/// [`Shape::Custom`], which has no generic reading, always.
+pub fn decode<T: DeserializeOwned>(
+    operation: &'static str,
+    shape: Shape,
+    body: &[u8],
+) -> Result<T, Error> {
+    match shape {
+        Shape::Data => Envelope::parse_data(operation, body),
+        Shape::DataOrKey(key) => Envelope::parse_data_or_key(operation, body, key),
+        Shape::DataKey(key) => Envelope::parse(operation, body)?
+            .data()
+            .key(key)?
+            .ok_or_else(|| DecodeError::new(operation, key, format!("the response has no {key}")))?
+            .decode(),
+        Shape::Whole => Envelope::parse(operation, body)?.whole().decode(),
+        Shape::Custom => Err(DecodeError::new(
+            operation,
+            ".",
+            "the endpoint reads its body itself (Shape::Custom) but does not override parse",
+        )
+        .into()),
+    }
+}
+
 impl<'a> Slot<'a> {
     /// True when the value is JSON `null`.
     pub fn is_null(&self) -> bool {

@@ -25,7 +25,7 @@
 //!
 //! let mut state = ClientState::new(Config::new("https://api.example.com")?.with_api_key("key"), 7);
 //! state.load_tokens(Some(Tokens::new("at_1")));
-//! let mut call = state.call(GetCurrentSession {}, CallOptions::default());
+//! let mut call = state.call(GetCurrentSession::new(), CallOptions::default());
 //! let now = Now::new(Instant::now(), Timestamp::from_unix_seconds(1_736_942_400).unwrap());
 //! let session = loop {
 //!     match call.poll(now, &mut state) {

@@ -180,7 +180,7 @@ impl Model {
                 if self.slots[i].is_none() {
                     let call = self
                         .state
-                        .call(GetCurrentSession {}, CallOptions::default());
+                        .call(GetCurrentSession::new(), CallOptions::default());
                     self.slots[i] = Some(Slot {
                         call,
                         outstanding: None,

@@ -96,10 +96,7 @@ fn no_public_type_shows_a_secret() {
 
     check(
         "SignInWithPassword",
-        &SignInWithPassword {
-            email: "e".into(),
-            password: "PW_password_hunter2".into(),
-        },
+        &SignInWithPassword::new("e", "PW_password_hunter2"),
     );
     check("RefreshTokens", &RefreshTokens::new("RT_REFRESH_abcdef"));
     check(
@@ -157,10 +154,7 @@ fn requests_calls_and_errors_show_no_secret() {
     );
 
     // A call that must refresh first: the refresh request carries the refresh token.
-    let endpoint = SignInWithPassword {
-        email: "e".into(),
-        password: "PW_password_hunter2".into(),
-    };
+    let endpoint = SignInWithPassword::new("e", "PW_password_hunter2");
     let mut call = state.call(endpoint, CallOptions::default());
     check("Call", &call);
     let out = call.poll(now, &mut state);
@@ -178,7 +172,7 @@ fn requests_calls_and_errors_show_no_secret() {
     check_display("decode error", &error);
 
     let mut call = state.call(
-        spaps_proto::api::sessions::GetCurrentSession {},
+        spaps_proto::api::sessions::GetCurrentSession::new(),
         CallOptions::default(),
     );
     let out = call.poll(now, &mut state);
@@ -198,13 +192,7 @@ fn requests_calls_and_errors_show_no_secret() {
         .unwrap()
         .with_api_key("sk_API_KEY_1234567890\n");
     let err = ClientState::new(bad_header, 1)
-        .call(
-            SignInWithPassword {
-                email: "e".into(),
-                password: "p".into(),
-            },
-            CallOptions::default(),
-        )
+        .call(SignInWithPassword::new("e", "p"), CallOptions::default())
         .poll(
             now,
             &mut ClientState::new(Config::new("https://h").unwrap(), 1),

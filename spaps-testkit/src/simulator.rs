@@ -16,7 +16,7 @@
 //! let mut sim = Simulator::new(state);
 //! let mut busy_once = 0;
 //! let health = sim
-//!     .call(Health::default(), CallOptions::default(), &mut |_req: http::Request<bytes::Bytes>, _now| {
+//!     .call(Health::new(), CallOptions::default(), &mut |_req: http::Request<bytes::Bytes>, _now| {
 //!         busy_once += 1;
 //!         let (status, body) = if busy_once == 1 {
 //!             (503, "{}")
@@ -281,7 +281,7 @@ mod tests {
         };
         let mut sim = Simulator::new(state(RetryPolicy::default()));
         let result = sim
-            .call(Health::default(), CallOptions::default(), &mut server)
+            .call(Health::new(), CallOptions::default(), &mut server)
             .unwrap();
         assert!(result.is_ok(), "{result:?}");
         assert_eq!(server.slept, vec![(Duration::ZERO, Duration::from_secs(3))]);
@@ -293,7 +293,7 @@ mod tests {
         let mut sim = Simulator::new(state(RetryPolicy::disabled()));
         let result = sim
             .call(
-                Health::default(),
+                Health::new(),
                 CallOptions::default(),
                 &mut |_: http::Request<Bytes>, _: Now| {
                     Err(SendError::Timeout(Duration::from_secs(1)))
@@ -307,7 +307,7 @@ mod tests {
     fn a_machine_that_never_ends_is_stuck_not_a_hang() {
         let mut sim = Simulator::new(state(RetryPolicy::default())).max_steps(3);
         let outcome = sim.call(
-            Health::default(),
+            Health::new(),
             CallOptions::default(),
             &mut |_: http::Request<Bytes>, _: Now| Ok(reply(503, "{}")),
         );

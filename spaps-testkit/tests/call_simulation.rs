@@ -85,7 +85,7 @@ fn simulate(
     };
     let now = Now::new(Instant::now(), wall(1_736_942_400));
     let mut calls: Vec<_> = (0..n)
-        .map(|_| state.call(GetCurrentSession {}, CallOptions::default()))
+        .map(|_| state.call(GetCurrentSession::new(), CallOptions::default()))
         .collect();
     let mut outstanding: Vec<Option<http::Request<Bytes>>> = vec![None; n];
     let mut results: Vec<Option<Result<(), Error>>> = (0..n).map(|_| None).collect();
@@ -155,7 +155,7 @@ fn a_second_401_is_returned_as_is() {
     let mut sent = Vec::new();
     let result = sim
         .call(
-            GetCurrentSession {},
+            GetCurrentSession::new(),
             CallOptions::default(),
             &mut |req: http::Request<Bytes>, _: Now| {
                 sent.push(req.uri().path().to_owned());
@@ -194,7 +194,7 @@ fn a_failed_refresh_is_not_cached() {
     ));
     let now = Now::new(Instant::now(), wall(100));
     for _ in 0..2 {
-        let mut call = state.call(GetCurrentSession {}, CallOptions::default());
+        let mut call = state.call(GetCurrentSession::new(), CallOptions::default());
         let Output::Send(req) = call.poll(now, &mut state) else {
             panic!()
         };
@@ -243,12 +243,7 @@ fn retries_idempotent_calls_with_backoff_and_keeps_the_idempotency_key() {
         }
     }
     let result = sim.call(
-        AddToWhitelist {
-            email: "x@example.com".into(),
-            tier: None,
-            bypass_payment: None,
-            metadata: None,
-        },
+        AddToWhitelist::new("x@example.com"),
         CallOptions {
             idempotency_key: Some("idem-1".into()),
             ..CallOptions::default()
@@ -275,13 +270,7 @@ fn post_without_a_key_is_sent_once_and_redirects_are_errors() {
     let config = Config::new("https://h").unwrap();
     let mut state = ClientState::new(config, 1);
     let now = Now::new(Instant::now(), wall(0));
-    let mut call = state.call(
-        SignInWithPassword {
-            email: "e".into(),
-            password: "p".into(),
-        },
-        CallOptions::default(),
-    );
+    let mut call = state.call(SignInWithPassword::new("e", "p"), CallOptions::default());
     let Output::Send(_) = call.poll(now, &mut state) else {
         panic!()
     };
@@ -292,7 +281,7 @@ fn post_without_a_key_is_sent_once_and_redirects_are_errors() {
     ));
 
     let mut call = state.call(
-        GetCurrentSession {},
+        GetCurrentSession::new(),
         CallOptions {
             access_token: Some("t".into()),
             ..CallOptions::default()
@@ -326,7 +315,7 @@ fn retries_leave_a_notice_for_the_driver() {
         .with_retry(RetryPolicy::default().max_attempts(3));
     let mut state = ClientState::new(config, 3);
     state.load_tokens(Some(Tokens::new("at")));
-    let mut call = state.call(GetCurrentSession {}, CallOptions::default());
+    let mut call = state.call(GetCurrentSession::new(), CallOptions::default());
     let start = Instant::now();
     let mut now = Now::new(start, wall(1_736_942_400));
     let mut notices = Vec::new();
@@ -392,7 +381,7 @@ fn driver_misuse_is_a_typed_error() {
     let mut state = ClientState::new(config, 1);
     state.load_tokens(Some(Tokens::new("a")));
     let now = Now::new(Instant::now(), wall(1_736_942_400));
-    let mut call = state.call(GetCurrentSession {}, CallOptions::default());
+    let mut call = state.call(GetCurrentSession::new(), CallOptions::default());
     call.handle_response(now, &mut state, response(200, SESSION));
     match call.poll(now, &mut state) {
         Output::Done(Err(Error::Misuse(Misuse::UnexpectedResponse))) => {}

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::Endpoint;
-use crate::envelope::Envelope;
+use crate::envelope::{Envelope, Shape};
 use crate::error::{DecodeError, Error};
 use crate::model::auth::{
     AccountSession, EmailSent, LoggedOut, Message, Nonce, TokenPair, UserProfile,
@@ -29,13 +29,7 @@ impl<'a, X: Execute> AuthApi<'a, X> {
 
     /// Asks for a nonce for `wallet_address` to sign. Optional: `.chain(..)`.
     pub fn request_nonce(&self, wallet_address: impl Into<String>) -> Request<'a, X, RequestNonce> {
-        Request::new(
-            self.client,
-            RequestNonce {
-                wallet_address: wallet_address.into(),
-                chain: None,
-            },
-        )
+        Request::new(self.client, RequestNonce::new(wallet_address))
     }
 
     /// Signs in with a wallet signature over the nonce message; stores the tokens.
@@ -48,12 +42,7 @@ impl<'a, X: Execute> AuthApi<'a, X> {
     ) -> Request<'a, X, VerifyWallet> {
         Request::new(
             self.client,
-            VerifyWallet {
-                wallet_address: wallet_address.into(),
-                signature: signature.into(),
-                message: message.into(),
-                chain: None,
-            },
+            VerifyWallet::new(wallet_address, signature, message),
         )
     }
 
@@ -63,13 +52,7 @@ impl<'a, X: Execute> AuthApi<'a, X> {
         email: impl Into<String>,
         password: impl Into<Secret>,
     ) -> Request<'a, X, SignInWithPassword> {
-        Request::new(
-            self.client,
-            SignInWithPassword {
-                email: email.into(),
-                password: password.into(),
-            },
-        )
+        Request::new(self.client, SignInWithPassword::new(email, password))
     }
 
     /// Exchanges a refresh token for new tokens; stores them. (The client also
@@ -88,49 +71,28 @@ impl<'a, X: Execute> AuthApi<'a, X> {
         email: impl Into<String>,
         password: impl Into<Secret>,
     ) -> Request<'a, X, Register> {
-        Request::new(
-            self.client,
-            Register {
-                email: email.into(),
-                password: password.into(),
-                username: None,
-                phone_number: None,
-                referral_click_id: None,
-                r#ref: None,
-            },
-        )
+        Request::new(self.client, Register::new(email, password))
     }
 
     /// Emails a magic sign-in link.
     pub fn send_magic_link(&self, email: impl Into<String>) -> Request<'a, X, SendMagicLink> {
-        Request::new(
-            self.client,
-            SendMagicLink {
-                email: email.into(),
-            },
-        )
+        Request::new(self.client, SendMagicLink::new(email))
     }
 
     /// Verifies a magic-link token; stores the tokens when it signs the user in.
     /// Optional: `.r#type(..)` (default `magiclink`).
     pub fn verify_magic_link(&self, token: impl Into<Secret>) -> Request<'a, X, VerifyMagicLink> {
-        Request::new(
-            self.client,
-            VerifyMagicLink {
-                token: token.into(),
-                r#type: None,
-            },
-        )
+        Request::new(self.client, VerifyMagicLink::new(token))
     }
 
     /// The signed-in user's profile.
     pub fn get_current_user(&self) -> Request<'a, X, GetCurrentUser> {
-        Request::new(self.client, GetCurrentUser {})
+        Request::new(self.client, GetCurrentUser::new())
     }
 
     /// Ends the session and clears the stored tokens.
     pub fn logout(&self) -> Request<'a, X, Logout> {
-        Request::new(self.client, Logout {})
+        Request::new(self.client, Logout::new())
     }
 
     /// Emails a password-reset link. Optional: `.redirect_url(..)`.
@@ -138,13 +100,7 @@ impl<'a, X: Execute> AuthApi<'a, X> {
         &self,
         email: impl Into<String>,
     ) -> Request<'a, X, RequestPasswordReset> {
-        Request::new(
-            self.client,
-            RequestPasswordReset {
-                email: email.into(),
-                redirect_url: None,
-            },
-        )
+        Request::new(self.client, RequestPasswordReset::new(email))
     }
 
     /// Sets a new password with a reset token.
@@ -153,30 +109,19 @@ impl<'a, X: Execute> AuthApi<'a, X> {
         token: impl Into<Secret>,
         new_password: impl Into<Secret>,
     ) -> Request<'a, X, ConfirmPasswordReset> {
-        Request::new(
-            self.client,
-            ConfirmPasswordReset {
-                token: token.into(),
-                new_password: new_password.into(),
-            },
-        )
+        Request::new(self.client, ConfirmPasswordReset::new(token, new_password))
     }
 
     /// Sets the signed-in user's password. Optional: `.current_password(..)`.
     pub fn set_password(&self, new_password: impl Into<Secret>) -> Request<'a, X, SetPassword> {
-        Request::new(
-            self.client,
-            SetPassword {
-                new_password: new_password.into(),
-                current_password: None,
-            },
-        )
+        Request::new(self.client, SetPassword::new(new_password))
     }
 }
 
 /// `POST /api/auth/nonce`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RequestNonce {
     /// The wallet address.
     pub wallet_address: String,
@@ -184,25 +129,35 @@ pub struct RequestNonce {
     #[serde(default, skip_serializing_if = "crate::spec::skip::blank")]
     pub chain: Option<String>,
 }
+
+impl RequestNonce {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(wallet_address: impl Into<String>) -> Self {
+        Self {
+            wallet_address: wallet_address.into(),
+            chain: None,
+        }
+    }
+}
+
 crate::setters!(RequestNonce { chain: String });
 
 impl Endpoint for RequestNonce {
     type Output = Nonce;
+    type Wire = Nonce;
     const NAME: &'static str = "auth.request_nonce";
 
     fn request(&self) -> Result<RequestSpec, Error> {
         require("wallet_address", &self.wallet_address)?;
         Ok(RequestSpec::post("/api/auth/nonce").json(self))
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<Nonce, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
-    }
 }
 
 /// `POST /api/auth/wallet-sign-in`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct VerifyWallet {
     /// The wallet address.
     pub wallet_address: String,
@@ -218,19 +173,34 @@ pub struct VerifyWallet {
     )]
     pub chain: Option<String>,
 }
+
+impl VerifyWallet {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(
+        wallet_address: impl Into<String>,
+        signature: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            wallet_address: wallet_address.into(),
+            signature: signature.into(),
+            message: message.into(),
+            chain: None,
+        }
+    }
+}
+
 crate::setters!(VerifyWallet { chain: String });
 
 impl Endpoint for VerifyWallet {
     type Output = TokenPair;
+    type Wire = TokenPair;
     const NAME: &'static str = "auth.verify_wallet";
 
     fn request(&self) -> Result<RequestSpec, Error> {
         require("wallet_address", &self.wallet_address)?;
         Ok(RequestSpec::post("/api/auth/wallet-sign-in").json(self))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<TokenPair, Error> {
-        token_pair(Self::NAME, response)
     }
 
     fn token_update(&self, output: &TokenPair) -> TokenUpdate {
@@ -241,6 +211,7 @@ impl Endpoint for VerifyWallet {
 /// `POST /api/auth/login`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct SignInWithPassword {
     /// The email address.
     pub email: String,
@@ -248,16 +219,23 @@ pub struct SignInWithPassword {
     pub password: Secret,
 }
 
+impl SignInWithPassword {
+    /// The request, with its arguments.
+    pub fn new(email: impl Into<String>, password: impl Into<Secret>) -> Self {
+        Self {
+            email: email.into(),
+            password: password.into(),
+        }
+    }
+}
+
 impl Endpoint for SignInWithPassword {
     type Output = TokenPair;
+    type Wire = TokenPair;
     const NAME: &'static str = "auth.sign_in_with_password";
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::post("/api/auth/login").json(self))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<TokenPair, Error> {
-        token_pair(Self::NAME, response)
     }
 
     fn token_update(&self, output: &TokenPair) -> TokenUpdate {
@@ -268,6 +246,7 @@ impl Endpoint for SignInWithPassword {
 /// `POST /api/auth/refresh`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RefreshTokens {
     /// The refresh token.
     pub refresh_token: Secret,
@@ -284,14 +263,11 @@ impl RefreshTokens {
 
 impl Endpoint for RefreshTokens {
     type Output = TokenPair;
+    type Wire = TokenPair;
     const NAME: &'static str = crate::refresh::OPERATION;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         crate::refresh::request(&self.refresh_token)
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<TokenPair, Error> {
-        token_pair(Self::NAME, response)
     }
 
     fn token_update(&self, output: &TokenPair) -> TokenUpdate {
@@ -302,6 +278,7 @@ impl Endpoint for RefreshTokens {
 /// `POST /api/auth/register`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Register {
     /// The email address.
     pub email: String,
@@ -320,6 +297,22 @@ pub struct Register {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#ref: Option<String>,
 }
+
+impl Register {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(email: impl Into<String>, password: impl Into<Secret>) -> Self {
+        Self {
+            email: email.into(),
+            password: password.into(),
+            username: None,
+            phone_number: None,
+            referral_click_id: None,
+            r#ref: None,
+        }
+    }
+}
+
 crate::setters!(Register {
     username: String,
     phone_number: String,
@@ -329,7 +322,9 @@ crate::setters!(Register {
 
 impl Endpoint for Register {
     type Output = AccountSession;
+    type Wire = AccountSession;
     const NAME: &'static str = "auth.register";
+    const SHAPE: Shape = Shape::Custom;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::post("/api/auth/register").json(self))
@@ -373,14 +368,26 @@ impl Endpoint for Register {
 /// `POST /api/auth/magic-link`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct SendMagicLink {
     /// The email address.
     pub email: String,
 }
 
+impl SendMagicLink {
+    /// The request, with its arguments.
+    pub fn new(email: impl Into<String>) -> Self {
+        Self {
+            email: email.into(),
+        }
+    }
+}
+
 impl Endpoint for SendMagicLink {
     type Output = EmailSent;
+    type Wire = EmailSent;
     const NAME: &'static str = "auth.send_magic_link";
+    const SHAPE: Shape = Shape::Custom;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         require("email", &self.email)?;
@@ -395,6 +402,7 @@ impl Endpoint for SendMagicLink {
 /// `POST /api/auth/verify-magic-link`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct VerifyMagicLink {
     /// The token from the link.
     pub token: Secret,
@@ -402,6 +410,18 @@ pub struct VerifyMagicLink {
     #[serde(default)]
     pub r#type: Option<String>,
 }
+
+impl VerifyMagicLink {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(token: impl Into<Secret>) -> Self {
+        Self {
+            token: token.into(),
+            r#type: None,
+        }
+    }
+}
+
 crate::setters!(VerifyMagicLink { r#type: String });
 
 #[derive(Serialize)]
@@ -412,7 +432,9 @@ struct VerifyMagicLinkBody<'a> {
 
 impl Endpoint for VerifyMagicLink {
     type Output = AccountSession;
+    type Wire = AccountSession;
     const NAME: &'static str = "auth.verify_magic_link";
+    const SHAPE: Shape = Shape::Custom;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         let body = VerifyMagicLinkBody {
@@ -464,11 +486,21 @@ impl Endpoint for VerifyMagicLink {
 /// `GET /api/auth/user`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetCurrentUser {}
+
+impl GetCurrentUser {
+    /// The request (it takes no arguments).
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 
 impl Endpoint for GetCurrentUser {
     type Output = UserProfile;
+    type Wire = UserProfile;
     const NAME: &'static str = "auth.get_current_user";
+    const SHAPE: Shape = Shape::Custom;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::get("/api/auth/user").auth(Auth::Bearer))
@@ -490,11 +522,21 @@ impl Endpoint for GetCurrentUser {
 /// `POST /api/auth/logout`. Any 2xx clears the stored tokens.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Logout {}
+
+impl Logout {
+    /// The request (it takes no arguments).
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 
 impl Endpoint for Logout {
     type Output = LoggedOut;
+    type Wire = LoggedOut;
     const NAME: &'static str = "auth.logout";
+    const SHAPE: Shape = Shape::Custom;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::post("/api/auth/logout").auth(Auth::Bearer))
@@ -516,6 +558,7 @@ impl Endpoint for Logout {
 /// `POST /api/auth/password-reset`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RequestPasswordReset {
     /// The email address.
     pub email: String,
@@ -523,13 +566,27 @@ pub struct RequestPasswordReset {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_url: Option<String>,
 }
+
+impl RequestPasswordReset {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(email: impl Into<String>) -> Self {
+        Self {
+            email: email.into(),
+            redirect_url: None,
+        }
+    }
+}
+
 crate::setters!(RequestPasswordReset {
     redirect_url: String
 });
 
 impl Endpoint for RequestPasswordReset {
     type Output = EmailSent;
+    type Wire = EmailSent;
     const NAME: &'static str = "auth.request_password_reset";
+    const SHAPE: Shape = Shape::Custom;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::post("/api/auth/password-reset").json(self))
@@ -543,6 +600,7 @@ impl Endpoint for RequestPasswordReset {
 /// `POST /api/auth/reset-password-confirm`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ConfirmPasswordReset {
     /// The reset token.
     pub token: Secret,
@@ -550,9 +608,21 @@ pub struct ConfirmPasswordReset {
     pub new_password: Secret,
 }
 
+impl ConfirmPasswordReset {
+    /// The request, with its arguments.
+    pub fn new(token: impl Into<Secret>, new_password: impl Into<Secret>) -> Self {
+        Self {
+            token: token.into(),
+            new_password: new_password.into(),
+        }
+    }
+}
+
 impl Endpoint for ConfirmPasswordReset {
     type Output = Message;
+    type Wire = Message;
     const NAME: &'static str = "auth.confirm_password_reset";
+    const SHAPE: Shape = Shape::Custom;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::post("/api/auth/reset-password-confirm").json(self))
@@ -566,6 +636,7 @@ impl Endpoint for ConfirmPasswordReset {
 /// `POST /api/auth/set-password`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct SetPassword {
     /// The new password.
     pub new_password: Secret,
@@ -573,13 +644,27 @@ pub struct SetPassword {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_password: Option<Secret>,
 }
+
+impl SetPassword {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(new_password: impl Into<Secret>) -> Self {
+        Self {
+            new_password: new_password.into(),
+            current_password: None,
+        }
+    }
+}
+
 crate::setters!(SetPassword {
     current_password: Secret
 });
 
 impl Endpoint for SetPassword {
     type Output = Message;
+    type Wire = Message;
     const NAME: &'static str = "auth.set_password";
+    const SHAPE: Shape = Shape::Custom;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::post("/api/auth/set-password")
@@ -606,13 +691,6 @@ crate::registry!(
     ConfirmPasswordReset,
     SetPassword,
 );
-
-fn token_pair(
-    operation: &'static str,
-    response: &http::Response<Bytes>,
-) -> Result<TokenPair, Error> {
-    Envelope::parse_data(operation, response.body())
-}
 
 /// `message` from the top level, else from `data`.
 fn top_or_data_message(env: &Envelope<'_>) -> Result<Option<String>, Error> {

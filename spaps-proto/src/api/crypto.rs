@@ -1,13 +1,12 @@
 //! Crypto invoices and reconciliation (`/api/payments/crypto`). Every call needs a
 //! bearer token.
 
-use bytes::Bytes;
 use http::HeaderName;
 use serde::{Deserialize, Serialize};
 
 use crate::decimal::Decimal;
 use crate::endpoint::Endpoint;
-use crate::envelope::Envelope;
+use crate::envelope::Shape;
 use crate::error::Error;
 use crate::model::crypto::{CryptoInvoice, CryptoInvoiceStatus, CryptoReconcileJob};
 use crate::request::{Execute, Request};
@@ -34,27 +33,12 @@ impl<'a, X: Execute> CryptoApi<'a, X> {
         network: impl Into<String>,
         amount: Decimal,
     ) -> Request<'a, X, CreateInvoice> {
-        Request::new(
-            self.client,
-            CreateInvoice {
-                asset: asset.into(),
-                network: network.into(),
-                amount,
-                expires_in_seconds: None,
-                beneficiary: None,
-                metadata: None,
-            },
-        )
+        Request::new(self.client, CreateInvoice::new(asset, network, amount))
     }
 
     /// An invoice.
     pub fn get_invoice(&self, invoice_id: impl Into<String>) -> Request<'a, X, GetInvoice> {
-        Request::new(
-            self.client,
-            GetInvoice {
-                invoice_id: invoice_id.into(),
-            },
-        )
+        Request::new(self.client, GetInvoice::new(invoice_id))
     }
 
     /// The settlement status of an invoice.
@@ -62,24 +46,20 @@ impl<'a, X: Execute> CryptoApi<'a, X> {
         &self,
         invoice_id: impl Into<String>,
     ) -> Request<'a, X, GetInvoiceStatus> {
-        Request::new(
-            self.client,
-            GetInvoiceStatus {
-                invoice_id: invoice_id.into(),
-            },
-        )
+        Request::new(self.client, GetInvoiceStatus::new(invoice_id))
     }
 
     /// Schedules a reconciliation of invoices against the chain.
     /// Optional: `.recon_token(..)` (operator/cron callers), `.cursor(..)`.
     pub fn reconcile(&self) -> Request<'a, X, Reconcile> {
-        Request::new(self.client, Reconcile::default())
+        Request::new(self.client, Reconcile::new())
     }
 }
 
 /// `POST /api/payments/crypto/invoices`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CreateInvoice {
     /// The asset to pay in, e.g. `USDC`.
     pub asset: String,
@@ -97,6 +77,22 @@ pub struct CreateInvoice {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
+
+impl CreateInvoice {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(asset: impl Into<String>, network: impl Into<String>, amount: Decimal) -> Self {
+        Self {
+            asset: asset.into(),
+            network: network.into(),
+            amount,
+            expires_in_seconds: None,
+            beneficiary: None,
+            metadata: None,
+        }
+    }
+}
+
 crate::setters!(CreateInvoice {
     expires_in_seconds: u64,
     beneficiary: serde_json::Map<String, serde_json::Value>,
@@ -105,32 +101,40 @@ crate::setters!(CreateInvoice {
 
 impl Endpoint for CreateInvoice {
     type Output = CryptoInvoice;
+    type Wire = CryptoInvoice;
     const NAME: &'static str = "crypto.create_invoice";
+    const SHAPE: Shape = Shape::DataOrKey("invoice");
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::post("/api/payments/crypto/invoices")
             .json(self)
             .auth(Auth::Bearer))
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<CryptoInvoice, Error> {
-        Envelope::parse(Self::NAME, response.body())?
-            .data_or_key("invoice")?
-            .decode()
-    }
 }
 
 /// `GET /api/payments/crypto/invoices/{invoice_id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetInvoice {
     /// The invoice.
     pub invoice_id: String,
 }
 
+impl GetInvoice {
+    /// The request, with its arguments.
+    pub fn new(invoice_id: impl Into<String>) -> Self {
+        Self {
+            invoice_id: invoice_id.into(),
+        }
+    }
+}
+
 impl Endpoint for GetInvoice {
     type Output = CryptoInvoice;
+    type Wire = CryptoInvoice;
     const NAME: &'static str = "crypto.get_invoice";
+    const SHAPE: Shape = Shape::DataOrKey("invoice");
 
     fn request(&self) -> Result<RequestSpec, Error> {
         require("invoice_id", &self.invoice_id)?;
@@ -140,24 +144,29 @@ impl Endpoint for GetInvoice {
                 .auth(Auth::Bearer),
         )
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<CryptoInvoice, Error> {
-        Envelope::parse(Self::NAME, response.body())?
-            .data_or_key("invoice")?
-            .decode()
-    }
 }
 
 /// `GET /api/payments/crypto/invoices/{invoice_id}/status`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetInvoiceStatus {
     /// The invoice.
     pub invoice_id: String,
 }
 
+impl GetInvoiceStatus {
+    /// The request, with its arguments.
+    pub fn new(invoice_id: impl Into<String>) -> Self {
+        Self {
+            invoice_id: invoice_id.into(),
+        }
+    }
+}
+
 impl Endpoint for GetInvoiceStatus {
     type Output = CryptoInvoiceStatus;
+    type Wire = CryptoInvoiceStatus;
     const NAME: &'static str = "crypto.get_invoice_status";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -168,15 +177,12 @@ impl Endpoint for GetInvoiceStatus {
                 .auth(Auth::Bearer),
         )
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<CryptoInvoiceStatus, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
-    }
 }
 
 /// `POST /api/payments/crypto/reconcile`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Reconcile {
     /// The reconciliation token of operator and cron callers; sent as `X-Recon-Token`
     /// when not empty.
@@ -186,6 +192,14 @@ pub struct Reconcile {
     #[serde(default)]
     pub cursor: Option<serde_json::Map<String, serde_json::Value>>,
 }
+
+impl Reconcile {
+    /// The request (every argument is optional).
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
 crate::setters!(Reconcile {
     recon_token: Secret,
     cursor: serde_json::Map<String, serde_json::Value>,
@@ -202,6 +216,7 @@ const RECON_TOKEN: HeaderName = HeaderName::from_static("x-recon-token");
 
 impl Endpoint for Reconcile {
     type Output = CryptoReconcileJob;
+    type Wire = CryptoReconcileJob;
     const NAME: &'static str = "crypto.reconcile";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -216,10 +231,6 @@ impl Endpoint for Reconcile {
         }
         Ok(spec)
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<CryptoReconcileJob, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
-    }
 }
 
 crate::registry!(CreateInvoice, GetInvoice, GetInvoiceStatus, Reconcile);
@@ -227,6 +238,7 @@ crate::registry!(CreateInvoice, GetInvoice, GetInvoiceStatus, Reconcile);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use http::Method;
     use serde_json::{json, Value};
 

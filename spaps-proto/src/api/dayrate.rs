@@ -4,11 +4,9 @@
 //! Every wire name is camelCase. The public calls send the bearer token when one is
 //! available; the admin listing needs one.
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::{Endpoint, Paginated};
-use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::dayrate::{
     AdminBooking, AdminBookingList, Allotment, Availability, BookingCancelled, BookingCreated,
@@ -30,20 +28,13 @@ impl<'a, X: Execute> DayrateApi<'a, X> {
 
     /// The bookable slots.
     pub fn get_availability(&self) -> Request<'a, X, GetAvailability> {
-        Request::new(self.client, GetAvailability {})
+        Request::new(self.client, GetAvailability::new())
     }
 
     /// A user's allotment under the policy `policy_key`.
     /// Optional: `.user_id(..)`, `.email(..)`.
     pub fn get_allotment(&self, policy_key: impl Into<String>) -> Request<'a, X, GetAllotment> {
-        Request::new(
-            self.client,
-            GetAllotment {
-                policy_key: policy_key.into(),
-                user_id: None,
-                email: None,
-            },
-        )
+        Request::new(self.client, GetAllotment::new(policy_key))
     }
 
     /// Books a slot of a day (`date` is `YYYY-MM-DD`); the answer may carry a checkout URL.
@@ -60,31 +51,20 @@ impl<'a, X: Execute> DayrateApi<'a, X> {
     ) -> Request<'a, X, CreateBooking> {
         Request::new(
             self.client,
-            CreateBooking {
-                date: date.into(),
-                slot: slot.into(),
-                client_email: client_email.into(),
-                client_name: client_name.into(),
-                success_url: success_url.into(),
-                cancel_url: cancel_url.into(),
-                policy_key: None,
-                enrollment_id: None,
-                replaces_booking_id: None,
-                user_id: None,
-            },
+            CreateBooking::new(
+                date,
+                slot,
+                client_email,
+                client_name,
+                success_url,
+                cancel_url,
+            ),
         )
     }
 
     /// Cancels a booking. Optional: `.user_id(..)`, `.email(..)`.
     pub fn cancel_booking(&self, booking_id: impl Into<String>) -> Request<'a, X, CancelBooking> {
-        Request::new(
-            self.client,
-            CancelBooking {
-                booking_id: booking_id.into(),
-                user_id: None,
-                email: None,
-            },
-        )
+        Request::new(self.client, CancelBooking::new(booking_id))
     }
 
     /// Admin: lists bookings, in pages.
@@ -92,31 +72,37 @@ impl<'a, X: Execute> DayrateApi<'a, X> {
     /// `.enrollment_id(..)`, `.user_id(..)`, `.is_free(..)`, `.limit(..)` (default 100),
     /// `.offset(..)` (default 0).
     pub fn get_admin_bookings(&self) -> Request<'a, X, GetAdminBookings> {
-        Request::new(self.client, GetAdminBookings::default())
+        Request::new(self.client, GetAdminBookings::new())
     }
 }
 
 /// `GET /api/dayrate/availability`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetAvailability {}
+
+impl GetAvailability {
+    /// The request (it takes no arguments).
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 
 impl Endpoint for GetAvailability {
     type Output = Availability;
+    type Wire = Availability;
     const NAME: &'static str = "dayrate.get_availability";
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::get("/api/dayrate/availability").auth(Auth::OptionalBearer))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<Availability, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 
 /// `GET /api/dayrate/allotment`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetAllotment {
     /// The policy; sent as `policyKey`.
     pub policy_key: String,
@@ -127,6 +113,19 @@ pub struct GetAllotment {
     #[serde(default)]
     pub email: Option<String>,
 }
+
+impl GetAllotment {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(policy_key: impl Into<String>) -> Self {
+        Self {
+            policy_key: policy_key.into(),
+            user_id: None,
+            email: None,
+        }
+    }
+}
+
 crate::setters!(GetAllotment {
     user_id: String,
     email: String,
@@ -134,6 +133,7 @@ crate::setters!(GetAllotment {
 
 impl Endpoint for GetAllotment {
     type Output = Allotment;
+    type Wire = Allotment;
     const NAME: &'static str = "dayrate.get_allotment";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -143,15 +143,12 @@ impl Endpoint for GetAllotment {
             .query_opt("email", self.email.as_deref())
             .auth(Auth::OptionalBearer))
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<Allotment, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
-    }
 }
 
 /// `POST /api/dayrate/book`. Serialized (camelCase), it is the request body.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all(serialize = "camelCase"))]
+#[non_exhaustive]
 pub struct CreateBooking {
     /// The day, `YYYY-MM-DD`.
     pub date: String,
@@ -178,6 +175,33 @@ pub struct CreateBooking {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
 }
+
+impl CreateBooking {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(
+        date: impl Into<String>,
+        slot: impl Into<String>,
+        client_email: impl Into<String>,
+        client_name: impl Into<String>,
+        success_url: impl Into<String>,
+        cancel_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            date: date.into(),
+            slot: slot.into(),
+            client_email: client_email.into(),
+            client_name: client_name.into(),
+            success_url: success_url.into(),
+            cancel_url: cancel_url.into(),
+            policy_key: None,
+            enrollment_id: None,
+            replaces_booking_id: None,
+            user_id: None,
+        }
+    }
+}
+
 crate::setters!(CreateBooking {
     policy_key: String,
     enrollment_id: String,
@@ -187,6 +211,7 @@ crate::setters!(CreateBooking {
 
 impl Endpoint for CreateBooking {
     type Output = BookingCreated;
+    type Wire = BookingCreated;
     const NAME: &'static str = "dayrate.create_booking";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -194,15 +219,12 @@ impl Endpoint for CreateBooking {
             .json(self)
             .auth(Auth::OptionalBearer))
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<BookingCreated, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
-    }
 }
 
 /// `POST /api/dayrate/cancel`. Serialized (camelCase), it is the request body.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all(serialize = "camelCase"))]
+#[non_exhaustive]
 pub struct CancelBooking {
     /// The booking; sent as `bookingId`.
     pub booking_id: String,
@@ -213,6 +235,19 @@ pub struct CancelBooking {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
+
+impl CancelBooking {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(booking_id: impl Into<String>) -> Self {
+        Self {
+            booking_id: booking_id.into(),
+            user_id: None,
+            email: None,
+        }
+    }
+}
+
 crate::setters!(CancelBooking {
     user_id: String,
     email: String,
@@ -220,6 +255,7 @@ crate::setters!(CancelBooking {
 
 impl Endpoint for CancelBooking {
     type Output = BookingCancelled;
+    type Wire = BookingCancelled;
     const NAME: &'static str = "dayrate.cancel_booking";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -227,15 +263,12 @@ impl Endpoint for CancelBooking {
             .json(self)
             .auth(Auth::OptionalBearer))
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<BookingCancelled, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
-    }
 }
 
 /// `GET /api/dayrate/admin/bookings`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetAdminBookings {
     /// Only bookings in this status; sent as `status`.
     #[serde(default)]
@@ -265,6 +298,14 @@ pub struct GetAdminBookings {
     #[serde(default)]
     pub offset: Option<u64>,
 }
+
+impl GetAdminBookings {
+    /// The request (every argument is optional).
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
 crate::setters!(GetAdminBookings {
     status: String,
     start_date: String,
@@ -283,6 +324,7 @@ impl GetAdminBookings {
 
 impl Endpoint for GetAdminBookings {
     type Output = AdminBookingList;
+    type Wire = AdminBookingList;
     const NAME: &'static str = "dayrate.get_admin_bookings";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -297,10 +339,6 @@ impl Endpoint for GetAdminBookings {
             .query_opt("userId", self.user_id.as_deref())
             .query_opt("isFree", self.is_free)
             .auth(Auth::Bearer))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<AdminBookingList, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 
@@ -341,6 +379,7 @@ crate::registry!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
 
     fn response(body: &str) -> http::Response<Bytes> {
         http::Response::new(Bytes::from(body.to_owned()))

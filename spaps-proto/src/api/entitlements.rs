@@ -3,12 +3,11 @@
 //! The reads send the API key only, never a bearer token (even when one is stored);
 //! claiming, granting and revoking need a bearer token.
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::{Endpoint, Paginated};
-use crate::envelope::Envelope;
-use crate::error::{DecodeError, Error};
+use crate::envelope::Shape;
+use crate::error::Error;
 use crate::model::entitlements::{
     AccessCheck, Entitlement, EntitlementChanges, EntitlementClaim, EntitlementEvent,
     PurchaseHistoryItem,
@@ -34,7 +33,7 @@ impl<'a, X: Execute> EntitlementsApi<'a, X> {
     /// `.include_expired(..)`, `.include_revoked(..)`, `.limit(..)`,
     /// `.resource_type(..)`, `.resource_id(..)`.
     pub fn get_user_entitlements(&self) -> Request<'a, X, GetUserEntitlements> {
-        Request::new(self.client, GetUserEntitlements::default())
+        Request::new(self.client, GetUserEntitlements::new())
     }
 
     /// Checks whether a user holds an entitlement.
@@ -44,21 +43,13 @@ impl<'a, X: Execute> EntitlementsApi<'a, X> {
         user_id: impl Into<String>,
         entitlement_key: impl Into<String>,
     ) -> Request<'a, X, CheckAccess> {
-        Request::new(
-            self.client,
-            CheckAccess {
-                user_id: user_id.into(),
-                entitlement_key: entitlement_key.into(),
-                resource_type: None,
-                resource_id: None,
-            },
-        )
+        Request::new(self.client, CheckAccess::new(user_id, entitlement_key))
     }
 
     /// Entitlement changes for syncing, in pages (the cursor is `since`).
     /// Optional: `.since(..)`, `.limit(..)` (default 100).
     pub fn get_changes(&self) -> Request<'a, X, GetChanges> {
-        Request::new(self.client, GetChanges::default())
+        Request::new(self.client, GetChanges::new())
     }
 
     /// A user's purchase history.
@@ -66,17 +57,12 @@ impl<'a, X: Execute> EntitlementsApi<'a, X> {
         &self,
         user_id: impl Into<String>,
     ) -> Request<'a, X, GetPurchaseHistory> {
-        Request::new(
-            self.client,
-            GetPurchaseHistory {
-                user_id: user_id.into(),
-            },
-        )
+        Request::new(self.client, GetPurchaseHistory::new(user_id))
     }
 
     /// Claims the pending entitlements held for the signed-in user's verified email.
     pub fn claim_pending(&self) -> Request<'a, X, ClaimPending> {
-        Request::new(self.client, ClaimPending {})
+        Request::new(self.client, ClaimPending::new())
     }
 
     /// Admin: grants an entitlement by hand.
@@ -89,19 +75,14 @@ impl<'a, X: Execute> EntitlementsApi<'a, X> {
 
     /// Admin: revokes an entitlement. Optional: `.reason(..)`.
     pub fn revoke(&self, entitlement_id: impl Into<String>) -> Request<'a, X, Revoke> {
-        Request::new(
-            self.client,
-            Revoke {
-                entitlement_id: entitlement_id.into(),
-                reason: None,
-            },
-        )
+        Request::new(self.client, Revoke::new(entitlement_id))
     }
 }
 
 /// `GET /api/entitlements`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetUserEntitlements {
     /// The user (this or `email` is required).
     #[serde(default)]
@@ -128,6 +109,14 @@ pub struct GetUserEntitlements {
     #[serde(default)]
     pub resource_id: Option<String>,
 }
+
+impl GetUserEntitlements {
+    /// The request (every argument is optional).
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
 crate::setters!(GetUserEntitlements {
     user_id: String,
     email: String,
@@ -157,13 +146,9 @@ fn flag(value: Option<bool>) -> Option<&'static str> {
     (value == Some(true)).then_some("true")
 }
 
-#[derive(Deserialize)]
-struct RawEntitlementList {
-    entitlements: Vec<Entitlement>,
-}
-
 impl Endpoint for GetUserEntitlements {
     type Output = Vec<Entitlement>;
+    type Wire = crate::model::entitlements::RawEntitlementList;
     const NAME: &'static str = "entitlements.get_user_entitlements";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -178,17 +163,12 @@ impl Endpoint for GetUserEntitlements {
             .query_non_empty("resource_type", self.resource_type.as_deref())
             .query_non_empty("resource_id", self.resource_id.as_deref()))
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<Vec<Entitlement>, Error> {
-        let raw: RawEntitlementList =
-            Envelope::parse(Self::NAME, response.body())?.decode_data()?;
-        Ok(raw.entitlements)
-    }
 }
 
 /// `GET /api/entitlements/check`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CheckAccess {
     /// The user.
     pub user_id: String,
@@ -201,6 +181,20 @@ pub struct CheckAccess {
     #[serde(default)]
     pub resource_id: Option<String>,
 }
+
+impl CheckAccess {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(user_id: impl Into<String>, entitlement_key: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            entitlement_key: entitlement_key.into(),
+            resource_type: None,
+            resource_id: None,
+        }
+    }
+}
+
 crate::setters!(CheckAccess {
     resource_type: String,
     resource_id: String,
@@ -208,6 +202,7 @@ crate::setters!(CheckAccess {
 
 impl Endpoint for CheckAccess {
     type Output = AccessCheck;
+    type Wire = AccessCheck;
     const NAME: &'static str = "entitlements.check_access";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -217,15 +212,12 @@ impl Endpoint for CheckAccess {
             .query_non_empty("resource_type", self.resource_type.as_deref())
             .query_non_empty("resource_id", self.resource_id.as_deref()))
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<AccessCheck, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
-    }
 }
 
 /// `GET /api/entitlements/changes`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetChanges {
     /// The cursor: [`EntitlementChanges::cursor`] of the previous page (an ISO 8601
     /// time); from the beginning when not set.
@@ -235,6 +227,14 @@ pub struct GetChanges {
     #[serde(default)]
     pub limit: Option<u32>,
 }
+
+impl GetChanges {
+    /// The request (every argument is optional).
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
 crate::setters!(GetChanges {
     since: String,
     limit: u32,
@@ -246,16 +246,13 @@ impl GetChanges {
 
 impl Endpoint for GetChanges {
     type Output = EntitlementChanges;
+    type Wire = EntitlementChanges;
     const NAME: &'static str = "entitlements.get_changes";
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::get("/api/entitlements/changes")
             .query("limit", self.limit.unwrap_or(Self::DEFAULT_LIMIT))
             .query_non_empty("since", self.since.as_deref()))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<EntitlementChanges, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 
@@ -287,48 +284,53 @@ impl Paginated for GetChanges {
 /// `GET /api/entitlements/history`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetPurchaseHistory {
     /// The user.
     pub user_id: String,
 }
 
-#[derive(Deserialize)]
-struct RawPurchaseHistory {
-    history: Vec<PurchaseHistoryItem>,
+impl GetPurchaseHistory {
+    /// The request, with its arguments.
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+        }
+    }
 }
 
 impl Endpoint for GetPurchaseHistory {
     type Output = Vec<PurchaseHistoryItem>;
+    type Wire = crate::model::entitlements::RawPurchaseHistory;
     const NAME: &'static str = "entitlements.get_purchase_history";
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::get("/api/entitlements/history").query("user_id", &self.user_id))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<Vec<PurchaseHistoryItem>, Error> {
-        let raw: RawPurchaseHistory =
-            Envelope::parse(Self::NAME, response.body())?.decode_data()?;
-        Ok(raw.history)
     }
 }
 
 /// `POST /api/entitlements/claim`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ClaimPending {}
+
+impl ClaimPending {
+    /// The request (it takes no arguments).
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 
 impl Endpoint for ClaimPending {
     type Output = EntitlementClaim;
+    type Wire = EntitlementClaim;
     const NAME: &'static str = "entitlements.claim_pending";
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::post("/api/entitlements/claim")
             .empty_object()
             .auth(Auth::Bearer))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<EntitlementClaim, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 
@@ -339,6 +341,7 @@ impl Endpoint for ClaimPending {
 /// Deserializes from the flat fields or from `{"params": {..}}` (the reference's shape).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(from = "GrantManualArgs")]
+#[non_exhaustive]
 pub struct GrantManual {
     /// The entitlement key to grant.
     pub entitlement_key: String,
@@ -367,6 +370,7 @@ pub struct GrantManual {
     #[serde(skip_serializing_if = "crate::spec::skip::blank")]
     pub resource_id: Option<String>,
 }
+
 crate::setters!(GrantManual {
     beneficiary_user_id: String,
     beneficiary_email: String,
@@ -459,22 +463,21 @@ impl From<GrantManualArgs> for GrantManual {
 
 impl Endpoint for GrantManual {
     type Output = Entitlement;
+    type Wire = Entitlement;
     const NAME: &'static str = "entitlements.grant_manual";
+    const SHAPE: Shape = Shape::DataKey("entitlement");
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::post("/api/entitlements/manual")
             .json(self)
             .auth(Auth::Bearer))
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<Entitlement, Error> {
-        entitlement_in_data(Self::NAME, response)
-    }
 }
 
 /// `DELETE /api/entitlements/{entitlement_id}`, with a JSON body.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Revoke {
     /// The entitlement to revoke.
     pub entitlement_id: String,
@@ -482,6 +485,18 @@ pub struct Revoke {
     #[serde(default)]
     pub reason: Option<String>,
 }
+
+impl Revoke {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(entitlement_id: impl Into<String>) -> Self {
+        Self {
+            entitlement_id: entitlement_id.into(),
+            reason: None,
+        }
+    }
+}
+
 crate::setters!(Revoke { reason: String });
 
 #[derive(Serialize)]
@@ -492,7 +507,9 @@ struct RevokeBody<'a> {
 
 impl Endpoint for Revoke {
     type Output = Entitlement;
+    type Wire = Entitlement;
     const NAME: &'static str = "entitlements.revoke";
+    const SHAPE: Shape = Shape::DataKey("entitlement");
 
     fn request(&self) -> Result<RequestSpec, Error> {
         require("entitlement_id", &self.entitlement_id)?;
@@ -503,24 +520,6 @@ impl Endpoint for Revoke {
             })
             .auth(Auth::Bearer))
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<Entitlement, Error> {
-        entitlement_in_data(Self::NAME, response)
-    }
-}
-
-/// `entitlement` inside `data` (or inside a bare body).
-fn entitlement_in_data(
-    operation: &'static str,
-    response: &http::Response<Bytes>,
-) -> Result<Entitlement, Error> {
-    Envelope::parse(operation, response.body())?
-        .data()
-        .key("entitlement")?
-        .ok_or_else(|| {
-            DecodeError::new(operation, "entitlement", "the response has no entitlement")
-        })?
-        .decode()
 }
 
 crate::registry!(
@@ -537,6 +536,7 @@ crate::registry!(
 mod tests {
     use super::*;
     use crate::model::entitlements::{EntitlementEventType, EventTrigger, PurchaseStatus};
+    use bytes::Bytes;
 
     fn response(status: u16, body: &str) -> http::Response<Bytes> {
         let mut r = http::Response::new(Bytes::from(body.to_owned()));

@@ -4,12 +4,10 @@
 //! Every call sends the API key, and the bearer token when one is available: the
 //! server decides whose reports the caller sees.
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::endpoint::{Endpoint, Paginated};
-use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::issue_reporting::{IssueReport, IssueReportList, IssueReportStatus};
 use crate::request::{Execute, Request};
@@ -38,25 +36,18 @@ impl<'a, X: Execute> IssueReportingApi<'a, X> {
         target: impl Into<Map<String, Value>>,
         note: impl Into<String>,
     ) -> Request<'a, X, CreateIssueReport> {
-        Request::new(
-            self.client,
-            CreateIssueReport {
-                target: target.into(),
-                note: note.into(),
-                reporter_role_hint: None,
-            },
-        )
+        Request::new(self.client, CreateIssueReport::new(target, note))
     }
 
     /// Lists the caller's issue reports, a page at a time.
     /// Optional: `.status(..)`, `.limit(..)` (default 50), `.offset(..)` (default 0).
     pub fn list_issue_reports(&self) -> Request<'a, X, ListIssueReports> {
-        Request::new(self.client, ListIssueReports::default())
+        Request::new(self.client, ListIssueReports::new())
     }
 
     /// Whether the caller has open or recently resolved reports.
     pub fn get_issue_report_status(&self) -> Request<'a, X, GetIssueReportStatus> {
-        Request::new(self.client, GetIssueReportStatus {})
+        Request::new(self.client, GetIssueReportStatus::new())
     }
 
     /// One issue report.
@@ -64,12 +55,7 @@ impl<'a, X: Execute> IssueReportingApi<'a, X> {
         &self,
         issue_report_id: impl Into<String>,
     ) -> Request<'a, X, GetIssueReport> {
-        Request::new(
-            self.client,
-            GetIssueReport {
-                issue_report_id: issue_report_id.into(),
-            },
-        )
+        Request::new(self.client, GetIssueReport::new(issue_report_id))
     }
 
     /// Replaces the note of an issue report.
@@ -78,13 +64,7 @@ impl<'a, X: Execute> IssueReportingApi<'a, X> {
         issue_report_id: impl Into<String>,
         note: impl Into<String>,
     ) -> Request<'a, X, UpdateIssueReport> {
-        Request::new(
-            self.client,
-            UpdateIssueReport {
-                issue_report_id: issue_report_id.into(),
-                note: note.into(),
-            },
-        )
+        Request::new(self.client, UpdateIssueReport::new(issue_report_id, note))
     }
 
     /// Replies to an issue report; returns the reply (a child report).
@@ -94,20 +74,14 @@ impl<'a, X: Execute> IssueReportingApi<'a, X> {
         issue_report_id: impl Into<String>,
         note: impl Into<String>,
     ) -> Request<'a, X, ReplyToIssueReport> {
-        Request::new(
-            self.client,
-            ReplyToIssueReport {
-                issue_report_id: issue_report_id.into(),
-                note: note.into(),
-                reporter_role_hint: None,
-            },
-        )
+        Request::new(self.client, ReplyToIssueReport::new(issue_report_id, note))
     }
 }
 
 /// `POST /api/v1/issue-reports`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CreateIssueReport {
     /// What the report is about, sent as given (see
     /// [`IssueReportTarget`](crate::model::issue_reporting::IssueReportTarget) for the
@@ -119,12 +93,26 @@ pub struct CreateIssueReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reporter_role_hint: Option<String>,
 }
+
+impl CreateIssueReport {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(target: impl Into<Map<String, Value>>, note: impl Into<String>) -> Self {
+        Self {
+            target: target.into(),
+            note: note.into(),
+            reporter_role_hint: None,
+        }
+    }
+}
+
 crate::setters!(CreateIssueReport {
     reporter_role_hint: String
 });
 
 impl Endpoint for CreateIssueReport {
     type Output = IssueReport;
+    type Wire = IssueReport;
     const NAME: &'static str = "issue_reporting.create_issue_report";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -132,15 +120,12 @@ impl Endpoint for CreateIssueReport {
             .json(self)
             .auth(Auth::OptionalBearer))
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<IssueReport, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
-    }
 }
 
 /// `GET /api/v1/issue-reports`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ListIssueReports {
     /// Only reports with this status.
     #[serde(default)]
@@ -152,6 +137,14 @@ pub struct ListIssueReports {
     #[serde(default)]
     pub offset: Option<u64>,
 }
+
+impl ListIssueReports {
+    /// The request (every argument is optional).
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
 crate::setters!(ListIssueReports {
     status: String,
     limit: u32,
@@ -160,6 +153,7 @@ crate::setters!(ListIssueReports {
 
 impl Endpoint for ListIssueReports {
     type Output = IssueReportList;
+    type Wire = IssueReportList;
     const NAME: &'static str = "issue_reporting.list_issue_reports";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -168,10 +162,6 @@ impl Endpoint for ListIssueReports {
             .query("offset", self.offset.unwrap_or(0))
             .query_opt("status", self.status.as_deref())
             .auth(Auth::OptionalBearer))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<IssueReportList, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 
@@ -199,31 +189,47 @@ impl Paginated for ListIssueReports {
 /// `GET /api/v1/issue-reports/status`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetIssueReportStatus {}
+
+impl GetIssueReportStatus {
+    /// The request (it takes no arguments).
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 
 impl Endpoint for GetIssueReportStatus {
     type Output = IssueReportStatus;
+    type Wire = IssueReportStatus;
     const NAME: &'static str = "issue_reporting.get_issue_report_status";
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::get("/api/v1/issue-reports/status").auth(Auth::OptionalBearer))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<IssueReportStatus, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 
 /// `GET /api/v1/issue-reports/{issue_report_id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetIssueReport {
     /// The report.
     pub issue_report_id: String,
 }
 
+impl GetIssueReport {
+    /// The request, with its arguments.
+    pub fn new(issue_report_id: impl Into<String>) -> Self {
+        Self {
+            issue_report_id: issue_report_id.into(),
+        }
+    }
+}
+
 impl Endpoint for GetIssueReport {
     type Output = IssueReport;
+    type Wire = IssueReport;
     const NAME: &'static str = "issue_reporting.get_issue_report";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -232,20 +238,27 @@ impl Endpoint for GetIssueReport {
             .param(&self.issue_report_id)
             .auth(Auth::OptionalBearer))
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<IssueReport, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
-    }
 }
 
 /// `PATCH /api/v1/issue-reports/{issue_report_id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct UpdateIssueReport {
     /// The report.
     pub issue_report_id: String,
     /// The new note.
     pub note: String,
+}
+
+impl UpdateIssueReport {
+    /// The request, with its arguments.
+    pub fn new(issue_report_id: impl Into<String>, note: impl Into<String>) -> Self {
+        Self {
+            issue_report_id: issue_report_id.into(),
+            note: note.into(),
+        }
+    }
 }
 
 /// The body of a note update or a reply.
@@ -258,6 +271,7 @@ struct NoteBody<'a> {
 
 impl Endpoint for UpdateIssueReport {
     type Output = IssueReport;
+    type Wire = IssueReport;
     const NAME: &'static str = "issue_reporting.update_issue_report";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -273,15 +287,12 @@ impl Endpoint for UpdateIssueReport {
                 .auth(Auth::OptionalBearer),
         )
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<IssueReport, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
-    }
 }
 
 /// `POST /api/v1/issue-reports/{issue_report_id}/replies`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ReplyToIssueReport {
     /// The report replied to.
     pub issue_report_id: String,
@@ -291,12 +302,26 @@ pub struct ReplyToIssueReport {
     #[serde(default)]
     pub reporter_role_hint: Option<String>,
 }
+
+impl ReplyToIssueReport {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(issue_report_id: impl Into<String>, note: impl Into<String>) -> Self {
+        Self {
+            issue_report_id: issue_report_id.into(),
+            note: note.into(),
+            reporter_role_hint: None,
+        }
+    }
+}
+
 crate::setters!(ReplyToIssueReport {
     reporter_role_hint: String
 });
 
 impl Endpoint for ReplyToIssueReport {
     type Output = IssueReport;
+    type Wire = IssueReport;
     const NAME: &'static str = "issue_reporting.reply_to_issue_report";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -311,10 +336,6 @@ impl Endpoint for ReplyToIssueReport {
                 .json(&body)
                 .auth(Auth::OptionalBearer),
         )
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<IssueReport, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 
@@ -331,6 +352,7 @@ crate::registry!(
 mod tests {
     use super::*;
     use crate::model::issue_reporting::IssueReportTarget;
+    use bytes::Bytes;
     use http::Method;
     use serde_json::json;
 

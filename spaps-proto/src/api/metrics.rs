@@ -6,7 +6,7 @@ use http::header::ACCEPT;
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::Endpoint;
-use crate::envelope::Envelope;
+use crate::envelope::Shape;
 use crate::error::{DecodeError, Error};
 use crate::model::metrics::{HealthStatus, MetricsSnapshot, ReadinessStatus};
 use crate::request::{Execute, Request};
@@ -26,34 +26,44 @@ impl<'a, X: Execute> MetricsApi<'a, X> {
 
     /// The metrics in the Prometheus text format, as the server sent them.
     pub fn get_prometheus_metrics(&self) -> Request<'a, X, GetPrometheusMetrics> {
-        Request::new(self.client, GetPrometheusMetrics {})
+        Request::new(self.client, GetPrometheusMetrics::new())
     }
 
     /// The metrics as JSON.
     pub fn get_metrics_json(&self) -> Request<'a, X, GetMetricsJson> {
-        Request::new(self.client, GetMetricsJson {})
+        Request::new(self.client, GetMetricsJson::new())
     }
 
     /// The service's liveness (`GET /health`).
     pub fn health(&self) -> Request<'a, X, Health> {
-        Request::new(self.client, Health {})
+        Request::new(self.client, Health::new())
     }
 
     /// Whether the service is ready for traffic (`GET /health/ready`); a service that is
     /// not ready answers 503, an error.
     pub fn readiness(&self) -> Request<'a, X, Readiness> {
-        Request::new(self.client, Readiness {})
+        Request::new(self.client, Readiness::new())
     }
 }
 
 /// `GET /api/metrics` with `Accept: text/plain`; the body is returned as text.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetPrometheusMetrics {}
+
+impl GetPrometheusMetrics {
+    /// The request (it takes no arguments).
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 
 impl Endpoint for GetPrometheusMetrics {
     type Output = String;
+    type Wire = String;
     const NAME: &'static str = "metrics.get_prometheus_metrics";
+    const SHAPE: Shape = Shape::Custom;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::get("/api/metrics")
@@ -77,62 +87,74 @@ impl Endpoint for GetPrometheusMetrics {
 /// `GET /api/metrics/json` with `Accept: application/json`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetMetricsJson {}
+
+impl GetMetricsJson {
+    /// The request (it takes no arguments).
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 
 impl Endpoint for GetMetricsJson {
     type Output = MetricsSnapshot;
+    type Wire = MetricsSnapshot;
     const NAME: &'static str = "metrics.get_metrics_json";
+    const SHAPE: Shape = Shape::Whole;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::get("/api/metrics/json")
             .header(ACCEPT, "application/json")
             .auth(Auth::Anonymous))
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<MetricsSnapshot, Error> {
-        Envelope::parse(Self::NAME, response.body())?
-            .whole()
-            .decode()
-    }
 }
 
 /// `GET /health`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Health {}
+
+impl Health {
+    /// The request (it takes no arguments).
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 
 impl Endpoint for Health {
     type Output = HealthStatus;
+    type Wire = HealthStatus;
     const NAME: &'static str = "metrics.health";
+    const SHAPE: Shape = Shape::Whole;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::get("/health").auth(Auth::Anonymous))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<HealthStatus, Error> {
-        Envelope::parse(Self::NAME, response.body())?
-            .whole()
-            .decode()
     }
 }
 
 /// `GET /health/ready`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Readiness {}
+
+impl Readiness {
+    /// The request (it takes no arguments).
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 
 impl Endpoint for Readiness {
     type Output = ReadinessStatus;
+    type Wire = ReadinessStatus;
     const NAME: &'static str = "metrics.readiness";
+    const SHAPE: Shape = Shape::Whole;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::get("/health/ready").auth(Auth::Anonymous))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<ReadinessStatus, Error> {
-        Envelope::parse(Self::NAME, response.body())?
-            .whole()
-            .decode()
     }
 }
 

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::Endpoint;
-use crate::envelope::Envelope;
+use crate::envelope::{Envelope, Shape};
 use crate::error::Error;
 use crate::model::secure_messages::SecureMessage;
 use crate::request::{Execute, Request};
@@ -38,24 +38,20 @@ impl<'a, X: Execute> SecureMessagesApi<'a, X> {
     ) -> Request<'a, X, CreateMessage> {
         Request::new(
             self.client,
-            CreateMessage {
-                patient_id: patient_id.into(),
-                practitioner_id: practitioner_id.into(),
-                content: content.into(),
-                metadata: None,
-            },
+            CreateMessage::new(patient_id, practitioner_id, content),
         )
     }
 
     /// Lists the messages visible to the caller (no pagination).
     pub fn list_messages(&self) -> Request<'a, X, ListMessages> {
-        Request::new(self.client, ListMessages {})
+        Request::new(self.client, ListMessages::new())
     }
 }
 
 /// `POST /api/secure-messages`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CreateMessage {
     /// The patient; sent as `patientId`.
     pub patient_id: String,
@@ -67,6 +63,24 @@ pub struct CreateMessage {
     #[serde(default)]
     pub metadata: Option<Metadata>,
 }
+
+impl CreateMessage {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(
+        patient_id: impl Into<String>,
+        practitioner_id: impl Into<String>,
+        content: impl Into<String>,
+    ) -> Self {
+        Self {
+            patient_id: patient_id.into(),
+            practitioner_id: practitioner_id.into(),
+            content: content.into(),
+            metadata: None,
+        }
+    }
+}
+
 crate::setters!(CreateMessage { metadata: Metadata });
 
 #[derive(Serialize)]
@@ -81,6 +95,7 @@ struct CreateMessageBody<'a> {
 
 impl Endpoint for CreateMessage {
     type Output = SecureMessage;
+    type Wire = SecureMessage;
     const NAME: &'static str = "secure_messages.create_message";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -94,10 +109,6 @@ impl Endpoint for CreateMessage {
             .json(&body)
             .auth(Auth::Bearer))
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<SecureMessage, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
-    }
 }
 
 /// `GET /api/secure-messages`. Reads `data.messages` (or `messages` of a bare body);
@@ -105,11 +116,21 @@ impl Endpoint for CreateMessage {
 /// empty.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ListMessages {}
+
+impl ListMessages {
+    /// The request (it takes no arguments).
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 
 impl Endpoint for ListMessages {
     type Output = Vec<SecureMessage>;
+    type Wire = Vec<SecureMessage>;
     const NAME: &'static str = "secure_messages.list_messages";
+    const SHAPE: Shape = Shape::Custom;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::get("/api/secure-messages").auth(Auth::Bearer))

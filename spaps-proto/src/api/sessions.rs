@@ -1,11 +1,10 @@
 //! Sessions: the current session, validation, activity, listing and revocation
 //! (`/api/sessions`). Every call needs a bearer token.
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::{Endpoint, Paginated};
-use crate::envelope::Envelope;
+use crate::envelope::Shape;
 use crate::error::Error;
 use crate::model::sessions::{
     SessionList, SessionRecord, SessionRevoked, SessionSummary, SessionTouch, SessionValidation,
@@ -27,60 +26,70 @@ impl<'a, X: Execute> SessionsApi<'a, X> {
 
     /// The session of the current token.
     pub fn get_current_session(&self) -> Request<'a, X, GetCurrentSession> {
-        Request::new(self.client, GetCurrentSession {})
+        Request::new(self.client, GetCurrentSession::new())
     }
 
     /// Checks that the current session is valid.
     pub fn validate_session(&self) -> Request<'a, X, ValidateSession> {
-        Request::new(self.client, ValidateSession {})
+        Request::new(self.client, ValidateSession::new())
     }
 
     /// Lists the user's sessions. Optional: `.limit(..)`, `.starting_after(..)`.
     pub fn list_sessions(&self) -> Request<'a, X, ListSessions> {
-        Request::new(self.client, ListSessions::default())
+        Request::new(self.client, ListSessions::new())
     }
 
     /// Records activity on the current session.
     pub fn touch_session(&self) -> Request<'a, X, TouchSession> {
-        Request::new(self.client, TouchSession {})
+        Request::new(self.client, TouchSession::new())
     }
 
     /// Revokes a session.
     pub fn revoke_session(&self, session_id: impl Into<String>) -> Request<'a, X, RevokeSession> {
-        Request::new(
-            self.client,
-            RevokeSession {
-                session_id: session_id.into(),
-            },
-        )
+        Request::new(self.client, RevokeSession::new(session_id))
     }
 }
 
 /// `GET /api/sessions/current`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetCurrentSession {}
+
+impl GetCurrentSession {
+    /// The request (it takes no arguments).
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 
 impl Endpoint for GetCurrentSession {
     type Output = SessionSummary;
+    type Wire = SessionSummary;
     const NAME: &'static str = "sessions.get_current_session";
+    const SHAPE: Shape = Shape::DataOrKey("session");
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::get("/api/sessions/current").auth(Auth::Bearer))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<SessionSummary, Error> {
-        Envelope::parse_data_or_key(Self::NAME, response.body(), "session")
     }
 }
 
 /// `POST /api/sessions/validate`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ValidateSession {}
+
+impl ValidateSession {
+    /// The request (it takes no arguments).
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 
 impl Endpoint for ValidateSession {
     type Output = SessionValidation;
+    type Wire = SessionValidation;
     const NAME: &'static str = "sessions.validate_session";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -88,15 +97,12 @@ impl Endpoint for ValidateSession {
             .empty_object()
             .auth(Auth::Bearer))
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<SessionValidation, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
-    }
 }
 
 /// `GET /api/sessions`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ListSessions {
     /// Page size.
     #[serde(default)]
@@ -105,21 +111,22 @@ pub struct ListSessions {
     #[serde(default)]
     pub starting_after: Option<String>,
 }
+
+impl ListSessions {
+    /// The request (every argument is optional).
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
 crate::setters!(ListSessions {
     limit: u32,
     starting_after: String
 });
 
-#[derive(Deserialize)]
-struct RawSessionList {
-    #[serde(default)]
-    sessions: Option<Vec<SessionRecord>>,
-    #[serde(default)]
-    total: Option<u64>,
-}
-
 impl Endpoint for ListSessions {
     type Output = SessionList;
+    type Wire = crate::model::sessions::RawSessionList;
     const NAME: &'static str = "sessions.list_sessions";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -127,13 +134,6 @@ impl Endpoint for ListSessions {
             .query_opt("limit", self.limit)
             .query_non_empty("starting_after", self.starting_after.as_deref())
             .auth(Auth::Bearer))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<SessionList, Error> {
-        let raw: RawSessionList = Envelope::parse_data(Self::NAME, response.body())?;
-        let sessions = raw.sessions.unwrap_or_default();
-        let total = raw.total.unwrap_or(sessions.len() as u64);
-        Ok(SessionList { sessions, total })
     }
 }
 
@@ -161,10 +161,19 @@ impl Paginated for ListSessions {
 /// `POST /api/sessions/touch`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct TouchSession {}
+
+impl TouchSession {
+    /// The request (it takes no arguments).
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 
 impl Endpoint for TouchSession {
     type Output = SessionTouch;
+    type Wire = SessionTouch;
     const NAME: &'static str = "sessions.touch_session";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -172,22 +181,29 @@ impl Endpoint for TouchSession {
             .empty_object()
             .auth(Auth::Bearer))
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<SessionTouch, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
-    }
 }
 
 /// `DELETE /api/sessions/{session_id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RevokeSession {
     /// The session to revoke.
     pub session_id: String,
 }
 
+impl RevokeSession {
+    /// The request, with its arguments.
+    pub fn new(session_id: impl Into<String>) -> Self {
+        Self {
+            session_id: session_id.into(),
+        }
+    }
+}
+
 impl Endpoint for RevokeSession {
     type Output = SessionRevoked;
+    type Wire = SessionRevoked;
     const NAME: &'static str = "sessions.revoke_session";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -195,10 +211,6 @@ impl Endpoint for RevokeSession {
         Ok(RequestSpec::delete("/api/sessions/{session_id}")
             .param(&self.session_id)
             .auth(Auth::Bearer))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<SessionRevoked, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 

@@ -4,12 +4,10 @@
 //! The API key alone is enough (a backend service can report events); the bearer token
 //! is sent too when one is available.
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::endpoint::{Endpoint, Paginated};
-use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::support_telemetry::{
     ExternalSupportCase, IngestedEvent, PatchedSupportCase, SupportCase, SupportCaseDetail,
@@ -55,19 +53,15 @@ impl<'a, X: Execute> SupportTelemetryApi<'a, X> {
     ) -> Request<'a, X, IngestEvent> {
         Request::new(
             self.client,
-            IngestEvent {
-                event_key: event_key.into(),
-                occurred_at: occurred_at.into(),
-                source_channel: source_channel.into(),
-                event_type: event_type.into(),
-                severity: severity.into(),
-                actor: actor.into(),
-                payload: payload.into(),
-                application_id: None,
-                correlation_id: None,
-                external_case_ref: None,
-                title: None,
-            },
+            IngestEvent::new(
+                event_key,
+                occurred_at,
+                source_channel,
+                event_type,
+                severity,
+                actor,
+                payload,
+            ),
         )
     }
 
@@ -75,20 +69,13 @@ impl<'a, X: Execute> SupportTelemetryApi<'a, X> {
     /// Optional: `.application_id(..)`, `.status(..)`, `.priority(..)`, `.severity_gte(..)`,
     /// `.assigned_to_user_id(..)`, `.limit(..)` (default 50), `.offset(..)` (default 0).
     pub fn list_cases(&self) -> Request<'a, X, ListCases> {
-        Request::new(self.client, ListCases::default())
+        Request::new(self.client, ListCases::new())
     }
 
     /// One case with a page of its events.
     /// Optional: `.event_limit(..)` (default 100), `.event_offset(..)` (default 0).
     pub fn get_case(&self, case_id: impl Into<String>) -> Request<'a, X, GetCase> {
-        Request::new(
-            self.client,
-            GetCase {
-                case_id: case_id.into(),
-                event_limit: None,
-                event_offset: None,
-            },
-        )
+        Request::new(self.client, GetCase::new(case_id))
     }
 
     /// Changes a case's lifecycle fields; returns them as updated. An invalid status
@@ -96,16 +83,7 @@ impl<'a, X: Execute> SupportTelemetryApi<'a, X> {
     /// Optional: `.status(..)`, `.priority(..)`, `.assigned_to_user_id(..)`,
     /// `.resolution_note(..)`.
     pub fn patch_case(&self, case_id: impl Into<String>) -> Request<'a, X, PatchCase> {
-        Request::new(
-            self.client,
-            PatchCase {
-                case_id: case_id.into(),
-                status: None,
-                priority: None,
-                assigned_to_user_id: None,
-                resolution_note: None,
-            },
-        )
+        Request::new(self.client, PatchCase::new(case_id))
     }
 
     /// Finds a case by its reference in an external system. Optional: `.application_id(..)`.
@@ -113,19 +91,14 @@ impl<'a, X: Execute> SupportTelemetryApi<'a, X> {
         &self,
         external_case_ref: impl Into<String>,
     ) -> Request<'a, X, GetCaseByExternalRef> {
-        Request::new(
-            self.client,
-            GetCaseByExternalRef {
-                external_case_ref: external_case_ref.into(),
-                application_id: None,
-            },
-        )
+        Request::new(self.client, GetCaseByExternalRef::new(external_case_ref))
     }
 }
 
 /// `POST /api/v1/support-telemetry/events`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct IngestEvent {
     /// The caller's key of the event; the server deduplicates on it.
     pub event_key: String,
@@ -154,6 +127,35 @@ pub struct IngestEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
+
+impl IngestEvent {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(
+        event_key: impl Into<String>,
+        occurred_at: impl Into<String>,
+        source_channel: impl Into<String>,
+        event_type: impl Into<String>,
+        severity: impl Into<String>,
+        actor: impl Into<Map<String, Value>>,
+        payload: impl Into<Map<String, Value>>,
+    ) -> Self {
+        Self {
+            event_key: event_key.into(),
+            occurred_at: occurred_at.into(),
+            source_channel: source_channel.into(),
+            event_type: event_type.into(),
+            severity: severity.into(),
+            actor: actor.into(),
+            payload: payload.into(),
+            application_id: None,
+            correlation_id: None,
+            external_case_ref: None,
+            title: None,
+        }
+    }
+}
+
 crate::setters!(IngestEvent {
     application_id: String,
     correlation_id: String,
@@ -163,6 +165,7 @@ crate::setters!(IngestEvent {
 
 impl Endpoint for IngestEvent {
     type Output = IngestedEvent;
+    type Wire = IngestedEvent;
     const NAME: &'static str = "support_telemetry.ingest_event";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -170,15 +173,12 @@ impl Endpoint for IngestEvent {
             .json(self)
             .auth(Auth::OptionalBearer))
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<IngestedEvent, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
-    }
 }
 
 /// `GET /api/v1/support-telemetry/cases`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ListCases {
     /// Only cases of this application.
     #[serde(default)]
@@ -202,6 +202,14 @@ pub struct ListCases {
     #[serde(default)]
     pub offset: Option<u64>,
 }
+
+impl ListCases {
+    /// The request (every argument is optional).
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
 crate::setters!(ListCases {
     application_id: String,
     status: String,
@@ -214,6 +222,7 @@ crate::setters!(ListCases {
 
 impl Endpoint for ListCases {
     type Output = SupportCaseList;
+    type Wire = SupportCaseList;
     const NAME: &'static str = "support_telemetry.list_cases";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -226,10 +235,6 @@ impl Endpoint for ListCases {
             .query_opt("severity_gte", self.severity_gte.as_deref())
             .query_opt("assigned_to_user_id", self.assigned_to_user_id.as_deref())
             .auth(Auth::OptionalBearer))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<SupportCaseList, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 
@@ -257,6 +262,7 @@ impl Paginated for ListCases {
 /// `GET /api/v1/support-telemetry/cases/{case_id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetCase {
     /// The case.
     pub case_id: String,
@@ -267,6 +273,19 @@ pub struct GetCase {
     #[serde(default)]
     pub event_offset: Option<u64>,
 }
+
+impl GetCase {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(case_id: impl Into<String>) -> Self {
+        Self {
+            case_id: case_id.into(),
+            event_limit: None,
+            event_offset: None,
+        }
+    }
+}
+
 crate::setters!(GetCase {
     event_limit: u32,
     event_offset: u64
@@ -274,6 +293,7 @@ crate::setters!(GetCase {
 
 impl Endpoint for GetCase {
     type Output = SupportCaseDetail;
+    type Wire = SupportCaseDetail;
     const NAME: &'static str = "support_telemetry.get_case";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -289,15 +309,12 @@ impl Endpoint for GetCase {
                 .auth(Auth::OptionalBearer),
         )
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<SupportCaseDetail, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
-    }
 }
 
 /// `PATCH /api/v1/support-telemetry/cases/{case_id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct PatchCase {
     /// The case.
     pub case_id: String,
@@ -314,6 +331,21 @@ pub struct PatchCase {
     #[serde(default)]
     pub resolution_note: Option<String>,
 }
+
+impl PatchCase {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(case_id: impl Into<String>) -> Self {
+        Self {
+            case_id: case_id.into(),
+            status: None,
+            priority: None,
+            assigned_to_user_id: None,
+            resolution_note: None,
+        }
+    }
+}
+
 crate::setters!(PatchCase {
     status: String,
     priority: String,
@@ -334,14 +366,9 @@ struct PatchCaseBody<'a> {
     resolution_note: Option<&'a str>,
 }
 
-/// `{"case": ..}`, the shape of the patch and lookup-by-reference results.
-#[derive(Deserialize)]
-struct CaseResult<T> {
-    case: T,
-}
-
 impl Endpoint for PatchCase {
     type Output = PatchedSupportCase;
+    type Wire = crate::model::support_telemetry::CaseResult<PatchedSupportCase>;
     const NAME: &'static str = "support_telemetry.patch_case";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -359,17 +386,12 @@ impl Endpoint for PatchCase {
                 .auth(Auth::OptionalBearer),
         )
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<PatchedSupportCase, Error> {
-        let result: CaseResult<PatchedSupportCase> =
-            Envelope::parse(Self::NAME, response.body())?.decode_data()?;
-        Ok(result.case)
-    }
 }
 
 /// `GET /api/v1/support-telemetry/cases/by-external/{external_case_ref}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetCaseByExternalRef {
     /// The case's reference in the external system (percent-encoded into the path).
     pub external_case_ref: String,
@@ -377,12 +399,25 @@ pub struct GetCaseByExternalRef {
     #[serde(default)]
     pub application_id: Option<String>,
 }
+
+impl GetCaseByExternalRef {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(external_case_ref: impl Into<String>) -> Self {
+        Self {
+            external_case_ref: external_case_ref.into(),
+            application_id: None,
+        }
+    }
+}
+
 crate::setters!(GetCaseByExternalRef {
     application_id: String
 });
 
 impl Endpoint for GetCaseByExternalRef {
     type Output = ExternalSupportCase;
+    type Wire = crate::model::support_telemetry::CaseResult<ExternalSupportCase>;
     const NAME: &'static str = "support_telemetry.get_case_by_external_ref";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -393,12 +428,6 @@ impl Endpoint for GetCaseByExternalRef {
                 .query_opt("application_id", self.application_id.as_deref())
                 .auth(Auth::OptionalBearer),
         )
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<ExternalSupportCase, Error> {
-        let result: CaseResult<ExternalSupportCase> =
-            Envelope::parse(Self::NAME, response.body())?.decode_data()?;
-        Ok(result.case)
     }
 }
 
@@ -414,6 +443,7 @@ crate::registry!(
 mod tests {
     use super::*;
     use crate::model::support_telemetry::SupportActor;
+    use bytes::Bytes;
     use http::Method;
     use serde_json::json;
 

@@ -1,11 +1,9 @@
 //! Usage metering: features, recording, history (`/api/usage`). Every call needs a
 //! bearer token.
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::endpoint::Endpoint;
-use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::usage::{UsageFeatures, UsageHistory, UsageRecordResult};
 use crate::request::{Execute, Request};
@@ -25,7 +23,7 @@ impl<'a, X: Execute> UsageApi<'a, X> {
 
     /// The user's usage of each metered feature in the current period.
     pub fn get_features(&self) -> Request<'a, X, GetFeatures> {
-        Request::new(self.client, GetFeatures {})
+        Request::new(self.client, GetFeatures::new())
     }
 
     /// Records `quantity` of usage of `feature`.
@@ -36,46 +34,43 @@ impl<'a, X: Execute> UsageApi<'a, X> {
         feature: impl Into<String>,
         quantity: f64,
     ) -> Request<'a, X, RecordUsage> {
-        Request::new(
-            self.client,
-            RecordUsage {
-                feature: feature.into(),
-                quantity,
-                metadata: None,
-                timestamp: None,
-                idempotency_key: None,
-            },
-        )
+        Request::new(self.client, RecordUsage::new(feature, quantity))
     }
 
     /// Usage history.
     /// Optional: `.period(..)`, `.start_date(..)`, `.end_date(..)`, `.feature(..)`, `.format(..)`.
     pub fn get_history(&self) -> Request<'a, X, GetHistory> {
-        Request::new(self.client, GetHistory::default())
+        Request::new(self.client, GetHistory::new())
     }
 }
 
 /// `GET /api/usage/features`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetFeatures {}
+
+impl GetFeatures {
+    /// The request (it takes no arguments).
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 
 impl Endpoint for GetFeatures {
     type Output = UsageFeatures;
+    type Wire = UsageFeatures;
     const NAME: &'static str = "usage.get_features";
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::get("/api/usage/features").auth(Auth::Bearer))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<UsageFeatures, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 
 /// `POST /api/usage/record`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RecordUsage {
     /// The feature, e.g. `api_calls`.
     pub feature: String,
@@ -96,6 +91,21 @@ pub struct RecordUsage {
     #[serde(default, skip_serializing)]
     pub idempotency_key: Option<String>,
 }
+
+impl RecordUsage {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(feature: impl Into<String>, quantity: f64) -> Self {
+        Self {
+            feature: feature.into(),
+            quantity,
+            metadata: None,
+            timestamp: None,
+            idempotency_key: None,
+        }
+    }
+}
+
 crate::setters!(RecordUsage {
     metadata: serde_json::Map<String, serde_json::Value>,
     timestamp: String,
@@ -114,6 +124,7 @@ fn whole_as_integer<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, 
 
 impl Endpoint for RecordUsage {
     type Output = UsageRecordResult;
+    type Wire = UsageRecordResult;
     const NAME: &'static str = "usage.record_usage";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -125,15 +136,12 @@ impl Endpoint for RecordUsage {
             .idempotency_key(self.idempotency_key.as_deref())
             .auth(Auth::Bearer))
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<UsageRecordResult, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
-    }
 }
 
 /// `GET /api/usage/history`. Each filter is sent only when not empty.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetHistory {
     /// The granularity, e.g. `daily`.
     #[serde(default)]
@@ -151,6 +159,14 @@ pub struct GetHistory {
     #[serde(default)]
     pub format: Option<String>,
 }
+
+impl GetHistory {
+    /// The request (every argument is optional).
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
 crate::setters!(GetHistory {
     period: String,
     start_date: String,
@@ -161,6 +177,7 @@ crate::setters!(GetHistory {
 
 impl Endpoint for GetHistory {
     type Output = UsageHistory;
+    type Wire = UsageHistory;
     const NAME: &'static str = "usage.get_history";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -172,10 +189,6 @@ impl Endpoint for GetHistory {
             .query_non_empty("format", self.format.as_deref())
             .auth(Auth::Bearer))
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<UsageHistory, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
-    }
 }
 
 crate::registry!(GetFeatures, RecordUsage, GetHistory);
@@ -183,6 +196,7 @@ crate::registry!(GetFeatures, RecordUsage, GetHistory);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use http::Method;
     use serde_json::{json, Value};
 

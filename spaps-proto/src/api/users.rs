@@ -1,11 +1,9 @@
 //! Batch user lookups (`/api/users`). They carry the API key only, never a bearer
 //! token.
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::Endpoint;
-use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::users::{BatchEmailsResult, BatchUsersResult};
 use crate::request::{Execute, Request};
@@ -29,12 +27,7 @@ impl<'a, X: Execute> UsersApi<'a, X> {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Request::new(
-            self.client,
-            GetEmailsBatch {
-                user_ids: user_ids.into_iter().map(Into::into).collect(),
-            },
-        )
+        Request::new(self.client, GetEmailsBatch::new(user_ids))
     }
 
     /// What the server knows of the users `user_ids` (email, active entitlements,
@@ -44,25 +37,35 @@ impl<'a, X: Execute> UsersApi<'a, X> {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Request::new(
-            self.client,
-            GetUsersBatch {
-                user_ids: user_ids.into_iter().map(Into::into).collect(),
-            },
-        )
+        Request::new(self.client, GetUsersBatch::new(user_ids))
     }
 }
 
 /// `POST /api/users/emails`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetEmailsBatch {
     /// The users to look up.
     pub user_ids: Vec<String>,
 }
 
+impl GetEmailsBatch {
+    /// The request for the users `user_ids`.
+    pub fn new<I, S>(user_ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            user_ids: user_ids.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
 impl Endpoint for GetEmailsBatch {
     type Output = BatchEmailsResult;
+    type Wire = BatchEmailsResult;
     const NAME: &'static str = "users.get_emails_batch";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -70,32 +73,39 @@ impl Endpoint for GetEmailsBatch {
             .json(self)
             .auth(Auth::ApiKey))
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<BatchEmailsResult, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
-    }
 }
 
 /// `POST /api/users/batch`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetUsersBatch {
     /// The users to look up.
     pub user_ids: Vec<String>,
 }
 
+impl GetUsersBatch {
+    /// The request for the users `user_ids`.
+    pub fn new<I, S>(user_ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            user_ids: user_ids.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
 impl Endpoint for GetUsersBatch {
     type Output = BatchUsersResult;
+    type Wire = BatchUsersResult;
     const NAME: &'static str = "users.get_users_batch";
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::post("/api/users/batch")
             .json(self)
             .auth(Auth::ApiKey))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<BatchUsersResult, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 
@@ -104,6 +114,7 @@ crate::registry!(GetEmailsBatch, GetUsersBatch);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use http::Method;
     use serde_json::{json, Value};
 

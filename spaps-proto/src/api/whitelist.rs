@@ -8,7 +8,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::{Endpoint, Paginated};
-use crate::envelope::{Envelope, Slot};
+use crate::envelope::{Envelope, Shape, Slot};
 use crate::error::{DecodeError, Error};
 use crate::model::whitelist::{
     WhitelistCheckResult, WhitelistEntry, WhitelistListResult, WhitelistMessage,
@@ -32,71 +32,57 @@ impl<'a, X: Execute> WhitelistApi<'a, X> {
 
     /// Checks whether `email` is whitelisted (API key only, no bearer token).
     pub fn check(&self, email: impl Into<String>) -> Request<'a, X, Check> {
-        Request::new(
-            self.client,
-            Check {
-                email: email.into(),
-            },
-        )
+        Request::new(self.client, Check::new(email))
     }
 
     /// Lists whitelist entries, a page at a time.
     /// Optional: `.limit(..)` (default 10), `.offset(..)` (default 0), `.tier(..)`.
     pub fn list(&self) -> Request<'a, X, List> {
-        Request::new(self.client, List::default())
+        Request::new(self.client, List::new())
     }
 
     /// Whitelists `email`.
     /// Optional: `.tier(..)` (default `premium`), `.bypass_payment(..)` (default `true`),
     /// `.metadata(..)`.
     pub fn add(&self, email: impl Into<String>) -> Request<'a, X, Add> {
-        Request::new(
-            self.client,
-            Add {
-                email: email.into(),
-                tier: None,
-                bypass_payment: None,
-                metadata: None,
-            },
-        )
+        Request::new(self.client, Add::new(email))
     }
 
     /// Changes the whitelist entry of `email`; only the fields set are sent.
     /// Optional: `.tier(..)`, `.bypass_payment(..)`, `.metadata(..)`.
     pub fn update(&self, email: impl Into<String>) -> Request<'a, X, Update> {
-        Request::new(
-            self.client,
-            Update {
-                email: email.into(),
-                tier: None,
-                bypass_payment: None,
-                metadata: None,
-            },
-        )
+        Request::new(self.client, Update::new(email))
     }
 
     /// Removes `email` from the whitelist.
     pub fn remove(&self, email: impl Into<String>) -> Request<'a, X, Remove> {
-        Request::new(
-            self.client,
-            Remove {
-                email: email.into(),
-            },
-        )
+        Request::new(self.client, Remove::new(email))
     }
 }
 
 /// `GET /api/v1/whitelist/check?email=..`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Check {
     /// The email address to check.
     pub email: String,
 }
 
+impl Check {
+    /// The request, with its arguments.
+    pub fn new(email: impl Into<String>) -> Self {
+        Self {
+            email: email.into(),
+        }
+    }
+}
+
 impl Endpoint for Check {
     type Output = WhitelistCheckResult;
+    type Wire = WhitelistCheckResult;
     const NAME: &'static str = "whitelist.check";
+    const SHAPE: Shape = Shape::Custom;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::get("/api/v1/whitelist/check")
@@ -122,6 +108,7 @@ impl Endpoint for Check {
 /// `GET /api/v1/whitelist?limit=..&offset=..[&tier=..]`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct List {
     /// Page size; 10 when not set.
     #[serde(default)]
@@ -133,6 +120,14 @@ pub struct List {
     #[serde(default)]
     pub tier: Option<String>,
 }
+
+impl List {
+    /// The request (every argument is optional).
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
 crate::setters!(List {
     limit: u32,
     offset: u64,
@@ -145,7 +140,9 @@ impl List {
 
 impl Endpoint for List {
     type Output = WhitelistListResult;
+    type Wire = WhitelistListResult;
     const NAME: &'static str = "whitelist.list";
+    const SHAPE: Shape = Shape::Custom;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::get("/api/v1/whitelist")
@@ -200,6 +197,7 @@ impl Paginated for List {
 /// `POST /api/v1/whitelist`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Add {
     /// The email address to whitelist.
     pub email: String,
@@ -213,6 +211,20 @@ pub struct Add {
     #[serde(default)]
     pub metadata: Option<Metadata>,
 }
+
+impl Add {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(email: impl Into<String>) -> Self {
+        Self {
+            email: email.into(),
+            tier: None,
+            bypass_payment: None,
+            metadata: None,
+        }
+    }
+}
+
 crate::setters!(Add {
     tier: String,
     bypass_payment: bool,
@@ -230,7 +242,9 @@ struct AddBody<'a> {
 
 impl Endpoint for Add {
     type Output = WhitelistEntry;
+    type Wire = WhitelistEntry;
     const NAME: &'static str = "whitelist.add";
+    const SHAPE: Shape = Shape::Custom;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         let body = AddBody {
@@ -252,6 +266,7 @@ impl Endpoint for Add {
 /// `PUT /api/v1/whitelist/{email}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Update {
     /// The whitelisted email address (percent-encoded into the path).
     pub email: String,
@@ -265,6 +280,20 @@ pub struct Update {
     #[serde(default)]
     pub metadata: Option<Metadata>,
 }
+
+impl Update {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(email: impl Into<String>) -> Self {
+        Self {
+            email: email.into(),
+            tier: None,
+            bypass_payment: None,
+            metadata: None,
+        }
+    }
+}
+
 crate::setters!(Update {
     tier: String,
     bypass_payment: bool,
@@ -283,7 +312,9 @@ struct UpdateBody<'a> {
 
 impl Endpoint for Update {
     type Output = WhitelistEntry;
+    type Wire = WhitelistEntry;
     const NAME: &'static str = "whitelist.update";
+    const SHAPE: Shape = Shape::Custom;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         require("email", &self.email)?;
@@ -306,14 +337,26 @@ impl Endpoint for Update {
 /// `DELETE /api/v1/whitelist/{email}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Remove {
     /// The email address to remove (percent-encoded into the path).
     pub email: String,
 }
 
+impl Remove {
+    /// The request, with its arguments.
+    pub fn new(email: impl Into<String>) -> Self {
+        Self {
+            email: email.into(),
+        }
+    }
+}
+
 impl Endpoint for Remove {
     type Output = WhitelistMessage;
+    type Wire = WhitelistMessage;
     const NAME: &'static str = "whitelist.remove";
+    const SHAPE: Shape = Shape::Custom;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         require("email", &self.email)?;

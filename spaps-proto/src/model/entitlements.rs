@@ -305,3 +305,27 @@ pub struct PurchaseHistoryItem {
     #[serde(default)]
     pub product_name: Option<String>,
 }
+
+/// The wire form of a user's entitlements: `{"entitlements": [..]}`.
+#[derive(Debug, Deserialize)]
+pub struct RawEntitlementList {
+    entitlements: Vec<Entitlement>,
+}
+
+impl From<RawEntitlementList> for Vec<Entitlement> {
+    fn from(raw: RawEntitlementList) -> Self {
+        raw.entitlements
+    }
+}
+
+/// The wire form of a purchase history: `{"history": [..]}`.
+#[derive(Debug, Deserialize)]
+pub struct RawPurchaseHistory {
+    history: Vec<PurchaseHistoryItem>,
+}
+
+impl From<RawPurchaseHistory> for Vec<PurchaseHistoryItem> {
+    fn from(raw: RawPurchaseHistory) -> Self {
+        raw.history
+    }
+}

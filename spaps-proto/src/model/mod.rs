@@ -3,6 +3,8 @@
 //! Models ignore fields they do not know, hold times as [`crate::Timestamp`], and
 //! serialize back to JSON. Secrets inside them are [`crate::Secret`]s.
 
+#![warn(clippy::exhaustive_structs, clippy::exhaustive_enums)]
+
 pub mod auth;
 pub mod crypto;
 pub mod dayrate;

@@ -118,3 +118,20 @@ pub struct SessionRevoked {
     /// The revoked session.
     pub session_id: String,
 }
+
+/// The wire form of [`SessionList`]: either field may be missing.
+#[derive(Debug, Deserialize)]
+pub struct RawSessionList {
+    #[serde(default)]
+    sessions: Option<Vec<SessionRecord>>,
+    #[serde(default)]
+    total: Option<u64>,
+}
+
+impl From<RawSessionList> for SessionList {
+    fn from(raw: RawSessionList) -> Self {
+        let sessions = raw.sessions.unwrap_or_default();
+        let total = raw.total.unwrap_or(sessions.len() as u64);
+        SessionList { sessions, total }
+    }
+}

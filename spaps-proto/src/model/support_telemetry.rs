@@ -204,3 +204,21 @@ pub struct ExternalSupportCase {
     /// When the case was last changed.
     pub updated_at: Timestamp,
 }
+
+/// `{"case": ..}`, the shape of the patch and lookup-by-reference results.
+#[derive(Debug, Deserialize)]
+pub struct CaseResult<T> {
+    case: T,
+}
+
+impl From<CaseResult<PatchedSupportCase>> for PatchedSupportCase {
+    fn from(result: CaseResult<PatchedSupportCase>) -> Self {
+        result.case
+    }
+}
+
+impl From<CaseResult<ExternalSupportCase>> for ExternalSupportCase {
+    fn from(result: CaseResult<ExternalSupportCase>) -> Self {
+        result.case
+    }
+}

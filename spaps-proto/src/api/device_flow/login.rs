@@ -56,6 +56,7 @@ pub use crate::error::DeviceFlowError;
 
 /// How the server answered one poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(clippy::exhaustive_enums)] // RFC 8628's answers, with `Other` for the rest: complete.
 pub enum PollAnswer {
     /// `authorization_pending`: ask again after the interval.
     Pending,

@@ -16,12 +16,10 @@ use std::fmt;
 use std::future::IntoFuture;
 use std::time::Duration;
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::api::device_flow::login::{DeviceLogin, DeviceLoginOptions, DevicePoll};
 use crate::endpoint::Endpoint;
-use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::device_flow::{DeviceAuthorization, DeviceTokens};
 use crate::request::{Execute, Request};
@@ -44,7 +42,7 @@ impl<'a, X: Execute> DeviceFlowApi<'a, X> {
     /// Starts a login: the server issues a device code and a user code.
     /// Optional: `.scope(..)`.
     pub fn start(&self) -> Request<'a, X, StartDeviceFlow> {
-        Request::new(self.client, StartDeviceFlow { scope: None })
+        Request::new(self.client, StartDeviceFlow::new())
     }
 
     /// Polls until the user approves `authorization` (or denies it, or it expires);
@@ -155,36 +153,53 @@ impl<X> fmt::Debug for DeviceLoginRequest<'_, X> {
 /// `POST /api/cli/device/authorize`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct StartDeviceFlow {
     /// The scopes asked for, space-separated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
 }
+
+impl StartDeviceFlow {
+    /// The request (every argument is optional).
+    pub fn new() -> Self {
+        Self { scope: None }
+    }
+}
+
 crate::setters!(StartDeviceFlow { scope: String });
 
 impl Endpoint for StartDeviceFlow {
     type Output = DeviceAuthorization;
+    type Wire = DeviceAuthorization;
     const NAME: &'static str = "device_flow.start";
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::post("/api/cli/device/authorize").json(self))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<DeviceAuthorization, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 
 /// `POST /api/cli/device/token`: one poll. [`DevicePoll`] repeats it as RFC 8628 says.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RequestDeviceToken {
     /// The device code from [`DeviceAuthorization`].
     pub device_code: Secret,
 }
 
+impl RequestDeviceToken {
+    /// One poll with `device_code`.
+    pub fn new(device_code: impl Into<Secret>) -> Self {
+        Self {
+            device_code: device_code.into(),
+        }
+    }
+}
+
 impl Endpoint for RequestDeviceToken {
     type Output = DeviceTokens;
+    type Wire = DeviceTokens;
     const NAME: &'static str = "device_flow.request_token";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -194,10 +209,6 @@ impl Endpoint for RequestDeviceToken {
         Ok(RequestSpec::post("/api/cli/device/token")
             .json(self)
             .auth(Auth::ApiKey))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<DeviceTokens, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 
     fn token_update(&self, output: &DeviceTokens) -> TokenUpdate {

@@ -1,17 +1,27 @@
 //! The log of sent emails (`/api/email/logs`).
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::{Endpoint, Paginated};
-use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::email::{EmailLog, EmailLogPage};
+use crate::request::{Execute, Request};
 use crate::spec::{Auth, RequestSpec};
+
+use super::EmailApi;
+
+impl<'a, X: Execute> EmailApi<'a, X> {
+    /// Lists sent emails, newest first, 50 at a time. Optional: `.owner_id(..)`,
+    /// `.user_id(..)`, `.limit(..)` (default 50), `.offset(..)` (default 0).
+    pub fn list_email_logs(&self) -> Request<'a, X, ListEmailLogs> {
+        Request::new(self.client, ListEmailLogs::new())
+    }
+}
 
 /// `GET /api/email/logs`. Pages by offset.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ListEmailLogs {
     /// Only emails sent for this owner.
     #[serde(default)]
@@ -26,6 +36,14 @@ pub struct ListEmailLogs {
     #[serde(default)]
     pub offset: Option<u64>,
 }
+
+impl ListEmailLogs {
+    /// The request (every argument is optional).
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
 crate::setters!(ListEmailLogs {
     owner_id: String,
     user_id: String,
@@ -35,6 +53,7 @@ crate::setters!(ListEmailLogs {
 
 impl Endpoint for ListEmailLogs {
     type Output = EmailLogPage;
+    type Wire = EmailLogPage;
     const NAME: &'static str = "email.list_email_logs";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -44,10 +63,6 @@ impl Endpoint for ListEmailLogs {
             .query_opt("owner_id", self.owner_id.as_deref())
             .query_opt("user_id", self.user_id.as_deref())
             .auth(Auth::Bearer))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<EmailLogPage, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 

@@ -4,8 +4,6 @@
 //! `preview_template`) carry the bearer token when one is available; template
 //! writes, overrides and logs require one.
 
-use serde_json::{Map, Value};
-
 use crate::request::{Execute, Request};
 
 mod logs;
@@ -32,58 +30,6 @@ impl<'a, X: Execute> EmailApi<'a, X> {
         Self { client }
     }
 
-    /// Sends the template `template_key` to `to`, rendered with `context`.
-    /// Optional: `.user_id(..)`, `.owner_id(..)`, `.subject_override(..)`, `.body_override(..)`.
-    pub fn send(
-        &self,
-        template_key: impl Into<String>,
-        to: impl Into<String>,
-        context: Map<String, Value>,
-    ) -> Request<'a, X, SendEmail> {
-        Request::new(
-            self.client,
-            SendEmail {
-                template_key: template_key.into(),
-                to: to.into(),
-                context,
-                user_id: None,
-                owner_id: None,
-                subject_override: None,
-                body_override: None,
-            },
-        )
-    }
-
-    /// Lists the application's templates.
-    pub fn list_templates(&self) -> Request<'a, X, ListTemplates> {
-        Request::new(self.client, ListTemplates {})
-    }
-
-    /// One template by key.
-    pub fn get_template(&self, template_key: impl Into<String>) -> Request<'a, X, GetTemplate> {
-        Request::new(
-            self.client,
-            GetTemplate {
-                template_key: template_key.into(),
-            },
-        )
-    }
-
-    /// Renders a template: with its sample context (a GET), or with the context given by
-    /// `.context(..)` (a POST, even for an empty context). Optional: `.context(..)`.
-    pub fn preview_template(
-        &self,
-        template_key: impl Into<String>,
-    ) -> Request<'a, X, PreviewTemplate> {
-        Request::new(
-            self.client,
-            PreviewTemplate {
-                template_key: template_key.into(),
-                context: None,
-            },
-        )
-    }
-
     /// Changes a template; only the fields set are sent. Optional: `.name(..)`,
     /// `.description(..)`, `.subject(..)`, `.html_body(..)`, `.text_body(..)`,
     /// `.from_email(..)`, `.from_name(..)`, `.reply_to(..)`, `.variables(..)`,
@@ -93,83 +39,6 @@ impl<'a, X: Execute> EmailApi<'a, X> {
         template_key: impl Into<String>,
     ) -> Request<'a, X, UpdateTemplate> {
         Request::new(self.client, UpdateTemplate::new(template_key))
-    }
-
-    /// The application's override of a template.
-    pub fn get_override(&self, template_key: impl Into<String>) -> Request<'a, X, GetOverride> {
-        Request::new(
-            self.client,
-            GetOverride {
-                template_key: template_key.into(),
-            },
-        )
-    }
-
-    /// Creates or replaces the application's override of a template: the keys of
-    /// `.r#override(..)` first, then `.subject_override(..)` and `.body_override(..)`.
-    /// Optional: `.r#override(..)`, `.subject_override(..)`, `.body_override(..)`.
-    pub fn create_or_update_override(
-        &self,
-        template_key: impl Into<String>,
-    ) -> Request<'a, X, CreateOrUpdateOverride> {
-        Request::new(
-            self.client,
-            CreateOrUpdateOverride {
-                template_key: template_key.into(),
-                r#override: None,
-                subject_override: None,
-                body_override: None,
-            },
-        )
-    }
-
-    /// Deletes the application's override of a template.
-    pub fn delete_override(
-        &self,
-        template_key: impl Into<String>,
-    ) -> Request<'a, X, DeleteOverride> {
-        Request::new(
-            self.client,
-            DeleteOverride {
-                template_key: template_key.into(),
-            },
-        )
-    }
-
-    /// Creates a template. Optional: `.description(..)`, `.text_body(..)`,
-    /// `.from_email(..)`, `.from_name(..)`, `.reply_to(..)`, `.variables(..)`,
-    /// `.sample_context(..)`, `.is_active(..)`, `.category(..)`.
-    pub fn create_template(
-        &self,
-        template_key: impl Into<String>,
-        name: impl Into<String>,
-        subject: impl Into<String>,
-        html_body: impl Into<String>,
-    ) -> Request<'a, X, CreateTemplate> {
-        Request::new(
-            self.client,
-            CreateTemplate {
-                template_key: template_key.into(),
-                name: name.into(),
-                subject: subject.into(),
-                html_body: html_body.into(),
-                description: None,
-                text_body: None,
-                from_email: None,
-                from_name: None,
-                reply_to: None,
-                variables: None,
-                sample_context: None,
-                is_active: None,
-                category: None,
-            },
-        )
-    }
-
-    /// Lists sent emails, newest first, 50 at a time. Optional: `.owner_id(..)`,
-    /// `.user_id(..)`, `.limit(..)` (default 50), `.offset(..)` (default 0).
-    pub fn list_email_logs(&self) -> Request<'a, X, ListEmailLogs> {
-        Request::new(self.client, ListEmailLogs::default())
     }
 }
 
@@ -191,7 +60,7 @@ mod tests {
     use super::test_support::response;
     use super::*;
     use bytes::Bytes;
-    use serde_json::json;
+    use serde_json::{json, Map};
 
     use crate::endpoint::Endpoint;
     use crate::error::Error;

@@ -1,26 +1,45 @@
 //! The application's overrides of a template's subject and body
 //! (`/api/email/templates/{template_key}/override`).
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::endpoint::Endpoint;
-use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::email::{EmailOverride, OverrideDeleted};
+use crate::request::{Execute, Request};
 use crate::spec::{require, Auth, RequestSpec};
+
+use super::EmailApi;
+
+impl<'a, X: Execute> EmailApi<'a, X> {
+    /// The application's override of a template.
+    pub fn get_override(&self, template_key: impl Into<String>) -> Request<'a, X, GetOverride> {
+        Request::new(self.client, GetOverride::new(template_key))
+    }
+}
 
 /// `GET /api/email/templates/{template_key}/override`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetOverride {
     /// The template's key.
     pub template_key: String,
 }
 
+impl GetOverride {
+    /// The request, with its arguments.
+    pub fn new(template_key: impl Into<String>) -> Self {
+        Self {
+            template_key: template_key.into(),
+        }
+    }
+}
+
 impl Endpoint for GetOverride {
     type Output = EmailOverride;
+    type Wire = EmailOverride;
     const NAME: &'static str = "email.get_override";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -31,15 +50,24 @@ impl Endpoint for GetOverride {
                 .auth(Auth::Bearer),
         )
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<EmailOverride, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
+impl<'a, X: Execute> EmailApi<'a, X> {
+    /// Creates or replaces the application's override of a template: the keys of
+    /// `.r#override(..)` first, then `.subject_override(..)` and `.body_override(..)`.
+    /// Optional: `.r#override(..)`, `.subject_override(..)`, `.body_override(..)`.
+    pub fn create_or_update_override(
+        &self,
+        template_key: impl Into<String>,
+    ) -> Request<'a, X, CreateOrUpdateOverride> {
+        Request::new(self.client, CreateOrUpdateOverride::new(template_key))
     }
 }
 
 /// `PUT /api/email/templates/{template_key}/override`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CreateOrUpdateOverride {
     /// The template's key.
     pub template_key: String,
@@ -54,6 +82,20 @@ pub struct CreateOrUpdateOverride {
     #[serde(default)]
     pub body_override: Option<String>,
 }
+
+impl CreateOrUpdateOverride {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(template_key: impl Into<String>) -> Self {
+        Self {
+            template_key: template_key.into(),
+            r#override: None,
+            subject_override: None,
+            body_override: None,
+        }
+    }
+}
+
 crate::setters!(CreateOrUpdateOverride {
     r#override: Map<String, Value>,
     subject_override: String,
@@ -62,6 +104,7 @@ crate::setters!(CreateOrUpdateOverride {
 
 impl Endpoint for CreateOrUpdateOverride {
     type Output = EmailOverride;
+    type Wire = EmailOverride;
     const NAME: &'static str = "email.create_or_update_override";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -80,22 +123,39 @@ impl Endpoint for CreateOrUpdateOverride {
                 .auth(Auth::Bearer),
         )
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<EmailOverride, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
+impl<'a, X: Execute> EmailApi<'a, X> {
+    /// Deletes the application's override of a template.
+    pub fn delete_override(
+        &self,
+        template_key: impl Into<String>,
+    ) -> Request<'a, X, DeleteOverride> {
+        Request::new(self.client, DeleteOverride::new(template_key))
     }
 }
 
 /// `DELETE /api/email/templates/{template_key}/override`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct DeleteOverride {
     /// The template's key.
     pub template_key: String,
 }
 
+impl DeleteOverride {
+    /// The request, with its arguments.
+    pub fn new(template_key: impl Into<String>) -> Self {
+        Self {
+            template_key: template_key.into(),
+        }
+    }
+}
+
 impl Endpoint for DeleteOverride {
     type Output = OverrideDeleted;
+    type Wire = OverrideDeleted;
     const NAME: &'static str = "email.delete_override";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -105,10 +165,6 @@ impl Endpoint for DeleteOverride {
                 .param(&self.template_key)
                 .auth(Auth::Bearer),
         )
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<OverrideDeleted, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 

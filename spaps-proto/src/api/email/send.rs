@@ -1,19 +1,34 @@
 //! Sending an email from a template (`/api/email/send`).
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::endpoint::Endpoint;
-use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::email::EmailSendResult;
+use crate::request::{Execute, Request};
 use crate::spec::{Auth, RequestSpec};
+
+use super::EmailApi;
+
+impl<'a, X: Execute> EmailApi<'a, X> {
+    /// Sends the template `template_key` to `to`, rendered with `context`.
+    /// Optional: `.user_id(..)`, `.owner_id(..)`, `.subject_override(..)`, `.body_override(..)`.
+    pub fn send(
+        &self,
+        template_key: impl Into<String>,
+        to: impl Into<String>,
+        context: Map<String, Value>,
+    ) -> Request<'a, X, SendEmail> {
+        Request::new(self.client, SendEmail::new(template_key, to, context))
+    }
+}
 
 /// `POST /api/email/send`. Named after the reference's `send`; called `SendEmail` so it
 /// does not shadow the `Send` marker trait.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct SendEmail {
     /// The template to send.
     pub template_key: String,
@@ -34,6 +49,27 @@ pub struct SendEmail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_override: Option<String>,
 }
+
+impl SendEmail {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(
+        template_key: impl Into<String>,
+        to: impl Into<String>,
+        context: Map<String, Value>,
+    ) -> Self {
+        Self {
+            template_key: template_key.into(),
+            to: to.into(),
+            context,
+            user_id: None,
+            owner_id: None,
+            subject_override: None,
+            body_override: None,
+        }
+    }
+}
+
 crate::setters!(SendEmail {
     user_id: String,
     owner_id: String,
@@ -43,16 +79,13 @@ crate::setters!(SendEmail {
 
 impl Endpoint for SendEmail {
     type Output = EmailSendResult;
+    type Wire = EmailSendResult;
     const NAME: &'static str = "email.send";
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::post("/api/email/send")
             .json(self)
             .auth(Auth::OptionalBearer))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<EmailSendResult, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 

@@ -7,19 +7,39 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::endpoint::Endpoint;
-use crate::envelope::Envelope;
+use crate::envelope::{Envelope, Shape};
 use crate::error::Error;
 use crate::model::email::{EmailTemplate, EmailTemplatePreview};
+use crate::request::{Execute, Request};
 use crate::spec::{require, Auth, RequestSpec};
+
+use super::EmailApi;
+
+impl<'a, X: Execute> EmailApi<'a, X> {
+    /// Lists the application's templates.
+    pub fn list_templates(&self) -> Request<'a, X, ListTemplates> {
+        Request::new(self.client, ListTemplates::new())
+    }
+}
 
 /// `GET /api/email/templates`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ListTemplates {}
+
+impl ListTemplates {
+    /// The request (it takes no arguments).
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 
 impl Endpoint for ListTemplates {
     type Output = Vec<EmailTemplate>;
+    type Wire = Vec<EmailTemplate>;
     const NAME: &'static str = "email.list_templates";
+    const SHAPE: Shape = Shape::Custom;
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::get("/api/email/templates").auth(Auth::OptionalBearer))
@@ -49,16 +69,34 @@ impl Endpoint for ListTemplates {
     }
 }
 
+impl<'a, X: Execute> EmailApi<'a, X> {
+    /// One template by key.
+    pub fn get_template(&self, template_key: impl Into<String>) -> Request<'a, X, GetTemplate> {
+        Request::new(self.client, GetTemplate::new(template_key))
+    }
+}
+
 /// `GET /api/email/templates/{template_key}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetTemplate {
     /// The template's key.
     pub template_key: String,
 }
 
+impl GetTemplate {
+    /// The request, with its arguments.
+    pub fn new(template_key: impl Into<String>) -> Self {
+        Self {
+            template_key: template_key.into(),
+        }
+    }
+}
+
 impl Endpoint for GetTemplate {
     type Output = EmailTemplate;
+    type Wire = EmailTemplate;
     const NAME: &'static str = "email.get_template";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -67,15 +105,23 @@ impl Endpoint for GetTemplate {
             .param(&self.template_key)
             .auth(Auth::OptionalBearer))
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<EmailTemplate, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
+impl<'a, X: Execute> EmailApi<'a, X> {
+    /// Renders a template: with its sample context (a GET), or with the context given by
+    /// `.context(..)` (a POST, even for an empty context). Optional: `.context(..)`.
+    pub fn preview_template(
+        &self,
+        template_key: impl Into<String>,
+    ) -> Request<'a, X, PreviewTemplate> {
+        Request::new(self.client, PreviewTemplate::new(template_key))
     }
 }
 
 /// `GET /api/email/templates/{template_key}/preview` without a context, `POST` with one.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct PreviewTemplate {
     /// The template's key.
     pub template_key: String,
@@ -83,6 +129,18 @@ pub struct PreviewTemplate {
     #[serde(default)]
     pub context: Option<Map<String, Value>>,
 }
+
+impl PreviewTemplate {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(template_key: impl Into<String>) -> Self {
+        Self {
+            template_key: template_key.into(),
+            context: None,
+        }
+    }
+}
+
 crate::setters!(PreviewTemplate {
     context: Map<String, Value>
 });
@@ -94,7 +152,9 @@ struct PreviewBody<'a> {
 
 impl Endpoint for PreviewTemplate {
     type Output = EmailTemplatePreview;
+    type Wire = EmailTemplatePreview;
     const NAME: &'static str = "email.preview_template";
+    const SHAPE: Shape = Shape::DataOrKey("preview");
 
     fn request(&self) -> Result<RequestSpec, Error> {
         require("template_key", &self.template_key)?;
@@ -105,17 +165,12 @@ impl Endpoint for PreviewTemplate {
         };
         Ok(spec.param(&self.template_key).auth(Auth::OptionalBearer))
     }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<EmailTemplatePreview, Error> {
-        Envelope::parse(Self::NAME, response.body())?
-            .data_or_key("preview")?
-            .decode()
-    }
 }
 
 /// `PUT /api/email/templates/{template_key}`: the fields that are set.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct UpdateTemplate {
     /// The template's key (in the path, not the body).
     #[serde(skip_serializing)]
@@ -157,6 +212,7 @@ pub struct UpdateTemplate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
 }
+
 crate::setters!(UpdateTemplate {
     name: String,
     description: String,
@@ -195,7 +251,9 @@ impl UpdateTemplate {
 
 impl Endpoint for UpdateTemplate {
     type Output = EmailTemplate;
+    type Wire = EmailTemplate;
     const NAME: &'static str = "email.update_template";
+    const SHAPE: Shape = Shape::DataOrKey("template");
 
     fn request(&self) -> Result<RequestSpec, Error> {
         require("template_key", &self.template_key)?;
@@ -204,17 +262,30 @@ impl Endpoint for UpdateTemplate {
             .json(self)
             .auth(Auth::Bearer))
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<EmailTemplate, Error> {
-        Envelope::parse(Self::NAME, response.body())?
-            .data_or_key("template")?
-            .decode()
+impl<'a, X: Execute> EmailApi<'a, X> {
+    /// Creates a template. Optional: `.description(..)`, `.text_body(..)`,
+    /// `.from_email(..)`, `.from_name(..)`, `.reply_to(..)`, `.variables(..)`,
+    /// `.sample_context(..)`, `.is_active(..)`, `.category(..)`.
+    pub fn create_template(
+        &self,
+        template_key: impl Into<String>,
+        name: impl Into<String>,
+        subject: impl Into<String>,
+        html_body: impl Into<String>,
+    ) -> Request<'a, X, CreateTemplate> {
+        Request::new(
+            self.client,
+            CreateTemplate::new(template_key, name, subject, html_body),
+        )
     }
 }
 
 /// `POST /api/email/templates`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CreateTemplate {
     /// The key to send it by.
     pub template_key: String,
@@ -252,6 +323,34 @@ pub struct CreateTemplate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
 }
+
+impl CreateTemplate {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(
+        template_key: impl Into<String>,
+        name: impl Into<String>,
+        subject: impl Into<String>,
+        html_body: impl Into<String>,
+    ) -> Self {
+        Self {
+            template_key: template_key.into(),
+            name: name.into(),
+            subject: subject.into(),
+            html_body: html_body.into(),
+            description: None,
+            text_body: None,
+            from_email: None,
+            from_name: None,
+            reply_to: None,
+            variables: None,
+            sample_context: None,
+            is_active: None,
+            category: None,
+        }
+    }
+}
+
 crate::setters!(CreateTemplate {
     description: String,
     text_body: String,
@@ -266,18 +365,14 @@ crate::setters!(CreateTemplate {
 
 impl Endpoint for CreateTemplate {
     type Output = EmailTemplate;
+    type Wire = EmailTemplate;
     const NAME: &'static str = "email.create_template";
+    const SHAPE: Shape = Shape::DataOrKey("template");
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::post("/api/email/templates")
             .json(self)
             .auth(Auth::Bearer))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<EmailTemplate, Error> {
-        Envelope::parse(Self::NAME, response.body())?
-            .data_or_key("template")?
-            .decode()
     }
 }
 

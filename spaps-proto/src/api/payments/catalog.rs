@@ -1,45 +1,32 @@
 //! The product catalog: products and their prices, including the admin calls that
 //! create, change and archive them (`/api/stripe/products`, `/api/stripe/prices`).
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::PriceIdBody;
 use crate::endpoint::{Endpoint, Paginated};
-use crate::envelope::Envelope;
+use crate::envelope::Shape;
 use crate::error::Error;
 use crate::model::payments::{
     Archived, DefaultPriceCreated, JsonObject, Product, ProductList, ProductPrice,
 };
+use crate::request::{Execute, Request};
 use crate::spec::{require, Auth, RequestSpec};
 
-#[derive(Deserialize)]
-struct RawProductList {
-    #[serde(default)]
-    products: Option<Vec<Product>>,
-    #[serde(default)]
-    total: Option<u64>,
-    #[serde(default, alias = "adminMetadata")]
-    admin_metadata: Option<JsonObject>,
-}
+use super::PaymentsApi;
 
-fn product_list(
-    operation: &'static str,
-    response: &http::Response<Bytes>,
-) -> Result<ProductList, Error> {
-    let raw: RawProductList = Envelope::parse_data(operation, response.body())?;
-    let products = raw.products.unwrap_or_default();
-    let total = raw.total.unwrap_or(products.len() as u64);
-    Ok(ProductList {
-        products,
-        total,
-        admin_metadata: raw.admin_metadata,
-    })
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Lists the application's products.
+    /// Optional: `.category(..)`, `.active(..)`, `.limit(..)`, `.starting_after(..)`, `.mode(..)`.
+    pub fn list_products(&self) -> Request<'a, X, ListProducts> {
+        Request::new(self.client, ListProducts::new())
+    }
 }
 
 /// `GET /api/stripe/products`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ListProducts {
     /// Only this category; sent when not empty.
     #[serde(default)]
@@ -57,6 +44,14 @@ pub struct ListProducts {
     #[serde(default)]
     pub mode: Option<String>,
 }
+
+impl ListProducts {
+    /// The request (every argument is optional).
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
 crate::setters!(ListProducts {
     category: String,
     active: bool,
@@ -67,6 +62,7 @@ crate::setters!(ListProducts {
 
 impl Endpoint for ListProducts {
     type Output = ProductList;
+    type Wire = crate::model::payments::RawProductList;
     const NAME: &'static str = "payments.list_products";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -77,10 +73,6 @@ impl Endpoint for ListProducts {
             .query_non_empty("starting_after", self.starting_after.as_deref())
             .query_non_empty("mode", self.mode.as_deref())
             .auth(Auth::Bearer))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<ProductList, Error> {
-        product_list(Self::NAME, response)
     }
 }
 
@@ -119,9 +111,18 @@ impl Paginated for ListProducts {
     }
 }
 
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// A product, with its prices unless `.include_prices(false)`.
+    /// Optional: `.include_prices(..)`.
+    pub fn get_product(&self, product_id: impl Into<String>) -> Request<'a, X, GetProduct> {
+        Request::new(self.client, GetProduct::new(product_id))
+    }
+}
+
 /// `GET /api/stripe/products/{product_id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetProduct {
     /// The product.
     pub product_id: String,
@@ -130,12 +131,25 @@ pub struct GetProduct {
     #[serde(default)]
     pub include_prices: Option<bool>,
 }
+
+impl GetProduct {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(product_id: impl Into<String>) -> Self {
+        Self {
+            product_id: product_id.into(),
+            include_prices: None,
+        }
+    }
+}
+
 crate::setters!(GetProduct {
     include_prices: bool
 });
 
 impl Endpoint for GetProduct {
     type Output = Product;
+    type Wire = Product;
     const NAME: &'static str = "payments.get_product";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -147,33 +161,51 @@ impl Endpoint for GetProduct {
         };
         Ok(spec.auth(Auth::Bearer))
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<Product, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Lists the products of every application (super admins).
+    pub fn list_all_products(&self) -> Request<'a, X, ListAllProducts> {
+        Request::new(self.client, ListAllProducts::new())
     }
 }
 
 /// `GET /api/stripe/products/super-admin/all`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ListAllProducts {}
+
+impl ListAllProducts {
+    /// The request (it takes no arguments).
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 
 impl Endpoint for ListAllProducts {
     type Output = ProductList;
+    type Wire = crate::model::payments::RawProductList;
     const NAME: &'static str = "payments.list_all_products";
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::get("/api/stripe/products/super-admin/all").auth(Auth::Bearer))
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<ProductList, Error> {
-        product_list(Self::NAME, response)
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Creates a product.
+    /// Optional: `.description(..)`, `.category(..)`, `.images(..)`, `.metadata(..)`,
+    /// `.active(..)` (default `true`).
+    pub fn create_product(&self, name: impl Into<String>) -> Request<'a, X, CreateProduct> {
+        Request::new(self.client, CreateProduct::new(name))
     }
 }
 
 /// `POST /api/stripe/products`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CreateProduct {
     /// The name.
     pub name: String,
@@ -193,6 +225,22 @@ pub struct CreateProduct {
     #[serde(default)]
     pub active: Option<bool>,
 }
+
+impl CreateProduct {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            description: None,
+            category: None,
+            images: None,
+            metadata: None,
+            active: None,
+        }
+    }
+}
+
 crate::setters!(CreateProduct {
     description: String,
     category: String,
@@ -217,7 +265,9 @@ struct CreateProductBody<'a> {
 
 impl Endpoint for CreateProduct {
     type Output = Product;
+    type Wire = Product;
     const NAME: &'static str = "payments.create_product";
+    const SHAPE: Shape = Shape::DataOrKey("product");
 
     fn request(&self) -> Result<RequestSpec, Error> {
         let body = CreateProductBody {
@@ -232,17 +282,20 @@ impl Endpoint for CreateProduct {
             .json(&body)
             .auth(Auth::Bearer))
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<Product, Error> {
-        Envelope::parse(Self::NAME, response.body())?
-            .data_or_key("product")?
-            .decode()
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Changes a product; only the fields set are sent.
+    /// Optional: `.name(..)`, `.description(..)`, `.images(..)`, `.metadata(..)`, `.active(..)`.
+    pub fn update_product(&self, product_id: impl Into<String>) -> Request<'a, X, UpdateProduct> {
+        Request::new(self.client, UpdateProduct::new(product_id))
     }
 }
 
 /// `PUT /api/stripe/products/{product_id}`. Only the fields set are sent (`{}` when none).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct UpdateProduct {
     /// The product.
     #[serde(skip_serializing)]
@@ -263,6 +316,22 @@ pub struct UpdateProduct {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
 }
+
+impl UpdateProduct {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(product_id: impl Into<String>) -> Self {
+        Self {
+            product_id: product_id.into(),
+            name: None,
+            description: None,
+            images: None,
+            metadata: None,
+            active: None,
+        }
+    }
+}
+
 crate::setters!(UpdateProduct {
     name: String,
     description: String,
@@ -273,7 +342,9 @@ crate::setters!(UpdateProduct {
 
 impl Endpoint for UpdateProduct {
     type Output = Product;
+    type Wire = Product;
     const NAME: &'static str = "payments.update_product";
+    const SHAPE: Shape = Shape::DataOrKey("product");
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::put("/api/stripe/products/{product_id}")
@@ -281,24 +352,36 @@ impl Endpoint for UpdateProduct {
             .json(self)
             .auth(Auth::Bearer))
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<Product, Error> {
-        Envelope::parse(Self::NAME, response.body())?
-            .data_or_key("product")?
-            .decode()
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Archives a product.
+    pub fn archive_product(&self, product_id: impl Into<String>) -> Request<'a, X, ArchiveProduct> {
+        Request::new(self.client, ArchiveProduct::new(product_id))
     }
 }
 
 /// `DELETE /api/stripe/products/{product_id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ArchiveProduct {
     /// The product.
     pub product_id: String,
 }
 
+impl ArchiveProduct {
+    /// The request, with its arguments.
+    pub fn new(product_id: impl Into<String>) -> Self {
+        Self {
+            product_id: product_id.into(),
+        }
+    }
+}
+
 impl Endpoint for ArchiveProduct {
     type Output = Archived;
+    type Wire = Archived;
     const NAME: &'static str = "payments.archive_product";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -306,15 +389,29 @@ impl Endpoint for ArchiveProduct {
             .param(&self.product_id)
             .auth(Auth::Bearer))
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<Archived, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Creates a price of `unit_amount` minor units for a product.
+    /// Optional: `.interval(..)`, `.interval_count(..)`, `.recurring(..)`, `.nickname(..)`,
+    /// `.metadata(..)`, `.active(..)`.
+    pub fn create_price(
+        &self,
+        product_id: impl Into<String>,
+        unit_amount: i64,
+        currency: impl Into<String>,
+    ) -> Request<'a, X, CreatePrice> {
+        Request::new(
+            self.client,
+            CreatePrice::new(product_id, unit_amount, currency),
+        )
     }
 }
 
 /// `POST /api/stripe/prices`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CreatePrice {
     /// The product.
     pub product_id: String,
@@ -341,6 +438,29 @@ pub struct CreatePrice {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
 }
+
+impl CreatePrice {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(
+        product_id: impl Into<String>,
+        unit_amount: i64,
+        currency: impl Into<String>,
+    ) -> Self {
+        Self {
+            product_id: product_id.into(),
+            unit_amount,
+            currency: currency.into(),
+            interval: None,
+            interval_count: None,
+            recurring: None,
+            nickname: None,
+            metadata: None,
+            active: None,
+        }
+    }
+}
+
 crate::setters!(CreatePrice {
     interval: String,
     interval_count: u32,
@@ -352,31 +472,45 @@ crate::setters!(CreatePrice {
 
 impl Endpoint for CreatePrice {
     type Output = ProductPrice;
+    type Wire = ProductPrice;
     const NAME: &'static str = "payments.create_price";
+    const SHAPE: Shape = Shape::DataOrKey("price");
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::post("/api/stripe/prices")
             .json(self)
             .auth(Auth::Bearer))
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<ProductPrice, Error> {
-        Envelope::parse(Self::NAME, response.body())?
-            .data_or_key("price")?
-            .decode()
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Archives a price.
+    pub fn archive_price(&self, price_id: impl Into<String>) -> Request<'a, X, ArchivePrice> {
+        Request::new(self.client, ArchivePrice::new(price_id))
     }
 }
 
 /// `DELETE /api/stripe/prices/{price_id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ArchivePrice {
     /// The price.
     pub price_id: String,
 }
 
+impl ArchivePrice {
+    /// The request, with its arguments.
+    pub fn new(price_id: impl Into<String>) -> Self {
+        Self {
+            price_id: price_id.into(),
+        }
+    }
+}
+
 impl Endpoint for ArchivePrice {
     type Output = Archived;
+    type Wire = Archived;
     const NAME: &'static str = "payments.archive_price";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -384,15 +518,23 @@ impl Endpoint for ArchivePrice {
             .param(&self.price_id)
             .auth(Auth::Bearer))
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<Archived, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Makes a price the product's default.
+    pub fn set_default_price(
+        &self,
+        product_id: impl Into<String>,
+        price_id: impl Into<String>,
+    ) -> Request<'a, X, SetDefaultPrice> {
+        Request::new(self.client, SetDefaultPrice::new(product_id, price_id))
     }
 }
 
 /// `POST /api/stripe/products/{product_id}/default-price`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct SetDefaultPrice {
     /// The product.
     pub product_id: String,
@@ -400,9 +542,21 @@ pub struct SetDefaultPrice {
     pub price_id: String,
 }
 
+impl SetDefaultPrice {
+    /// The request, with its arguments.
+    pub fn new(product_id: impl Into<String>, price_id: impl Into<String>) -> Self {
+        Self {
+            product_id: product_id.into(),
+            price_id: price_id.into(),
+        }
+    }
+}
+
 impl Endpoint for SetDefaultPrice {
     type Output = Product;
+    type Wire = Product;
     const NAME: &'static str = "payments.set_default_price";
+    const SHAPE: Shape = Shape::DataOrKey("product");
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(
@@ -414,11 +568,23 @@ impl Endpoint for SetDefaultPrice {
                 .auth(Auth::Bearer),
         )
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<Product, Error> {
-        Envelope::parse(Self::NAME, response.body())?
-            .data_or_key("product")?
-            .decode()
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Creates a price and makes it the product's default, through the super-admin route
+    /// unless `.super_admin(false)`.
+    /// Optional: `.interval(..)`, `.interval_count(..)`, `.recurring(..)`, `.nickname(..)`,
+    /// `.metadata(..)`, `.deactivate_previous(..)`, `.super_admin(..)` (default `true`).
+    pub fn create_price_and_set_default(
+        &self,
+        product_id: impl Into<String>,
+        unit_amount: i64,
+        currency: impl Into<String>,
+    ) -> Request<'a, X, CreatePriceAndSetDefault> {
+        Request::new(
+            self.client,
+            CreatePriceAndSetDefault::new(product_id, unit_amount, currency),
+        )
     }
 }
 
@@ -427,6 +593,7 @@ impl Endpoint for SetDefaultPrice {
 /// The product goes in the path only.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CreatePriceAndSetDefault {
     /// The product (path only).
     #[serde(skip_serializing)]
@@ -457,6 +624,30 @@ pub struct CreatePriceAndSetDefault {
     #[serde(default, skip_serializing)]
     pub super_admin: Option<bool>,
 }
+
+impl CreatePriceAndSetDefault {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(
+        product_id: impl Into<String>,
+        unit_amount: i64,
+        currency: impl Into<String>,
+    ) -> Self {
+        Self {
+            product_id: product_id.into(),
+            unit_amount,
+            currency: currency.into(),
+            interval: None,
+            interval_count: None,
+            recurring: None,
+            nickname: None,
+            metadata: None,
+            deactivate_previous: None,
+            super_admin: None,
+        }
+    }
+}
+
 crate::setters!(CreatePriceAndSetDefault {
     interval: String,
     interval_count: u32,
@@ -469,6 +660,7 @@ crate::setters!(CreatePriceAndSetDefault {
 
 impl Endpoint for CreatePriceAndSetDefault {
     type Output = DefaultPriceCreated;
+    type Wire = DefaultPriceCreated;
     const NAME: &'static str = "payments.create_price_and_set_default";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -481,10 +673,6 @@ impl Endpoint for CreatePriceAndSetDefault {
             .param(&self.product_id)
             .json(self)
             .auth(Auth::Bearer))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<DefaultPriceCreated, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 

@@ -1,21 +1,40 @@
 //! Checkout sessions of the signed-in user: creating one for a price
 //! (`/api/payments`) or for line items (`/api/stripe`), reading, listing and expiring them.
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::{Endpoint, Paginated};
-use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::payments::{
     AuthenticatedCheckoutSession, CheckoutSession, CheckoutSessionDetails, CheckoutSessionList,
     CheckoutSessionSummary, ExpireCheckoutSessionResult, JsonObject, LineItem,
 };
+use crate::request::{Execute, Request};
 use crate::spec::{Auth, RequestSpec};
+
+use super::PaymentsApi;
+
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Creates a Stripe checkout session for one price.
+    /// Optional: `.metadata(..)`, `.require_legal_consent(..)`, `.legal_consent_text(..)`.
+    pub fn create_checkout_session(
+        &self,
+        price_id: impl Into<String>,
+        mode: impl Into<String>,
+        success_url: impl Into<String>,
+        cancel_url: impl Into<String>,
+    ) -> Request<'a, X, CreateCheckoutSession> {
+        Request::new(
+            self.client,
+            CreateCheckoutSession::new(price_id, mode, success_url, cancel_url),
+        )
+    }
+}
 
 /// `POST /api/payments/create-checkout-session`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CreateCheckoutSession {
     /// The price to sell.
     pub price_id: String,
@@ -35,6 +54,28 @@ pub struct CreateCheckoutSession {
     #[serde(default, skip_serializing_if = "crate::spec::skip::blank")]
     pub legal_consent_text: Option<String>,
 }
+
+impl CreateCheckoutSession {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(
+        price_id: impl Into<String>,
+        mode: impl Into<String>,
+        success_url: impl Into<String>,
+        cancel_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            price_id: price_id.into(),
+            mode: mode.into(),
+            success_url: success_url.into(),
+            cancel_url: cancel_url.into(),
+            metadata: None,
+            require_legal_consent: None,
+            legal_consent_text: None,
+        }
+    }
+}
+
 crate::setters!(CreateCheckoutSession {
     metadata: JsonObject,
     require_legal_consent: bool,
@@ -43,6 +84,7 @@ crate::setters!(CreateCheckoutSession {
 
 impl Endpoint for CreateCheckoutSession {
     type Output = CheckoutSession;
+    type Wire = CheckoutSession;
     const NAME: &'static str = "payments.create_checkout_session";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -50,15 +92,28 @@ impl Endpoint for CreateCheckoutSession {
             .json(self)
             .auth(Auth::Bearer))
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<CheckoutSession, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Creates a checkout session for line items through the Stripe router.
+    /// Optional: `.mode(..)` (default `payment`), `.metadata(..)`, `.customer_email(..)`.
+    pub fn create_authenticated_checkout_session(
+        &self,
+        line_items: Vec<LineItem>,
+        success_url: impl Into<String>,
+        cancel_url: impl Into<String>,
+    ) -> Request<'a, X, CreateAuthenticatedCheckoutSession> {
+        Request::new(
+            self.client,
+            CreateAuthenticatedCheckoutSession::new(line_items, success_url, cancel_url),
+        )
     }
 }
 
 /// `POST /api/stripe/checkout-sessions`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CreateAuthenticatedCheckoutSession {
     /// What to sell.
     pub line_items: Vec<LineItem>,
@@ -76,6 +131,26 @@ pub struct CreateAuthenticatedCheckoutSession {
     #[serde(default)]
     pub customer_email: Option<String>,
 }
+
+impl CreateAuthenticatedCheckoutSession {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(
+        line_items: Vec<LineItem>,
+        success_url: impl Into<String>,
+        cancel_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            line_items,
+            success_url: success_url.into(),
+            cancel_url: cancel_url.into(),
+            mode: None,
+            metadata: None,
+            customer_email: None,
+        }
+    }
+}
+
 crate::setters!(CreateAuthenticatedCheckoutSession {
     mode: String,
     metadata: JsonObject,
@@ -96,6 +171,7 @@ struct AuthenticatedCheckoutBody<'a> {
 
 impl Endpoint for CreateAuthenticatedCheckoutSession {
     type Output = AuthenticatedCheckoutSession;
+    type Wire = AuthenticatedCheckoutSession;
     const NAME: &'static str = "payments.create_authenticated_checkout_session";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -111,25 +187,39 @@ impl Endpoint for CreateAuthenticatedCheckoutSession {
             .json(&body)
             .auth(Auth::Bearer))
     }
+}
 
-    fn parse(
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// A checkout session.
+    pub fn get_checkout_session(
         &self,
-        response: &http::Response<Bytes>,
-    ) -> Result<AuthenticatedCheckoutSession, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
+        session_id: impl Into<String>,
+    ) -> Request<'a, X, GetCheckoutSession> {
+        Request::new(self.client, GetCheckoutSession::new(session_id))
     }
 }
 
 /// `GET /api/stripe/checkout-sessions/{session_id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetCheckoutSession {
     /// The checkout session.
     pub session_id: String,
 }
 
+impl GetCheckoutSession {
+    /// The request, with its arguments.
+    pub fn new(session_id: impl Into<String>) -> Self {
+        Self {
+            session_id: session_id.into(),
+        }
+    }
+}
+
 impl Endpoint for GetCheckoutSession {
     type Output = CheckoutSessionDetails;
+    type Wire = CheckoutSessionDetails;
     const NAME: &'static str = "payments.get_checkout_session";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -139,15 +229,19 @@ impl Endpoint for GetCheckoutSession {
                 .auth(Auth::Bearer),
         )
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<CheckoutSessionDetails, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Lists the user's checkout sessions. Optional: `.limit(..)`, `.starting_after(..)`.
+    pub fn list_checkout_sessions(&self) -> Request<'a, X, ListCheckoutSessions> {
+        Request::new(self.client, ListCheckoutSessions::new())
     }
 }
 
 /// `GET /api/stripe/checkout-sessions`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ListCheckoutSessions {
     /// Page size.
     #[serde(default)]
@@ -156,6 +250,14 @@ pub struct ListCheckoutSessions {
     #[serde(default)]
     pub starting_after: Option<String>,
 }
+
+impl ListCheckoutSessions {
+    /// The request (every argument is optional).
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
 crate::setters!(ListCheckoutSessions {
     limit: u32,
     starting_after: String,
@@ -163,6 +265,7 @@ crate::setters!(ListCheckoutSessions {
 
 impl Endpoint for ListCheckoutSessions {
     type Output = CheckoutSessionList;
+    type Wire = CheckoutSessionList;
     const NAME: &'static str = "payments.list_checkout_sessions";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -170,10 +273,6 @@ impl Endpoint for ListCheckoutSessions {
             .query_opt("limit", self.limit)
             .query_non_empty("starting_after", self.starting_after.as_deref())
             .auth(Auth::Bearer))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<CheckoutSessionList, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 
@@ -203,16 +302,37 @@ impl Paginated for ListCheckoutSessions {
     }
 }
 
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Expires an open checkout session.
+    pub fn expire_checkout_session(
+        &self,
+        session_id: impl Into<String>,
+    ) -> Request<'a, X, ExpireCheckoutSession> {
+        Request::new(self.client, ExpireCheckoutSession::new(session_id))
+    }
+}
+
 /// `POST /api/stripe/checkout-sessions/{session_id}/expire`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ExpireCheckoutSession {
     /// The checkout session.
     pub session_id: String,
 }
 
+impl ExpireCheckoutSession {
+    /// The request, with its arguments.
+    pub fn new(session_id: impl Into<String>) -> Self {
+        Self {
+            session_id: session_id.into(),
+        }
+    }
+}
+
 impl Endpoint for ExpireCheckoutSession {
     type Output = ExpireCheckoutSessionResult;
+    type Wire = ExpireCheckoutSessionResult;
     const NAME: &'static str = "payments.expire_checkout_session";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -222,13 +342,6 @@ impl Endpoint for ExpireCheckoutSession {
                 .empty_object()
                 .auth(Auth::Bearer),
         )
-    }
-
-    fn parse(
-        &self,
-        response: &http::Response<Bytes>,
-    ) -> Result<ExpireCheckoutSessionResult, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 

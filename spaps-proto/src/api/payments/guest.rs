@@ -1,27 +1,54 @@
 //! Guest checkout: checkout sessions for a guest, and turning one into an account
 //! (`/api/stripe/guest-checkout-sessions`). These calls send the API key only.
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::{Endpoint, Paginated};
-use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::payments::{
     CheckoutSessionDetails, GuestCheckoutConversionResult, GuestCheckoutSession,
     GuestCheckoutSessionList, GuestCheckoutSessionSummary, JsonObject, LineItem,
 };
+use crate::request::{Execute, Request};
 use crate::secret::Secret;
 use crate::spec::{require, Auth, RequestSpec};
+
+use super::PaymentsApi;
 
 /// True for `None` and an empty secret (the contract's "sent when truthy").
 fn blank_secret(value: &Option<Secret>) -> bool {
     value.as_ref().is_none_or(Secret::is_empty)
 }
 
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Creates a checkout session for a guest (API key only).
+    /// Optional: `.metadata(..)`, `.client_reference_id(..)`, `.payment_intent_data(..)`,
+    /// `.subscription_data(..)`, `.allow_promotion_codes(..)`, `.locale(..)`.
+    pub fn create_guest_checkout_session(
+        &self,
+        customer_email: impl Into<String>,
+        mode: impl Into<String>,
+        line_items: Vec<LineItem>,
+        success_url: impl Into<String>,
+        cancel_url: impl Into<String>,
+    ) -> Request<'a, X, CreateGuestCheckoutSession> {
+        Request::new(
+            self.client,
+            CreateGuestCheckoutSession::new(
+                customer_email,
+                mode,
+                line_items,
+                success_url,
+                cancel_url,
+            ),
+        )
+    }
+}
+
 /// `POST /api/stripe/guest-checkout-sessions` (API key only).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CreateGuestCheckoutSession {
     /// The guest's email address.
     pub customer_email: String,
@@ -52,6 +79,33 @@ pub struct CreateGuestCheckoutSession {
     #[serde(default, skip_serializing_if = "crate::spec::skip::blank")]
     pub locale: Option<String>,
 }
+
+impl CreateGuestCheckoutSession {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(
+        customer_email: impl Into<String>,
+        mode: impl Into<String>,
+        line_items: Vec<LineItem>,
+        success_url: impl Into<String>,
+        cancel_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            customer_email: customer_email.into(),
+            mode: mode.into(),
+            line_items,
+            success_url: success_url.into(),
+            cancel_url: cancel_url.into(),
+            metadata: None,
+            client_reference_id: None,
+            payment_intent_data: None,
+            subscription_data: None,
+            allow_promotion_codes: None,
+            locale: None,
+        }
+    }
+}
+
 crate::setters!(CreateGuestCheckoutSession {
     metadata: JsonObject,
     client_reference_id: String,
@@ -63,6 +117,7 @@ crate::setters!(CreateGuestCheckoutSession {
 
 impl Endpoint for CreateGuestCheckoutSession {
     type Output = GuestCheckoutSession;
+    type Wire = GuestCheckoutSession;
     const NAME: &'static str = "payments.create_guest_checkout_session";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -77,22 +132,39 @@ impl Endpoint for CreateGuestCheckoutSession {
             .json(self)
             .auth(Auth::ApiKey))
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<GuestCheckoutSession, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// A guest checkout session (API key only).
+    pub fn get_guest_checkout_session(
+        &self,
+        session_id: impl Into<String>,
+    ) -> Request<'a, X, GetGuestCheckoutSession> {
+        Request::new(self.client, GetGuestCheckoutSession::new(session_id))
     }
 }
 
 /// `GET /api/stripe/guest-checkout-sessions/{session_id}` (API key only).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetGuestCheckoutSession {
     /// The checkout session.
     pub session_id: String,
 }
 
+impl GetGuestCheckoutSession {
+    /// The request, with its arguments.
+    pub fn new(session_id: impl Into<String>) -> Self {
+        Self {
+            session_id: session_id.into(),
+        }
+    }
+}
+
 impl Endpoint for GetGuestCheckoutSession {
     type Output = CheckoutSessionDetails;
+    type Wire = CheckoutSessionDetails;
     const NAME: &'static str = "payments.get_guest_checkout_session";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -102,15 +174,20 @@ impl Endpoint for GetGuestCheckoutSession {
                 .auth(Auth::ApiKey),
         )
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<CheckoutSessionDetails, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Lists guest checkout sessions (API key only).
+    /// Optional: `.limit(..)`, `.starting_after(..)`, `.customer_email(..)`.
+    pub fn list_guest_checkout_sessions(&self) -> Request<'a, X, ListGuestCheckoutSessions> {
+        Request::new(self.client, ListGuestCheckoutSessions::new())
     }
 }
 
 /// `GET /api/stripe/guest-checkout-sessions` (API key only).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ListGuestCheckoutSessions {
     /// Page size.
     #[serde(default)]
@@ -122,6 +199,14 @@ pub struct ListGuestCheckoutSessions {
     #[serde(default)]
     pub customer_email: Option<String>,
 }
+
+impl ListGuestCheckoutSessions {
+    /// The request (every argument is optional).
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
 crate::setters!(ListGuestCheckoutSessions {
     limit: u32,
     starting_after: String,
@@ -130,6 +215,7 @@ crate::setters!(ListGuestCheckoutSessions {
 
 impl Endpoint for ListGuestCheckoutSessions {
     type Output = GuestCheckoutSessionList;
+    type Wire = GuestCheckoutSessionList;
     const NAME: &'static str = "payments.list_guest_checkout_sessions";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -138,10 +224,6 @@ impl Endpoint for ListGuestCheckoutSessions {
             .query_non_empty("starting_after", self.starting_after.as_deref())
             .query_non_empty("customer_email", self.customer_email.as_deref())
             .auth(Auth::ApiKey))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<GuestCheckoutSessionList, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 
@@ -167,9 +249,25 @@ impl Paginated for ListGuestCheckoutSessions {
     }
 }
 
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Links a guest checkout to an account, creating it if needed (API key only).
+    /// Optional: `.password(..)`, `.send_magic_link(..)`.
+    pub fn convert_guest_checkout_session(
+        &self,
+        session_id: impl Into<String>,
+        email: impl Into<String>,
+    ) -> Request<'a, X, ConvertGuestCheckoutSession> {
+        Request::new(
+            self.client,
+            ConvertGuestCheckoutSession::new(session_id, email),
+        )
+    }
+}
+
 /// `POST /api/stripe/guest-checkout-sessions/convert` (API key only).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ConvertGuestCheckoutSession {
     /// The guest checkout session.
     pub session_id: String,
@@ -182,6 +280,20 @@ pub struct ConvertGuestCheckoutSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub send_magic_link: Option<bool>,
 }
+
+impl ConvertGuestCheckoutSession {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(session_id: impl Into<String>, email: impl Into<String>) -> Self {
+        Self {
+            session_id: session_id.into(),
+            email: email.into(),
+            password: None,
+            send_magic_link: None,
+        }
+    }
+}
+
 crate::setters!(ConvertGuestCheckoutSession {
     password: Secret,
     send_magic_link: bool,
@@ -189,6 +301,7 @@ crate::setters!(ConvertGuestCheckoutSession {
 
 impl Endpoint for ConvertGuestCheckoutSession {
     type Output = GuestCheckoutConversionResult;
+    type Wire = GuestCheckoutConversionResult;
     const NAME: &'static str = "payments.convert_guest_checkout_session";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -197,13 +310,6 @@ impl Endpoint for ConvertGuestCheckoutSession {
                 .json(self)
                 .auth(Auth::ApiKey),
         )
-    }
-
-    fn parse(
-        &self,
-        response: &http::Response<Bytes>,
-    ) -> Result<GuestCheckoutConversionResult, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 

@@ -1,17 +1,28 @@
 //! The user's payment history and single payments (`/api/stripe`).
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::{Endpoint, Paginated};
-use crate::envelope::Envelope;
+use crate::envelope::Shape;
 use crate::error::Error;
 use crate::model::payments::{PaymentHistory, PaymentRecord};
+use crate::request::{Execute, Request};
 use crate::spec::{Auth, RequestSpec};
+
+use super::PaymentsApi;
+
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Lists the user's payments.
+    /// Optional: `.limit(..)`, `.starting_after(..)`, `.ending_before(..)`, `.status(..)`.
+    pub fn list_payment_history(&self) -> Request<'a, X, ListPaymentHistory> {
+        Request::new(self.client, ListPaymentHistory::new())
+    }
+}
 
 /// `GET /api/stripe/history`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ListPaymentHistory {
     /// Page size.
     #[serde(default)]
@@ -26,6 +37,14 @@ pub struct ListPaymentHistory {
     #[serde(default)]
     pub status: Option<String>,
 }
+
+impl ListPaymentHistory {
+    /// The request (every argument is optional).
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
 crate::setters!(ListPaymentHistory {
     limit: u32,
     starting_after: String,
@@ -35,6 +54,7 @@ crate::setters!(ListPaymentHistory {
 
 impl Endpoint for ListPaymentHistory {
     type Output = PaymentHistory;
+    type Wire = PaymentHistory;
     const NAME: &'static str = "payments.list_payment_history";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -44,10 +64,6 @@ impl Endpoint for ListPaymentHistory {
             .query_non_empty("ending_before", self.ending_before.as_deref())
             .query_non_empty("status", self.status.as_deref())
             .auth(Auth::Bearer))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<PaymentHistory, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 
@@ -83,28 +99,44 @@ impl Paginated for ListPaymentHistory {
     }
 }
 
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// A payment.
+    pub fn get_payment_detail(
+        &self,
+        payment_id: impl Into<String>,
+    ) -> Request<'a, X, GetPaymentDetail> {
+        Request::new(self.client, GetPaymentDetail::new(payment_id))
+    }
+}
+
 /// `GET /api/stripe/payment/{payment_id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetPaymentDetail {
     /// The payment.
     pub payment_id: String,
 }
 
+impl GetPaymentDetail {
+    /// The request, with its arguments.
+    pub fn new(payment_id: impl Into<String>) -> Self {
+        Self {
+            payment_id: payment_id.into(),
+        }
+    }
+}
+
 impl Endpoint for GetPaymentDetail {
     type Output = PaymentRecord;
+    type Wire = PaymentRecord;
     const NAME: &'static str = "payments.get_payment_detail";
+    const SHAPE: Shape = Shape::DataOrKey("payment");
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::get("/api/stripe/payment/{payment_id}")
             .param(&self.payment_id)
             .auth(Auth::Bearer))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<PaymentRecord, Error> {
-        Envelope::parse(Self::NAME, response.body())?
-            .data_or_key("payment")?
-            .decode()
     }
 }
 

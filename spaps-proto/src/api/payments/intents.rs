@@ -1,17 +1,31 @@
 //! Stripe payment intents and the user's payment method (`/api/payments`).
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::Endpoint;
-use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::payments::{JsonObject, PaymentIntent, PaymentMethodUpdateResult};
+use crate::request::{Execute, Request};
 use crate::spec::{require, Auth, RequestSpec};
+
+use super::PaymentsApi;
+
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Creates a payment intent for `amount` minor units of `currency`.
+    /// Optional: `.payment_method_types(..)`, `.metadata(..)`.
+    pub fn create_payment_intent(
+        &self,
+        amount: i64,
+        currency: impl Into<String>,
+    ) -> Request<'a, X, CreatePaymentIntent> {
+        Request::new(self.client, CreatePaymentIntent::new(amount, currency))
+    }
+}
 
 /// `POST /api/payments/create-payment-intent`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CreatePaymentIntent {
     /// The amount, in minor units (cents).
     pub amount: i64,
@@ -24,6 +38,20 @@ pub struct CreatePaymentIntent {
     #[serde(default, skip_serializing_if = "crate::spec::skip::empty_map")]
     pub metadata: Option<JsonObject>,
 }
+
+impl CreatePaymentIntent {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(amount: i64, currency: impl Into<String>) -> Self {
+        Self {
+            amount,
+            currency: currency.into(),
+            payment_method_types: None,
+            metadata: None,
+        }
+    }
+}
+
 crate::setters!(CreatePaymentIntent {
     payment_method_types: Vec<String>,
     metadata: JsonObject,
@@ -31,6 +59,7 @@ crate::setters!(CreatePaymentIntent {
 
 impl Endpoint for CreatePaymentIntent {
     type Output = PaymentIntent;
+    type Wire = PaymentIntent;
     const NAME: &'static str = "payments.create_payment_intent";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -38,15 +67,22 @@ impl Endpoint for CreatePaymentIntent {
             .json(self)
             .auth(Auth::Bearer))
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<PaymentIntent, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Attaches a payment method to the user. Optional: `.set_default(..)`.
+    pub fn update_payment_method(
+        &self,
+        payment_method_id: impl Into<String>,
+    ) -> Request<'a, X, UpdatePaymentMethod> {
+        Request::new(self.client, UpdatePaymentMethod::new(payment_method_id))
     }
 }
 
 /// `POST /api/payments/update-payment-method`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct UpdatePaymentMethod {
     /// The Stripe payment method.
     pub payment_method_id: String,
@@ -54,10 +90,23 @@ pub struct UpdatePaymentMethod {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set_default: Option<bool>,
 }
+
+impl UpdatePaymentMethod {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(payment_method_id: impl Into<String>) -> Self {
+        Self {
+            payment_method_id: payment_method_id.into(),
+            set_default: None,
+        }
+    }
+}
+
 crate::setters!(UpdatePaymentMethod { set_default: bool });
 
 impl Endpoint for UpdatePaymentMethod {
     type Output = PaymentMethodUpdateResult;
+    type Wire = PaymentMethodUpdateResult;
     const NAME: &'static str = "payments.update_payment_method";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -65,10 +114,6 @@ impl Endpoint for UpdatePaymentMethod {
         Ok(RequestSpec::post("/api/payments/update-payment-method")
             .json(self)
             .auth(Auth::Bearer))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<PaymentMethodUpdateResult, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 

@@ -1,26 +1,48 @@
 //! Subscriptions: reading, listing, canceling and moving them to another price
 //! (`/api/stripe`).
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::PriceIdBody;
 use crate::endpoint::{Endpoint, Paginated};
-use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::payments::{SubscriptionCancellation, SubscriptionDetail, SubscriptionList};
+use crate::request::{Execute, Request};
 use crate::spec::{require, Auth, RequestSpec};
+
+use super::PaymentsApi;
+
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// A subscription.
+    pub fn get_subscription(
+        &self,
+        subscription_id: impl Into<String>,
+    ) -> Request<'a, X, GetSubscription> {
+        Request::new(self.client, GetSubscription::new(subscription_id))
+    }
+}
 
 /// `GET /api/stripe/subscription/{subscription_id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetSubscription {
     /// The subscription.
     pub subscription_id: String,
 }
 
+impl GetSubscription {
+    /// The request, with its arguments.
+    pub fn new(subscription_id: impl Into<String>) -> Self {
+        Self {
+            subscription_id: subscription_id.into(),
+        }
+    }
+}
+
 impl Endpoint for GetSubscription {
     type Output = SubscriptionDetail;
+    type Wire = SubscriptionDetail;
     const NAME: &'static str = "payments.get_subscription";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -30,15 +52,20 @@ impl Endpoint for GetSubscription {
                 .auth(Auth::Bearer),
         )
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<SubscriptionDetail, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Lists the user's subscriptions.
+    /// Optional: `.status(..)`, `.limit(..)`, `.starting_after(..)`.
+    pub fn list_subscriptions(&self) -> Request<'a, X, ListSubscriptions> {
+        Request::new(self.client, ListSubscriptions::new())
     }
 }
 
 /// `GET /api/stripe/subscriptions`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ListSubscriptions {
     /// Only subscriptions with this status; sent when not empty.
     #[serde(default)]
@@ -50,6 +77,14 @@ pub struct ListSubscriptions {
     #[serde(default)]
     pub starting_after: Option<String>,
 }
+
+impl ListSubscriptions {
+    /// The request (every argument is optional).
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
 crate::setters!(ListSubscriptions {
     status: String,
     limit: u32,
@@ -58,6 +93,7 @@ crate::setters!(ListSubscriptions {
 
 impl Endpoint for ListSubscriptions {
     type Output = SubscriptionList;
+    type Wire = SubscriptionList;
     const NAME: &'static str = "payments.list_subscriptions";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -66,10 +102,6 @@ impl Endpoint for ListSubscriptions {
             .query_opt("limit", self.limit)
             .query_non_empty("starting_after", self.starting_after.as_deref())
             .auth(Auth::Bearer))
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<SubscriptionList, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 
@@ -99,9 +131,21 @@ impl Paginated for ListSubscriptions {
     }
 }
 
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Cancels a subscription (at the period end unless `immediately`).
+    /// Optional: `.immediately(..)`.
+    pub fn cancel_subscription(
+        &self,
+        subscription_id: impl Into<String>,
+    ) -> Request<'a, X, CancelSubscription> {
+        Request::new(self.client, CancelSubscription::new(subscription_id))
+    }
+}
+
 /// `POST /api/stripe/subscription/{subscription_id}/cancel`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CancelSubscription {
     /// The subscription.
     pub subscription_id: String,
@@ -109,6 +153,18 @@ pub struct CancelSubscription {
     #[serde(default)]
     pub immediately: Option<bool>,
 }
+
+impl CancelSubscription {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(subscription_id: impl Into<String>) -> Self {
+        Self {
+            subscription_id: subscription_id.into(),
+            immediately: None,
+        }
+    }
+}
+
 crate::setters!(CancelSubscription { immediately: bool });
 
 #[derive(Serialize)]
@@ -119,6 +175,7 @@ struct CancelSubscriptionBody {
 
 impl Endpoint for CancelSubscription {
     type Output = SubscriptionCancellation;
+    type Wire = SubscriptionCancellation;
     const NAME: &'static str = "payments.cancel_subscription";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -132,15 +189,26 @@ impl Endpoint for CancelSubscription {
                 .auth(Auth::Bearer),
         )
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<SubscriptionCancellation, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Moves a subscription to another price.
+    pub fn update_subscription(
+        &self,
+        subscription_id: impl Into<String>,
+        price_id: impl Into<String>,
+    ) -> Request<'a, X, UpdateSubscription> {
+        Request::new(
+            self.client,
+            UpdateSubscription::new(subscription_id, price_id),
+        )
     }
 }
 
 /// `POST /api/stripe/subscription/{subscription_id}/update`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct UpdateSubscription {
     /// The subscription.
     pub subscription_id: String,
@@ -148,8 +216,19 @@ pub struct UpdateSubscription {
     pub price_id: String,
 }
 
+impl UpdateSubscription {
+    /// The request, with its arguments.
+    pub fn new(subscription_id: impl Into<String>, price_id: impl Into<String>) -> Self {
+        Self {
+            subscription_id: subscription_id.into(),
+            price_id: price_id.into(),
+        }
+    }
+}
+
 impl Endpoint for UpdateSubscription {
     type Output = SubscriptionDetail;
+    type Wire = SubscriptionDetail;
     const NAME: &'static str = "payments.update_subscription";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -162,10 +241,6 @@ impl Endpoint for UpdateSubscription {
                 })
                 .auth(Auth::Bearer),
         )
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<SubscriptionDetail, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 

@@ -1,37 +1,68 @@
 //! The user's balance, and on-chain wallet deposits and their confirmation
 //! (`/api/payments`).
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::decimal::Decimal;
 use crate::endpoint::Endpoint;
-use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::model::payments::{BalanceOverview, WalletDepositResult, WalletTransaction};
+use crate::request::{Execute, Request};
 use crate::spec::{Auth, RequestSpec};
+
+use super::PaymentsApi;
+
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// The user's balance, tier and usage.
+    pub fn get_balance(&self) -> Request<'a, X, GetBalance> {
+        Request::new(self.client, GetBalance::new())
+    }
+}
 
 /// `GET /api/payments/balance`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetBalance {}
+
+impl GetBalance {
+    /// The request (it takes no arguments).
+    pub fn new() -> Self {
+        Self {}
+    }
+}
 
 impl Endpoint for GetBalance {
     type Output = BalanceOverview;
+    type Wire = BalanceOverview;
     const NAME: &'static str = "payments.get_balance";
 
     fn request(&self) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::get("/api/payments/balance").auth(Auth::Bearer))
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<BalanceOverview, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// Submits an on-chain deposit of `amount` (major units of `currency`). Optional: `.tier(..)`.
+    pub fn wallet_deposit(
+        &self,
+        wallet_address: impl Into<String>,
+        chain_type: impl Into<String>,
+        transaction_id: impl Into<String>,
+        amount: Decimal,
+        currency: impl Into<String>,
+    ) -> Request<'a, X, WalletDeposit> {
+        Request::new(
+            self.client,
+            WalletDeposit::new(wallet_address, chain_type, transaction_id, amount, currency),
+        )
     }
 }
 
 /// `POST /api/payments/wallet-deposit`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct WalletDeposit {
     /// The wallet the deposit came from.
     pub wallet_address: String,
@@ -48,10 +79,33 @@ pub struct WalletDeposit {
     #[serde(default, skip_serializing_if = "crate::spec::skip::blank")]
     pub tier: Option<String>,
 }
+
+impl WalletDeposit {
+    /// The request, with its required arguments; optional ones are set on the fields
+    /// or with the [`Request`] setters.
+    pub fn new(
+        wallet_address: impl Into<String>,
+        chain_type: impl Into<String>,
+        transaction_id: impl Into<String>,
+        amount: Decimal,
+        currency: impl Into<String>,
+    ) -> Self {
+        Self {
+            wallet_address: wallet_address.into(),
+            chain_type: chain_type.into(),
+            transaction_id: transaction_id.into(),
+            amount,
+            currency: currency.into(),
+            tier: None,
+        }
+    }
+}
+
 crate::setters!(WalletDeposit { tier: String });
 
 impl Endpoint for WalletDeposit {
     type Output = WalletDepositResult;
+    type Wire = WalletDepositResult;
     const NAME: &'static str = "payments.wallet_deposit";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -59,22 +113,39 @@ impl Endpoint for WalletDeposit {
             .json(self)
             .auth(Auth::Bearer))
     }
+}
 
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<WalletDepositResult, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
+impl<'a, X: Execute> PaymentsApi<'a, X> {
+    /// The confirmation state of a wallet transaction.
+    pub fn get_wallet_transaction(
+        &self,
+        transaction_id: impl Into<String>,
+    ) -> Request<'a, X, GetWalletTransaction> {
+        Request::new(self.client, GetWalletTransaction::new(transaction_id))
     }
 }
 
 /// `GET /api/payments/wallet-transaction/{transaction_id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GetWalletTransaction {
     /// The on-chain transaction.
     pub transaction_id: String,
 }
 
+impl GetWalletTransaction {
+    /// The request, with its arguments.
+    pub fn new(transaction_id: impl Into<String>) -> Self {
+        Self {
+            transaction_id: transaction_id.into(),
+        }
+    }
+}
+
 impl Endpoint for GetWalletTransaction {
     type Output = WalletTransaction;
+    type Wire = WalletTransaction;
     const NAME: &'static str = "payments.get_wallet_transaction";
 
     fn request(&self) -> Result<RequestSpec, Error> {
@@ -83,10 +154,6 @@ impl Endpoint for GetWalletTransaction {
                 .param(&self.transaction_id)
                 .auth(Auth::Bearer),
         )
-    }
-
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<WalletTransaction, Error> {
-        Envelope::parse(Self::NAME, response.body())?.decode_data()
     }
 }
 

@@ -122,3 +122,26 @@ pub struct DefaultPriceCreated {
     #[serde(flatten)]
     pub extra: JsonObject,
 }
+
+/// The wire form of [`ProductList`]: `products` and `total` may be missing.
+#[derive(Debug, Deserialize)]
+pub struct RawProductList {
+    #[serde(default)]
+    products: Option<Vec<Product>>,
+    #[serde(default)]
+    total: Option<u64>,
+    #[serde(default, alias = "adminMetadata")]
+    admin_metadata: Option<JsonObject>,
+}
+
+impl From<RawProductList> for ProductList {
+    fn from(raw: RawProductList) -> Self {
+        let products = raw.products.unwrap_or_default();
+        let total = raw.total.unwrap_or(products.len() as u64);
+        ProductList {
+            products,
+            total,
+            admin_metadata: raw.admin_metadata,
+        }
+    }
+}

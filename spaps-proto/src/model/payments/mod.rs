@@ -16,7 +16,9 @@ mod intents;
 mod subscriptions;
 mod wallet;
 
-pub use catalog::{Archived, DefaultPriceCreated, Product, ProductList, ProductPrice};
+pub use catalog::{
+    Archived, DefaultPriceCreated, Product, ProductList, ProductPrice, RawProductList,
+};
 pub use checkout::{
     AuthenticatedCheckoutSession, CheckoutSession, CheckoutSessionDetails, CheckoutSessionList,
     CheckoutSessionSummary, ExpireCheckoutSessionResult,
