@@ -1,19 +1,21 @@
 //! `spaps-bench`: the SDK's performance goals, measured in one run.
 //!
 //! ```sh
-//! cargo run --release -p spaps-testkit --bin spaps-bench -- --quick
+//! cargo run --release -p spaps-bench --bin spaps-bench -- --quick
 //! ```
 //!
 //! Prints `ratio NAME VALUE GOAL ok|short` per comparison (lines starting with `#` are
 //! details). A cost ratio is the SDK's time per operation over the baseline's (lower is
-//! better, `ok` when `VALUE <= GOAL`); a `_rate` or `vs_reference` ratio is a throughput
-//! multiple (`ok` when `VALUE >= GOAL`). Every comparison interleaves its sides in short
-//! slices, round after round, and takes the median of the per-round ratios, so drift
-//! (turbo, a neighbour's load) cancels.
+//! better, `ok` when `VALUE <= GOAL`); a `vs_reference` ratio is a throughput multiple
+//! (`ok` when `VALUE >= GOAL`); `ratio NAME VALUE - report` is reported, not a gate (the
+//! distance to a raw socket, HTTP/2 against HTTP/1.1). Every comparison interleaves its
+//! sides in short slices, round after round, and takes the median of the per-round
+//! ratios, so drift (turbo, a neighbour's load) cancels.
 //!
 //! Options: `--quick` (under a minute), `--server URL` (measure against another server
 //! that answers `GET /api/sessions/current` with a session), `--no-python` (skip the
-//! reference client), `--strict` (exit 1 when a goal is short).
+//! reference client), `--strict` (exit 1 when a goal is short; `report` lines never
+//! count).
 //! `spaps-bench serve [--addr 127.0.0.1:0]` runs the bench server alone;
 //! `spaps-bench profile SIDE SECONDS URL` runs one side alone, for a profiler. See
 //! `BENCHMARKS.md` for what each line compares.
@@ -180,6 +182,12 @@ mod bench {
                 if ok { "ok" } else { "short" }
             );
         }
+
+        /// A ratio that is reported, not a gate (`--strict` ignores it): `ratio NAME
+        /// VALUE - report`.
+        pub(crate) fn reported(&mut self, name: &str, value: f64) {
+            println!("ratio {name} {value:.3} - report");
+        }
     }
 
     fn parse_opts(args: &[String]) -> Result<Opts, BoxError> {
@@ -233,6 +241,7 @@ mod bench {
         machine_notes();
 
         micro::core_overhead(&plan.micro(), &mut report);
+        micro::core_vs_minimum(&plan.micro(), &mut report);
         micro::typed_parse(&plan.micro(), &mut report);
         micro::webhook(&plan.micro(), &mut report);
 
@@ -301,6 +310,7 @@ mod bench {
         if own.is_some() {
             pin_main_thread(&all_cpus);
         }
+        net::h2_vs_h1(&rt, &plan, &mut report)?;
         mem::compare(&conc, own.is_some(), plan.mem_rounds, &mut report)?;
 
         if let Some(server) = &own {
@@ -502,7 +512,83 @@ mod micro {
         println!(
             "# core: one call (build, poll, Send, handle_response, Done): {n204:.0} ns with a 204, {n200:.0} ns with a small 200"
         );
-        report.ratio("core_overhead_us", n204.max(n200) / 1000.0, 1.0, true);
+        // The absolute figure is a detail; the gate is `core_vs_minimum`, a ratio.
+        println!("# core_overhead_us {:.3}", n204.max(n200) / 1000.0);
+        let _ = report;
+    }
+
+    /// The core's whole share of one `get_current_session` (request spec, URL, headers,
+    /// token, state machine, the 200 decoded into `SessionSummary`) against a hand-written
+    /// minimum doing the same work in the same process: an `http::Request` built with
+    /// the same method, URI, headers and (empty) body, and the same response body
+    /// decoded by `serde_json` into the same model.
+    pub(crate) fn core_vs_minimum(plan: &(Duration, usize), report: &mut Report) {
+        const BASE: &str = "https://api.example.com";
+        let config = Config::new(BASE).expect("valid URL").with_api_key(API_KEY);
+        let mut state = ClientState::new(config, 7);
+        state.load_tokens(Some(Tokens::new(TOKEN)));
+        let now = now();
+        let body = Bytes::from_static(BODY.as_bytes());
+        let ok = || {
+            let mut r = http::Response::new(body.clone());
+            r.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+            r
+        };
+        // What the core sends, to give the minimum the same request.
+        let mut seen = None;
+        {
+            let mut call = state.call(GetCurrentSession {}, CallOptions::default());
+            if let Output::Send(request) = call.poll(now, &mut state) {
+                seen = Some(request.map(|_| ()));
+                call.handle_response(now, &mut state, ok());
+            }
+            let _ = call.poll(now, &mut state);
+        }
+        let seen = seen.expect("the core sends the request");
+        let uri = seen.uri().to_string();
+        let method = seen.method().clone();
+        let headers: Vec<(http::HeaderName, String)> = seen
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.clone(), v.to_str().expect("ASCII header").to_owned()))
+            .collect();
+        let token = TOKEN.to_owned();
+        let minimum = || -> Result<Env<SessionData>, BoxError> {
+            let mut builder = http::Request::builder().method(method.clone()).uri(&uri);
+            for (name, value) in &headers {
+                builder = if name == http::header::AUTHORIZATION {
+                    builder.header(name, format!("Bearer {token}"))
+                } else {
+                    builder.header(name, value.as_str())
+                };
+            }
+            black_box(builder.body(Bytes::new())?);
+            let response = ok();
+            Ok(serde_json::from_slice(response.body())?)
+        };
+        minimum().expect("the minimum decodes the body");
+        drive(&mut state, GetCurrentSession {}, now, &ok).expect("the core decodes the body");
+        let (a, b) = pair(
+            plan,
+            || {
+                black_box(drive(&mut state, GetCurrentSession {}, now, &ok)).expect("session");
+            },
+            || {
+                black_box(minimum()).expect("session");
+            },
+        );
+        let (ma, mb) = (median(&mut a.clone()), median(&mut b.clone()));
+        println!(
+            "# core: one get_current_session (request built with {} headers, {} B response decoded): core {:.0} ns, hand-written minimum {:.0} ns",
+            headers.len(),
+            BODY.len(),
+            ma,
+            mb
+        );
+        report.ratio("core_vs_minimum", ratio_of(&a, &b), 1.25, true);
     }
 
     fn parse_one<E: Endpoint, M: DeserializeOwned>(
@@ -613,7 +699,7 @@ mod micro {
                 ma / 1000.0,
                 mb / 1000.0
             );
-            let goal = if size <= 512 { 1.5 } else { 1.05 };
+            let goal = if size <= 512 { 1.3 } else { 1.05 };
             report.ratio(&format!("webhook_{label}"), ratio_of(&a, &b), goal, true);
         }
     }
@@ -919,9 +1005,17 @@ mod net {
             "# ureq with a global timeout set (it resolves every request's host on a new thread; the SDK's resolver parses an IP literal in place): {:.1} us/call",
             start.elapsed().as_secs_f64() * 1e6 / f64::from(timed.max(1))
         );
-        report.ratio("blocking_vs_ureq", cost_ratio(&r[0], &r[1]), 1.05, true);
+        report.ratio("blocking_vs_ureq", cost_ratio(&r[0], &r[1]), 1.03, true);
+        // Toward the physical limit: reported, not gates (ureq's system calls dominate;
+        // see BENCHMARKS.md).
         let mut per_round: Vec<f64> = r[2].iter().zip(&r[0]).map(|(raw, sdk)| raw / sdk).collect();
-        report.ratio("blocking_vs_raw_rate", median(&mut per_round), 0.8, false);
+        report.reported("blocking_vs_raw_rate", median(&mut per_round));
+        let mut per_round: Vec<f64> = r[2]
+            .iter()
+            .zip(&r[1])
+            .map(|(raw, bare)| raw / bare)
+            .collect();
+        report.reported("ureq_vs_raw_rate", median(&mut per_round));
         Ok(())
     }
 
@@ -948,7 +1042,7 @@ mod net {
             1e6 / a,
             1e6 / b
         );
-        report.ratio("tokio_vs_reqwest_seq", cost_ratio(&r[0], &r[1]), 1.05, true);
+        report.ratio("tokio_vs_reqwest_seq", cost_ratio(&r[0], &r[1]), 1.03, true);
         Ok(())
     }
 
@@ -1005,6 +1099,160 @@ mod net {
         );
         report.ratio("tokio_vs_reqwest_256", cost_ratio(&r[0], &r[1]), 1.05, true);
         Ok(())
+    }
+
+    /// HTTP/2 against HTTP/1.1 at 256 in flight over TLS: the same `spaps-tokio` client
+    /// setup against two listeners of one TLS server ([`tls_server`]), one offering `h2`
+    /// through ALPN and one HTTP/1.1 only. Prints the rates and the connections each
+    /// client holds; the ratio (HTTP/2 throughput over HTTP/1.1) is reported, not a
+    /// gate.
+    pub(crate) fn h2_vs_h1(
+        rt: &tokio::runtime::Runtime,
+        plan: &NetPlan,
+        report: &mut Report,
+    ) -> Result<(), BoxError> {
+        use spaps_testkit::tls::{ServerTls, TestPki, LOOPBACK_NAMES};
+
+        let (slice, rounds) = plan.net();
+        let pki = TestPki::new();
+        let leaf = pki.server_cert(&LOOPBACK_NAMES);
+        let h2_addr = tls_server(ServerTls::new(&leaf).with_h2().config()?)?;
+        let h1_addr = tls_server(ServerTls::new(&leaf).config()?)?;
+        let client = |addr: SocketAddr| -> Result<spaps_tokio::Client, BoxError> {
+            let client = spaps_tokio::Client::builder()
+                .base_url(&format!("https://{addr}"))
+                .api_key(API_KEY)
+                .add_root_certificates_pem(pki.ca_pem())
+                .build()?;
+            rt.block_on(client.set_tokens(Tokens::new(TOKEN)))?;
+            rt.block_on(client.sessions().get_current_session().into_future())?;
+            Ok(client)
+        };
+        let (c2, c1) = (client(h2_addr)?, client(h1_addr)?);
+        let mut sides = vec![sdk_side(rt, &c2, IN_FLIGHT), sdk_side(rt, &c1, IN_FLIGHT)];
+        // One short round first so both pools hold their connections.
+        interleave(Duration::from_millis(100), 1, &mut sides)?;
+        let r = interleave(slice, rounds, &mut sides)?;
+        drop(sides);
+        let (conns2, conns1) = (
+            established_to(h2_addr.port()),
+            established_to(h1_addr.port()),
+        );
+        println!(
+            "# {IN_FLIGHT} in flight over TLS (one tokio current-thread server, prebuilt response), spaps-tokio: HTTP/2 {:.0} req/s on {conns2} connection(s), HTTP/1.1 {:.0} req/s on {conns1} connection(s)",
+            rate(&r[0]),
+            rate(&r[1])
+        );
+        report.reported("h2_vs_h1_rate_256_tls", cost_ratio(&r[1], &r[0]));
+        Ok(())
+    }
+
+    /// A TLS server on a thread of its own (one tokio current-thread runtime, for the
+    /// life of the process): HTTP/2 when the client picked `h2` through ALPN, keep-alive
+    /// HTTP/1.1 otherwise; every request gets the prebuilt JSON body.
+    fn tls_server(config: Arc<tokio_rustls::rustls::ServerConfig>) -> Result<SocketAddr, BoxError> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let acceptor = tokio_rustls::TlsAcceptor::from(config);
+        std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
+                };
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        continue;
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let acceptor = acceptor.clone();
+                    tokio::spawn(async move {
+                        let Ok(mut tls) = acceptor.accept(stream).await else {
+                            return;
+                        };
+                        if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+                            let _ = serve_h2(tls).await;
+                            return;
+                        }
+                        let ok = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{BODY}",
+                            BODY.len()
+                        )
+                        .into_bytes();
+                        let mut buf: Vec<u8> = Vec::with_capacity(4096);
+                        let mut out: Vec<u8> = Vec::with_capacity(4096);
+                        loop {
+                            let mut used = 0;
+                            while let Some(end) = raw::find(&buf[used..], b"\r\n\r\n") {
+                                used += end + 4;
+                                out.extend_from_slice(&ok);
+                            }
+                            if !out.is_empty() {
+                                if tls.write_all(&out).await.is_err() || tls.flush().await.is_err() {
+                                    return;
+                                }
+                                out.clear();
+                            }
+                            buf.drain(..used);
+                            buf.reserve(4096);
+                            if !matches!(tls.read_buf(&mut buf).await, Ok(n) if n > 0) {
+                                return;
+                            }
+                        }
+                    });
+                }
+            });
+        });
+        Ok(addr)
+    }
+
+    async fn serve_h2<T>(io: T) -> Result<(), BoxError>
+    where
+        T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        let body = bytes::Bytes::from_static(BODY.as_bytes());
+        let mut connection = h2::server::handshake(io).await?;
+        while let Some(stream) = connection.accept().await {
+            // GET requests end with their headers: answer at once.
+            let (_request, mut respond) = stream?;
+            let response = http::Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .header("content-length", BODY.len())
+                .body(())?;
+            let mut send = respond.send_response(response, false)?;
+            send.send_data(body.clone(), true)?;
+        }
+        Ok(())
+    }
+
+    /// Established TCP connections (IPv4 and IPv6) whose remote port is `port`: on
+    /// loopback, the client ends of the connections to a local server.
+    fn established_to(port: u16) -> usize {
+        let port = format!(":{port:04X}");
+        ["/proc/net/tcp", "/proc/net/tcp6"]
+            .iter()
+            .filter_map(|f| std::fs::read_to_string(f).ok())
+            .map(|table| {
+                table
+                    .lines()
+                    .skip(1)
+                    .filter(|line| {
+                        let fields: Vec<&str> = line.split_whitespace().collect();
+                        fields.len() > 3 && fields[2].ends_with(&port) && fields[3] == "01"
+                    })
+                    .count()
+            })
+            .sum()
     }
 
     pub(crate) mod raw {
@@ -1967,7 +2215,7 @@ mod mem {
             }
         }
         let (s, b) = (median(&mut sdk), median(&mut bare));
-        report.ratio("memory_10k_inflight", s / b.max(1.0), 1.2, true);
+        report.ratio("memory_10k_inflight", s / b.max(1.0), 1.1, true);
         Ok(())
     }
 }

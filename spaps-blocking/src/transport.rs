@@ -8,7 +8,10 @@ use bytes::Bytes;
 use spaps_proto::net::resolve_proxy;
 use spaps_proto::{Config, Error, SendError, TransportError, TransportErrorKind, MAX_TIMEOUT};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout,
+    Transport as UreqTransport,
+};
 
 use crate::quiet;
 use spaps_driver::tls::{is_tls_error, needs_tls, NetOptions, TlsBackend};
@@ -52,7 +55,7 @@ impl Transport {
             .build();
         let agent = ureq::Agent::with_parts(
             ureq_config,
-            DefaultConnector::new(),
+            DefaultConnector::new().chain(ProbeWhenPooled),
             LiteralFirst::default(),
         );
         Ok(Self {
@@ -274,6 +277,77 @@ impl Resolver for LiteralFirst {
     }
 }
 
+/// Wraps every transport ureq's connectors make in [`Probed`].
+///
+/// ureq asks a pooled connection whether it is still open twice per request: when it
+/// returns the connection to the pool, right after reading the response, and when it
+/// takes it out for the next request. Each time a TCP connection is probed with a
+/// non-blocking one-byte read between two `ioctl(FIONBIO)`: three system calls, about
+/// a third of a small keep-alive exchange's. The first probe can only find what the
+/// second finds too (bytes the server sent after the response, or a closed
+/// connection), and the second one runs right before the connection is used, so
+/// [`Probed`] answers the first without probing and lets the second through.
+#[derive(Debug)]
+struct ProbeWhenPooled;
+
+impl Connector<Box<dyn UreqTransport>> for ProbeWhenPooled {
+    type Out = Probed;
+
+    fn connect(
+        &self,
+        _details: &ConnectionDetails<'_>,
+        chained: Option<Box<dyn UreqTransport>>,
+    ) -> Result<Option<Probed>, ureq::Error> {
+        Ok(chained.map(|inner| Probed {
+            inner,
+            just_used: false,
+        }))
+    }
+}
+
+/// A transport whose first liveness probe after I/O is answered without a system call
+/// (see [`ProbeWhenPooled`]); every later probe goes to the transport.
+#[derive(Debug)]
+struct Probed {
+    inner: Box<dyn UreqTransport>,
+    /// I/O happened since the last probe.
+    just_used: bool,
+}
+
+impl UreqTransport for Probed {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        self.inner.buffers()
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        self.just_used = true;
+        self.inner.transmit_output(amount, timeout)
+    }
+
+    fn maybe_await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        self.just_used = true;
+        self.inner.maybe_await_input(timeout)
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        self.just_used = true;
+        self.inner.await_input(timeout)
+    }
+
+    fn is_open(&mut self) -> bool {
+        // Right after an exchange (ureq returning the connection to its pool): the
+        // probe before the next use decides.
+        if std::mem::replace(&mut self.just_used, false) {
+            return true;
+        }
+        self.inner.is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        self.inner.is_tls()
+    }
+}
+
 /// The socket address of an `http`/`https` URI whose host is an IP address.
 fn ip_literal(uri: &ureq::http::Uri) -> Option<SocketAddr> {
     let default_port = match uri.scheme_str()? {
@@ -312,6 +386,62 @@ mod tests {
         assert_eq!(ip_literal(&parse("http://localhost:3301")), None);
         assert_eq!(ip_literal(&parse("https://api.example.com")), None);
         assert_eq!(ip_literal(&parse("ftp://127.0.0.1")), None);
+    }
+
+    /// A transport that counts its probes and always answers "open".
+    #[derive(Debug)]
+    struct Counting {
+        buffers: ureq::unversioned::transport::LazyBuffers,
+        probes: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl UreqTransport for Counting {
+        fn buffers(&mut self) -> &mut dyn Buffers {
+            &mut self.buffers
+        }
+        fn transmit_output(&mut self, _: usize, _: NextTimeout) -> Result<(), ureq::Error> {
+            Ok(())
+        }
+        fn await_input(&mut self, _: NextTimeout) -> Result<bool, ureq::Error> {
+            Ok(true)
+        }
+        fn is_open(&mut self) -> bool {
+            self.probes
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            true
+        }
+    }
+
+    #[test]
+    fn only_the_probe_after_io_is_skipped() {
+        use std::sync::atomic::Ordering;
+        let probes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut t = Probed {
+            inner: Box::new(Counting {
+                buffers: ureq::unversioned::transport::LazyBuffers::new(64, 64),
+                probes: probes.clone(),
+            }),
+            just_used: false,
+        };
+        // A new connection, never used: probed.
+        assert!(t.is_open());
+        assert_eq!(probes.load(Ordering::SeqCst), 1);
+        let mut expected = 1;
+        for io in 0..3 {
+            match io {
+                0 => t.transmit_output(0, NextTimeout::default()).unwrap(),
+                1 => drop(t.await_input(NextTimeout::default()).unwrap()),
+                _ => drop(t.maybe_await_input(NextTimeout::default()).unwrap()),
+            }
+            // Back to the pool right after the exchange: answered in place.
+            assert!(t.is_open());
+            assert_eq!(probes.load(Ordering::SeqCst), expected);
+            // Out of the pool for the next request: probed, every time.
+            assert!(t.is_open());
+            assert!(t.is_open());
+            expected += 2;
+            assert_eq!(probes.load(Ordering::SeqCst), expected);
+        }
     }
 
     #[test]

@@ -34,6 +34,7 @@
 //! # Ok::<(), spaps_proto::webhook::WebhookError>(())
 //! ```
 
+use std::fmt;
 use std::time::Duration;
 
 use hmac::digest::CtOutput;
@@ -105,10 +106,24 @@ impl WebhookError {
 }
 
 /// Checks signatures with one or more secrets. `Debug` hides the secrets.
-#[derive(Debug, Clone)]
+///
+/// Each secret is turned into a keyed HMAC state once, at construction; a verification
+/// clones that state (a copy of two SHA-256 states), so it neither re-derives the key
+/// pads nor allocates.
+#[derive(Clone)]
 pub struct WebhookVerifier {
-    secrets: Vec<Secret>,
+    /// One keyed (not yet fed) MAC per secret, in the order given.
+    keys: Vec<HmacSha256>,
     tolerance: Duration,
+}
+
+impl fmt::Debug for WebhookVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookVerifier")
+            .field("secrets", &format_args!("[***; {}]", self.keys.len()))
+            .field("tolerance", &self.tolerance)
+            .finish()
+    }
 }
 
 impl WebhookVerifier {
@@ -140,7 +155,7 @@ impl WebhookVerifier {
             return Err(WebhookError::EmptySecret);
         }
         Ok(Self {
-            secrets,
+            keys: secrets.iter().map(keyed).collect(),
             tolerance: DEFAULT_TOLERANCE,
         })
     }
@@ -178,9 +193,11 @@ impl WebhookVerifier {
     ) -> Result<(), WebhookError> {
         let parsed = parse_header(header)?;
         let mut matched = false;
-        for secret in &self.secrets {
+        for key in &self.keys {
+            let mut mac = key.clone();
+            feed(&mut mac, parsed.t_text, body);
             // `CtOutput` compares in constant time, over all 32 bytes.
-            let tag = mac_for(secret, parsed.t_text, body).finalize();
+            let tag = mac.finalize();
             for candidate in &parsed.signatures[..parsed.count] {
                 // Every candidate is checked, so the time taken does not tell which matched.
                 matched |= candidate.is_some_and(|sig| tag == CtOutput::new(sig.into()));
@@ -206,9 +223,9 @@ impl WebhookVerifier {
 /// (for tests and for servers that send SPAPS-style webhooks).
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
     let t = timestamp.to_string();
-    let mac = mac_for(&Secret::new(secret), &t, body)
-        .finalize()
-        .into_bytes();
+    let mut mac = keyed(&Secret::new(secret));
+    feed(&mut mac, &t, body);
+    let mac = mac.finalize().into_bytes();
     format!("t={t},v1={}", hex(&mac))
 }
 
@@ -224,6 +241,42 @@ fn parse_header(header: &str) -> Result<ParsedHeader<'_>, WebhookError> {
     if header.len() > MAX_HEADER_LEN {
         return Err(WebhookError::MalformedHeader("the header is too long"));
     }
+    if let Some(parsed) = parse_usual_header(header) {
+        return Ok(parsed);
+    }
+    parse_any_header(header)
+}
+
+/// The header as SPAPS sends it, `t=<1-18 digits>,v1=<64 hex digits>` and nothing
+/// else, read without splitting; `None` for anything else (which
+/// [`parse_any_header`] then reads, with the same result for this form).
+fn parse_usual_header(header: &str) -> Option<ParsedHeader<'_>> {
+    let rest = header.strip_prefix("t=")?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits > 18 {
+        return None;
+    }
+    let (t_text, rest) = rest.split_at(digits);
+    let signature = rest.strip_prefix(",v1=")?;
+    let mut t: i64 = 0;
+    for b in t_text.bytes() {
+        // At most 18 digits: below 10^18, no overflow.
+        t = t * 10 + i64::from(b - b'0');
+    }
+    let mut signatures = [None; MAX_SIGNATURES];
+    // Exactly 64 hex digits; any other length is left to the general reader.
+    signatures[0] = Some(decode_hex32(signature)?);
+    Some(ParsedHeader {
+        t,
+        t_text,
+        signatures,
+        count: 1,
+    })
+}
+
+/// Any header: comma-separated `key=value` pairs, keys and values trimmed, unknown
+/// keys and pairs without `=` skipped.
+fn parse_any_header(header: &str) -> Result<ParsedHeader<'_>, WebhookError> {
     let mut t = None;
     let mut signatures = [None; MAX_SIGNATURES];
     let mut count = 0;
@@ -265,16 +318,20 @@ fn parse_header(header: &str) -> Result<ParsedHeader<'_>, WebhookError> {
     })
 }
 
-fn mac_for(secret: &Secret, t: &str, body: &[u8]) -> HmacSha256 {
+/// The MAC keyed with `secret`, before any message byte.
+fn keyed(secret: &Secret) -> HmacSha256 {
     // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
-    let mut mac = match HmacSha256::new_from_slice(secret.expose().as_bytes()) {
+    match HmacSha256::new_from_slice(secret.expose().as_bytes()) {
         Ok(mac) => mac,
         Err(_) => unreachable_key(),
-    };
+    }
+}
+
+/// Feeds the signed message, `"<t>.<body>"`.
+fn feed(mac: &mut HmacSha256, t: &str, body: &[u8]) {
     mac.update(t.as_bytes());
     mac.update(b".");
     mac.update(body);
-    mac
 }
 
 #[cold]
@@ -521,5 +578,66 @@ mod hex_tests {
         ] {
             assert_eq!(decode_hex32(text), reference(text), "{text}");
         }
+    }
+}
+
+#[cfg(test)]
+mod header_tests {
+    use super::{parse_any_header, parse_header, parse_usual_header, sign};
+
+    type Summary = Option<(i64, String, Vec<Option<[u8; 32]>>)>;
+
+    fn summary(parsed: &Result<super::ParsedHeader<'_>, super::WebhookError>) -> Summary {
+        parsed
+            .as_ref()
+            .ok()
+            .map(|p| (p.t, p.t_text.to_owned(), p.signatures[..p.count].to_vec()))
+    }
+
+    #[test]
+    fn the_usual_form_reads_as_the_general_reader_reads_it() {
+        let good = sign("whsec_x", 1_736_942_400, b"{}");
+        let hex = &good[good.len() - 64..];
+        let headers = [
+            good.clone(),
+            format!("t=0,v1={hex}"),
+            format!("t=123456789012345678,v1={hex}"),
+            format!("t=1234567890123456789,v1={hex}"),
+            format!("t=,v1={hex}"),
+            format!("t=12,v1={}", &hex[..63]),
+            format!("t=12,v1={hex}0"),
+            format!("t=12,v1={hex},"),
+            format!("t=12,v1={hex},v1={hex}"),
+            format!("t=12 ,v1={hex}"),
+            format!("t=12,v1= {hex}"),
+            format!("t=12,v0={hex}"),
+            format!("t=-12,v1={hex}"),
+            format!("t=+12,v1={hex}"),
+            format!("t=12,v1={}", hex.to_uppercase()),
+            format!("t=12,v1={}g", &hex[..63]),
+            format!("v1={hex},t=12"),
+            "t=12".to_owned(),
+            String::new(),
+        ];
+        for header in &headers {
+            let general = parse_any_header(header);
+            if let Some(fast) = parse_usual_header(header) {
+                assert_eq!(summary(&Ok(fast)), summary(&general), "{header}");
+            }
+            assert_eq!(
+                summary(&parse_header(header)),
+                summary(&general),
+                "{header}"
+            );
+            assert_eq!(
+                parse_header(header).err(),
+                general.as_ref().err().cloned(),
+                "{header}"
+            );
+        }
+        assert!(
+            parse_usual_header(&good).is_some(),
+            "the usual form takes the fast path"
+        );
     }
 }
