@@ -540,7 +540,7 @@ mod micro {
         // What the core sends, to give the minimum the same request.
         let mut seen = None;
         {
-            let mut call = state.call(GetCurrentSession {}, CallOptions::default());
+            let mut call = state.call(GetCurrentSession::new(), CallOptions::default());
             if let Output::Send(request) = call.poll(now, &mut state) {
                 seen = Some(request.map(|_| ()));
                 call.handle_response(now, &mut state, ok());
@@ -570,11 +570,11 @@ mod micro {
             Ok(serde_json::from_slice(response.body())?)
         };
         minimum().expect("the minimum decodes the body");
-        drive(&mut state, GetCurrentSession {}, now, &ok).expect("the core decodes the body");
+        drive(&mut state, GetCurrentSession::new(), now, &ok).expect("the core decodes the body");
         let (a, b) = pair(
             plan,
             || {
-                black_box(drive(&mut state, GetCurrentSession {}, now, &ok)).expect("session");
+                black_box(drive(&mut state, GetCurrentSession::new(), now, &ok)).expect("session");
             },
             || {
                 black_box(minimum()).expect("session");
