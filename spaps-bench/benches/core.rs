@@ -8,7 +8,6 @@
 #![allow(missing_docs)]
 
 use std::hint::black_box;
-use std::time::Instant;
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -25,9 +24,8 @@ use spaps_proto::model::payments::ProductList;
 use spaps_proto::model::sessions::{SessionList, SessionSummary};
 use spaps_proto::spec::{Auth, RequestSpec};
 use spaps_proto::webhook::{sign, WebhookVerifier};
-use spaps_proto::{
-    CallOptions, ClientState, Config, Endpoint, Error, Now, Output, Timestamp, Tokens,
-};
+use spaps_proto::{CallOptions, ClientState, Config, Endpoint, Error, Now, Timestamp, Tokens};
+use spaps_testkit::simulator::Simulator;
 
 /// The smallest bearer endpoint: `GET /api/ping`, whose parse reads nothing, so a call
 /// costs only the core's own work.
@@ -48,13 +46,6 @@ impl Endpoint for Ping {
     }
 }
 
-fn now() -> Now {
-    Now::new(
-        Instant::now(),
-        Timestamp::from_unix_seconds(1_736_942_400).expect("in range"),
-    )
-}
-
 fn state() -> ClientState {
     let config = Config::new("https://api.example.com")
         .expect("valid URL")
@@ -66,33 +57,33 @@ fn state() -> ClientState {
     state
 }
 
-/// One call of `endpoint` from start to result, answered with `response`.
+/// One call of `endpoint` from start to result on the testkit's simulator, answered
+/// with `response`.
 fn drive<E: Endpoint>(
-    state: &mut ClientState,
+    sim: &mut Simulator,
     endpoint: E,
-    now: Now,
     response: impl Fn() -> http::Response<Bytes>,
 ) -> Result<E::Output, Error> {
-    let mut call = state.call(endpoint, CallOptions::default());
-    loop {
-        match call.poll(now, state) {
-            Output::Send(request) => {
-                black_box(&request);
-                call.handle_response(now, state, response());
-            }
-            Output::Done(result) => return result,
-            _ => unreachable!("a lone call with a fresh token neither sleeps nor waits"),
-        }
-    }
+    sim.call(
+        endpoint,
+        CallOptions::default(),
+        &mut |request: http::Request<Bytes>, _: Now| {
+            black_box(&request);
+            Ok(response())
+        },
+    )
+    .expect("a lone call with a fresh token neither sleeps nor waits")
 }
 
 fn core_overhead(c: &mut Criterion) {
     let mut group = c.benchmark_group("core");
-    let now = now();
-    let mut st = state();
+    let mut st = Simulator::starting_at(
+        state(),
+        Timestamp::from_unix_seconds(1_736_942_400).expect("in range"),
+    );
     group.bench_function("call_204", |b| {
         b.iter(|| {
-            drive(&mut st, Ping, now, || {
+            drive(&mut st, Ping, || {
                 let mut r = http::Response::new(Bytes::new());
                 *r.status_mut() = http::StatusCode::NO_CONTENT;
                 r
@@ -101,7 +92,7 @@ fn core_overhead(c: &mut Criterion) {
     });
     let small = Bytes::from_static(br#"{"success":true,"data":{}}"#);
     group.bench_function("call_200_small", |b| {
-        b.iter(|| drive(&mut st, Ping, now, || http::Response::new(small.clone())))
+        b.iter(|| drive(&mut st, Ping, || http::Response::new(small.clone())))
     });
     group.finish();
 }

@@ -381,7 +381,8 @@ mod micro {
     use spaps_proto::model::sessions::SessionList;
     use spaps_proto::spec::{Auth, RequestSpec};
     use spaps_proto::webhook::{sign, WebhookVerifier};
-    use spaps_proto::{CallOptions, ClientState, Config, Endpoint, Error, Now, Output, Timestamp};
+    use spaps_proto::{CallOptions, ClientState, Config, Endpoint, Error, Now, Timestamp};
+    use spaps_testkit::simulator::Simulator;
 
     use super::*;
     use crate::bench::Report;
@@ -456,30 +457,29 @@ mod micro {
         median(&mut r)
     }
 
-    fn now() -> Now {
-        Now::new(
-            Instant::now(),
+    /// `state` on the testkit's simulator, at a fixed wall time.
+    fn simulator(state: ClientState) -> Simulator {
+        Simulator::starting_at(
+            state,
             Timestamp::from_unix_seconds(1_736_942_400).expect("in range"),
         )
     }
 
+    /// One call of `endpoint` on `sim`, answered with `response`.
     fn drive<E: Endpoint>(
-        state: &mut ClientState,
+        sim: &mut Simulator,
         endpoint: E,
-        now: Now,
         response: &impl Fn() -> http::Response<Bytes>,
     ) -> Result<E::Output, Error> {
-        let mut call = state.call(endpoint, CallOptions::default());
-        loop {
-            match call.poll(now, state) {
-                Output::Send(request) => {
-                    black_box(&request);
-                    call.handle_response(now, state, response());
-                }
-                Output::Done(result) => return result,
-                _ => unreachable!("a lone call with a fresh token neither sleeps nor waits"),
-            }
-        }
+        sim.call(
+            endpoint,
+            CallOptions::default(),
+            &mut |request: http::Request<Bytes>, _: Now| {
+                black_box(&request);
+                Ok(response())
+            },
+        )
+        .expect("a lone call with a fresh token neither sleeps nor waits")
     }
 
     pub(crate) fn core_overhead(plan: &(Duration, usize), report: &mut Report) {
@@ -488,7 +488,6 @@ mod micro {
             .with_api_key(API_KEY);
         let mut state = ClientState::new(config, 7);
         state.load_tokens(Some(Tokens::new(TOKEN)));
-        let now = now();
         let no_content = || {
             let mut r = http::Response::new(Bytes::new());
             *r.status_mut() = http::StatusCode::NO_CONTENT;
@@ -499,13 +498,14 @@ mod micro {
         // Both sides are the core; `pair` just interleaves them.
         let mut s2 = ClientState::new(state.config().clone(), 7);
         s2.load_tokens(Some(Tokens::new(TOKEN)));
+        let (mut state, mut s2) = (simulator(state), simulator(s2));
         let (mut a, mut b) = pair(
             plan,
             || {
-                black_box(drive(&mut state, Ping, now, &no_content)).expect("ping");
+                black_box(drive(&mut state, Ping, &no_content)).expect("ping");
             },
             || {
-                black_box(drive(&mut s2, Ping, now, &ok_small)).expect("ping");
+                black_box(drive(&mut s2, Ping, &ok_small)).expect("ping");
             },
         );
         let (n204, n200) = (median(&mut a), median(&mut b));
@@ -527,7 +527,6 @@ mod micro {
         let config = Config::new(BASE).expect("valid URL").with_api_key(API_KEY);
         let mut state = ClientState::new(config, 7);
         state.load_tokens(Some(Tokens::new(TOKEN)));
-        let now = now();
         let body = Bytes::from_static(BODY.as_bytes());
         let ok = || {
             let mut r = http::Response::new(body.clone());
@@ -539,14 +538,18 @@ mod micro {
         };
         // What the core sends, to give the minimum the same request.
         let mut seen = None;
-        {
-            let mut call = state.call(GetCurrentSession::new(), CallOptions::default());
-            if let Output::Send(request) = call.poll(now, &mut state) {
-                seen = Some(request.map(|_| ()));
-                call.handle_response(now, &mut state, ok());
-            }
-            let _ = call.poll(now, &mut state);
-        }
+        let mut state = simulator(state);
+        state
+            .call(
+                GetCurrentSession::new(),
+                CallOptions::default(),
+                &mut |request: http::Request<Bytes>, _: Now| {
+                    seen = Some(request.map(|_| ()));
+                    Ok(ok())
+                },
+            )
+            .expect("a lone call")
+            .expect("the core decodes the body");
         let seen = seen.expect("the core sends the request");
         let uri = seen.uri().to_string();
         let method = seen.method().clone();
@@ -570,11 +573,11 @@ mod micro {
             Ok(serde_json::from_slice(response.body())?)
         };
         minimum().expect("the minimum decodes the body");
-        drive(&mut state, GetCurrentSession::new(), now, &ok).expect("the core decodes the body");
+        drive(&mut state, GetCurrentSession::new(), &ok).expect("the core decodes the body");
         let (a, b) = pair(
             plan,
             || {
-                black_box(drive(&mut state, GetCurrentSession::new(), now, &ok)).expect("session");
+                black_box(drive(&mut state, GetCurrentSession::new(), &ok)).expect("session");
             },
             || {
                 black_box(minimum()).expect("session");

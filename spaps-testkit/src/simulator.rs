@@ -106,6 +106,8 @@ pub struct Simulator {
     t0: Instant,
     wall0: Timestamp,
     elapsed: Duration,
+    /// `t0` and `wall0` plus `elapsed`, kept up to date (read on every poll).
+    now: Now,
     max_steps: usize,
 }
 
@@ -117,11 +119,13 @@ impl Simulator {
 
     /// A simulator of `state`, its wall clock starting at `wall`.
     pub fn starting_at(state: ClientState, wall: Timestamp) -> Self {
+        let t0 = Instant::now();
         Self {
             state,
-            t0: Instant::now(),
+            t0,
             wall0: wall,
             elapsed: Duration::ZERO,
+            now: Now::new(t0, wall),
             max_steps: 1000,
         }
     }
@@ -141,10 +145,7 @@ impl Simulator {
 
     /// The virtual time now.
     pub fn now(&self) -> Now {
-        Now::new(
-            self.t0 + self.elapsed,
-            self.wall0.saturating_add(self.elapsed),
-        )
+        self.now
     }
 
     /// The monotonic instant the simulator started at.
@@ -159,7 +160,12 @@ impl Simulator {
 
     /// Moves virtual time forward by `by`.
     pub fn advance(&mut self, by: Duration) {
-        self.elapsed = self.elapsed.saturating_add(by);
+        self.set_elapsed(self.elapsed.saturating_add(by));
+    }
+
+    fn set_elapsed(&mut self, elapsed: Duration) {
+        self.elapsed = elapsed;
+        self.now = Now::new(self.t0 + elapsed, self.wall0.saturating_add(elapsed));
     }
 
     /// The client state.
@@ -215,7 +221,7 @@ impl Simulator {
                         return Err(Stuck::SleptIntoPast(machine.name()));
                     }
                     let from = self.elapsed;
-                    self.elapsed = until - self.t0;
+                    self.set_elapsed(until - self.t0);
                     responder.slept(from, self.elapsed);
                 }
                 Output::Done(result) => return Ok(result),
