@@ -266,6 +266,10 @@ impl Shared {
         machine: &mut M,
         result: Result<http::Response<Bytes>, SendError>,
     ) -> Effects {
+        if let Ok(response) = &result {
+            // Decoding the body is the slow part of an answer: done before the lock.
+            machine.prepare_response(response);
+        }
         let now = self.now();
         let mut state = self.lock();
         match result {
@@ -433,5 +437,103 @@ impl ClientOptions {
         let state = ClientState::new(config, self.seed.unwrap_or_else(seed));
         Ok(Shared::new(state, store, self.clock.unwrap_or_else(clock))?
             .with_interceptors(self.interceptors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use http::Method;
+    use spaps_proto::api::metrics::Health;
+    use spaps_proto::{Call, CallOptions, Endpoint};
+
+    use super::*;
+    use crate::clock::SystemClock;
+
+    /// A call that checks, when asked to read its response ahead, that the state lock
+    /// is free.
+    struct Probe {
+        call: Call<Health>,
+        shared: Arc<Shared>,
+        unlocked: Arc<AtomicBool>,
+    }
+
+    impl Machine for Probe {
+        type Output = <Health as Endpoint>::Output;
+        fn poll(&mut self, now: Now, state: &mut ClientState) -> Output<Self::Output> {
+            self.call.poll(now, state)
+        }
+        fn prepare_response(&mut self, response: &http::Response<Bytes>) {
+            let free = self.shared.state.try_lock().is_ok();
+            self.unlocked.store(free, Ordering::SeqCst);
+            Machine::prepare_response(&mut self.call, response);
+        }
+        fn handle_response(
+            &mut self,
+            now: Now,
+            state: &mut ClientState,
+            response: http::Response<Bytes>,
+        ) {
+            self.call.handle_response(now, state, response);
+        }
+        fn handle_error(&mut self, now: Now, state: &mut ClientState, error: SendError) {
+            self.call.handle_error(now, state, error);
+        }
+        fn handle_reload(
+            &mut self,
+            now: Now,
+            state: &mut ClientState,
+            reloaded: Result<StoreSnapshot, Error>,
+        ) {
+            self.call.handle_reload(now, state, reloaded);
+        }
+        fn abandon(&mut self, state: &mut ClientState) {
+            Machine::abandon(&mut self.call, state);
+        }
+        fn deadline(&self) -> Option<Instant> {
+            Machine::deadline(&self.call)
+        }
+        fn name(&self) -> &'static str {
+            Machine::name(&self.call)
+        }
+        fn describe(&self) -> Option<(&Method, &'static str)> {
+            Machine::describe(&self.call)
+        }
+        fn attempt(&self) -> u32 {
+            Machine::attempt(&self.call)
+        }
+        fn refreshing(&self) -> bool {
+            Machine::refreshing(&self.call)
+        }
+    }
+
+    #[test]
+    fn a_response_body_is_decoded_outside_the_state_lock() {
+        let config = Config::new("https://api.example.com").unwrap();
+        let shared = Arc::new(
+            Shared::new(
+                ClientState::new(config, 1),
+                Arc::new(MemoryTokenStore::new()),
+                Arc::new(SystemClock),
+            )
+            .unwrap(),
+        );
+        let unlocked = Arc::new(AtomicBool::new(false));
+        let mut probe = shared.start(|state, _| Probe {
+            call: state.call(Health::new(), CallOptions::default()),
+            shared: shared.clone(),
+            unlocked: unlocked.clone(),
+        });
+        let (output, _) = shared.poll(&mut probe);
+        assert!(matches!(output, Output::Send(_)));
+        let ok = http::Response::new(Bytes::from_static(br#"{"status":"healthy"}"#));
+        let _ = shared.feed(&mut probe, Ok(ok));
+        assert!(
+            unlocked.load(Ordering::SeqCst),
+            "the body was read under the lock"
+        );
+        let (output, _) = shared.poll(&mut probe);
+        assert!(matches!(output, Output::Done(Ok(_))), "{output:?}");
     }
 }

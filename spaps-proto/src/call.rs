@@ -70,6 +70,9 @@ pub struct Call<E: Endpoint> {
     deadline: Option<Instant>,
     started: bool,
     result: Option<Result<E::Output, Error>>,
+    /// A success body decoded by [`Machine::prepare_response`], outside the driver's
+    /// lock, for the response it is fed next.
+    decoded: Option<Result<E::Output, Error>>,
     /// The last retry decided, until the driver takes it.
     notice: Option<RetryNotice>,
 }
@@ -172,6 +175,7 @@ impl<E: Endpoint> Call<E> {
             deadline: None,
             started: false,
             result,
+            decoded: None,
             notice: None,
         }
     }
@@ -368,6 +372,8 @@ impl<E: Endpoint> Call<E> {
 
     /// Feeds a failure to send the request or read its response.
     pub fn handle_error(&mut self, now: Now, state: &mut ClientState, error: SendError) {
+        // A body decoded ahead belongs to a response, not to this failure.
+        self.decoded = None;
         let error = Error::from(error);
         if self.cut_by_deadline(now, &error)
             && matches!(
@@ -497,7 +503,10 @@ impl<E: Endpoint> Call<E> {
     ) {
         let status = response.status();
         if status.is_success() {
-            let result = crate::endpoint::read(&self.endpoint, &response);
+            let result = self
+                .decoded
+                .take()
+                .unwrap_or_else(|| crate::endpoint::read(&self.endpoint, &response));
             if let Ok(output) = &result {
                 let update = self.endpoint.token_update(output);
                 state.apply(update, now.wall);
@@ -607,6 +616,12 @@ impl<E: Endpoint> crate::machine::Machine for Call<E> {
 
     fn poll(&mut self, now: Now, state: &mut ClientState) -> Output<E::Output> {
         Call::poll(self, now, state)
+    }
+
+    fn prepare_response(&mut self, response: &http::Response<Bytes>) {
+        self.decoded = (matches!(self.phase, Phase::AwaitMain { .. })
+            && response.status().is_success())
+        .then(|| crate::endpoint::read(&self.endpoint, response));
     }
 
     fn handle_response(

@@ -22,6 +22,15 @@ pub trait Machine: Send + 'static {
     /// What to do next.
     fn poll(&mut self, now: Now, state: &mut ClientState) -> Output<Self::Output>;
 
+    /// Reads the response to the request last returned by [`Output::Send`] before the
+    /// same response is fed to [`Machine::handle_response`], without the client state: a machine may decode a success body here, so
+    /// that [`Machine::handle_response`] (which a shared driver calls under its state
+    /// lock) only decides. Drivers that share state call it outside the lock; calling
+    /// it is optional, and the result is the same either way. Default: nothing.
+    fn prepare_response(&mut self, response: &http::Response<Bytes>) {
+        let _ = response;
+    }
+
     /// Feeds the response to the request last returned by [`Output::Send`].
     fn handle_response(
         &mut self,

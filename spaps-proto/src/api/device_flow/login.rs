@@ -322,6 +322,12 @@ impl Machine for DevicePoll {
         }
     }
 
+    fn prepare_response(&mut self, response: &http::Response<Bytes>) {
+        if let Some(call) = &mut self.call {
+            Machine::prepare_response(call, response);
+        }
+    }
+
     fn handle_error(&mut self, now: Now, state: &mut ClientState, error: SendError) {
         match &mut self.call {
             Some(call) => call.handle_error(now, state, error),
@@ -510,6 +516,14 @@ impl Machine for DeviceLogin {
         match (&mut self.start, &mut self.poll) {
             (Some(start), _) => start.handle_response(now, state, response),
             (None, Some(poll)) => poll.handle_response(now, state, response),
+            (None, None) => {}
+        }
+    }
+
+    fn prepare_response(&mut self, response: &http::Response<Bytes>) {
+        match (&mut self.start, &mut self.poll) {
+            (Some(start), _) => Machine::prepare_response(start, response),
+            (None, Some(poll)) => poll.prepare_response(response),
             (None, None) => {}
         }
     }
