@@ -173,6 +173,11 @@ impl Simulator {
         &self.state
     }
 
+    /// The client state, the simulator done with.
+    pub fn into_state(self) -> ClientState {
+        self.state
+    }
+
     /// The client state, to change (set tokens, sign out).
     pub fn state_mut(&mut self) -> &mut ClientState {
         &mut self.state
@@ -233,6 +238,83 @@ impl Simulator {
             name: machine.name(),
             steps: self.max_steps,
         })
+    }
+
+    /// Runs several machines on the one state, as concurrent calls of one client:
+    /// each step advances the machine `schedule` picks (modulo their number; once the
+    /// schedule is spent, round-robin) by one move: a poll, or the answer to the
+    /// request it sent. A machine waiting for another's refresh just yields its step.
+    /// Returns every machine's result, in order.
+    ///
+    /// # Errors
+    /// [`Stuck::AwaitedRefresh`] when every unfinished machine waits for a refresh and
+    /// none is in flight; [`Stuck::TooManySteps`] past [`Simulator::max_steps`] steps
+    /// per machine; the others as [`Simulator::run`].
+    pub fn interleave<M: Machine>(
+        &mut self,
+        mut machines: Vec<M>,
+        schedule: impl IntoIterator<Item = usize>,
+        responder: &mut impl Responder,
+    ) -> Result<Vec<Result<M::Output, Error>>, Stuck> {
+        let n = machines.len();
+        let mut sent: Vec<Option<http::Request<Bytes>>> = (0..n).map(|_| None).collect();
+        let mut waiting = vec![false; n];
+        let mut results: Vec<Option<Result<M::Output, Error>>> = (0..n).map(|_| None).collect();
+        let limit = self.max_steps.saturating_mul(n.max(1));
+        let mut picks = schedule.into_iter().chain((0..).map(move |i| i % n.max(1)));
+        let mut steps = 0;
+        while results.iter().any(Option::is_none) {
+            steps += 1;
+            if steps > limit {
+                let name = machines.first().map_or("", Machine::name);
+                return Err(Stuck::TooManySteps { name, steps: limit });
+            }
+            let i = picks.next().unwrap_or(0) % n;
+            if results[i].is_some() {
+                continue;
+            }
+            let machine = &mut machines[i];
+            let now = self.now();
+            if let Some(request) = sent[i].take() {
+                match responder.respond(request, now) {
+                    Ok(response) => {
+                        machine.prepare_response(&response);
+                        machine.handle_response(now, &mut self.state, response);
+                    }
+                    Err(error) => machine.handle_error(now, &mut self.state, error),
+                }
+                self.drain(responder);
+                // A refresh may have settled: every waiter polls again.
+                waiting.fill(false);
+                continue;
+            }
+            let output = machine.poll(now, &mut self.state);
+            self.drain(responder);
+            machine.run_callbacks();
+            waiting[i] = false;
+            match output {
+                Output::Send(request) => sent[i] = Some(request),
+                Output::Sleep(until) => {
+                    if until <= now.instant {
+                        return Err(Stuck::SleptIntoPast(machine.name()));
+                    }
+                    let from = self.elapsed;
+                    self.set_elapsed(until - self.t0);
+                    responder.slept(from, self.elapsed);
+                }
+                Output::Done(result) => results[i] = Some(result),
+                Output::AwaitRefresh(_) => {
+                    waiting[i] = true;
+                    let stalled =
+                        (0..n).all(|j| results[j].is_some() || (waiting[j] && sent[j].is_none()));
+                    if stalled {
+                        return Err(Stuck::AwaitedRefresh(machine.name()));
+                    }
+                }
+                Output::ReloadStore => return Err(Stuck::ReloadedStore(machine.name())),
+            }
+        }
+        Ok(results.into_iter().flatten().collect())
     }
 
     fn drain(&mut self, responder: &mut impl Responder) {

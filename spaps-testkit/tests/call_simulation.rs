@@ -65,8 +65,8 @@ impl Server {
     }
 }
 
-/// Runs `n` concurrent calls, stepping them in the order `schedule` picks (then
-/// round-robin), and returns the results and the number of refreshes.
+/// Runs `n` concurrent calls on the simulator, stepping them in the order `schedule`
+/// picks (then round-robin), and returns the results and the number of refreshes.
 fn simulate(
     n: usize,
     tokens: Tokens,
@@ -83,39 +83,22 @@ fn simulate(
         refreshes: 0,
         current: server_token.to_owned(),
     };
-    let now = Now::new(Instant::now(), wall(1_736_942_400));
-    let mut calls: Vec<_> = (0..n)
+    let calls: Vec<_> = (0..n)
         .map(|_| state.call(GetCurrentSession::new(), CallOptions::default()))
         .collect();
-    let mut outstanding: Vec<Option<http::Request<Bytes>>> = vec![None; n];
-    let mut results: Vec<Option<Result<(), Error>>> = (0..n).map(|_| None).collect();
-    let picks = schedule.iter().copied().chain((0..).map(|i| i % n));
-    for (step, pick) in picks.enumerate() {
-        if results.iter().all(Option::is_some) {
-            break;
-        }
-        assert!(step < 100_000, "the simulation does not finish");
-        let i = pick % n;
-        if results[i].is_some() {
-            continue;
-        }
-        if let Some(request) = outstanding[i].take() {
-            let answer = server.answer(&request);
-            calls[i].handle_response(now, &mut state, answer);
-            while state.poll_event().is_some() {}
-            continue;
-        }
-        match calls[i].poll(now, &mut state) {
-            Output::Send(request) => outstanding[i] = Some(request),
-            Output::AwaitRefresh(_) => {}
-            Output::Done(result) => results[i] = Some(result.map(|_| ())),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
+    let mut sim = Simulator::starting_at(state, wall(1_736_942_400));
+    let results = sim
+        .interleave(
+            calls,
+            schedule.iter().copied(),
+            &mut |request: http::Request<Bytes>, _: Now| Ok(server.answer(&request)),
+        )
+        .expect("the simulation finishes");
+    let refreshes = server.refreshes;
     (
-        results.into_iter().map(Option::unwrap).collect(),
-        server.refreshes,
-        state,
+        results.into_iter().map(|r| r.map(|_| ())).collect(),
+        refreshes,
+        sim.into_state(),
     )
 }
 
