@@ -167,13 +167,13 @@ where
                 apply(client, effects)?;
             }
             Output::Sleep(until) => {
-                let now = shared.now().instant;
+                let now = shared.instant();
                 if until > now {
                     runtime.sleeper.sleep(until - now);
                 }
             }
             Output::AwaitRefresh(until) => {
-                runtime.await_settle(seen, until, || shared.now().instant);
+                runtime.await_settle(seen, until, || shared.instant());
             }
             Output::Done(result) => {
                 guard.disarm();

@@ -15,4 +15,8 @@ impl Clock for SystemClock {
             Timestamp::from_system_time(SystemTime::now()),
         )
     }
+
+    fn instant(&self) -> Instant {
+        Instant::now()
+    }
 }

@@ -89,10 +89,10 @@ impl<'a, R: Runtime, M: Machine> CallGuard<'a, R, M> {
     /// What is left of the machine's deadline, by the client's clock (`None`: no
     /// deadline). A driver bounds the request it sends by it.
     pub fn time_left(&self) -> Option<Duration> {
-        let now = self.client.shared().now();
+        let now = self.client.shared().instant();
         self.machine
             .deadline()
-            .map(|deadline| deadline.saturating_duration_since(now.instant))
+            .map(|deadline| deadline.saturating_duration_since(now))
     }
 
     /// The machine is done: nothing to abandon.

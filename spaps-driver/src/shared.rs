@@ -171,7 +171,7 @@ impl Shared {
             refresh,
         );
         self.interceptors.before_send(&exchange, &mut request)?;
-        let started = self.now().instant;
+        let started = self.instant();
         Ok((request, Sending { exchange, started }))
     }
 
@@ -191,7 +191,7 @@ impl Shared {
         result: Result<http::Response<Bytes>, SendError>,
     ) -> (Effects, Result<(), Error>) {
         let Sending { exchange, started } = sending;
-        let elapsed = self.now().instant.saturating_duration_since(started);
+        let elapsed = self.instant().saturating_duration_since(started);
         tracing::debug!(
             target: "spaps",
             attempt = exchange.attempt(),
@@ -232,6 +232,11 @@ impl Shared {
     /// The time, from the client's clock.
     pub fn now(&self) -> Now {
         self.clock.now()
+    }
+
+    /// The monotonic time alone, from the client's clock ([`Clock::instant`]).
+    pub fn instant(&self) -> Instant {
+        self.clock.instant()
     }
 
     /// The token store's writer, to persist [`Effects`] and reload the store (call it

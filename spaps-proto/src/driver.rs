@@ -29,6 +29,12 @@ impl Now {
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// Both clocks, now.
     fn now(&self) -> Now;
+
+    /// The monotonic clock alone: what a driver reads to time an exchange or a wait
+    /// (the wall clock costs a conversion it does not need). Default: `now().instant`.
+    fn instant(&self) -> Instant {
+        self.now().instant
+    }
 }
 
 /// What the driver must do next.

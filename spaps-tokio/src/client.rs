@@ -146,7 +146,7 @@ where
                     apply(&client, effects).await?;
                 }
                 Output::Sleep(until) => {
-                    let now = shared.now().instant;
+                    let now = shared.instant();
                     if until > now {
                         runtime.sleeper.sleep(until - now).await;
                     }
@@ -197,7 +197,7 @@ async fn await_settle(client: &Client, seen: u64, until: Option<Instant>) {
     if *settled.borrow_and_update() != seen {
         return;
     }
-    let wait = until.map(|until| until.saturating_duration_since(client.shared().now().instant));
+    let wait = until.map(|until| until.saturating_duration_since(client.shared().instant()));
     match wait {
         // The sender lives as long as the client; a closed channel just means: poll
         // again.
