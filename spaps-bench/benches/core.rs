@@ -15,6 +15,7 @@ use hmac::{Hmac, Mac};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use sha2::Sha256;
+use spaps_bench::drive::{drive, simulator};
 use spaps_proto::api::auth::SignInWithPassword;
 use spaps_proto::api::payments::ListProducts;
 use spaps_proto::api::sessions::{GetCurrentSession, ListSessions};
@@ -24,8 +25,7 @@ use spaps_proto::model::payments::ProductList;
 use spaps_proto::model::sessions::{SessionList, SessionSummary};
 use spaps_proto::spec::{Auth, RequestSpec};
 use spaps_proto::webhook::{sign, WebhookVerifier};
-use spaps_proto::{CallOptions, ClientState, Config, Endpoint, Error, Now, Timestamp, Tokens};
-use spaps_testkit::simulator::Simulator;
+use spaps_proto::{ClientState, Config, Endpoint, Error, Timestamp, Tokens};
 
 /// The smallest bearer endpoint: `GET /api/ping`, whose parse reads nothing, so a call
 /// costs only the core's own work.
@@ -57,33 +57,12 @@ fn state() -> ClientState {
     state
 }
 
-/// One call of `endpoint` from start to result on the testkit's simulator, answered
-/// with `response`.
-fn drive<E: Endpoint>(
-    sim: &mut Simulator,
-    endpoint: E,
-    response: impl Fn() -> http::Response<Bytes>,
-) -> Result<E::Output, Error> {
-    sim.call(
-        endpoint,
-        CallOptions::default(),
-        &mut |request: http::Request<Bytes>, _: Now| {
-            black_box(&request);
-            Ok(response())
-        },
-    )
-    .expect("a lone call with a fresh token neither sleeps nor waits")
-}
-
 fn core_overhead(c: &mut Criterion) {
     let mut group = c.benchmark_group("core");
-    let mut st = Simulator::starting_at(
-        state(),
-        Timestamp::from_unix_seconds(1_736_942_400).expect("in range"),
-    );
+    let mut st = simulator(state());
     group.bench_function("call_204", |b| {
         b.iter(|| {
-            drive(&mut st, Ping, || {
+            drive(&mut st, Ping, &|| {
                 let mut r = http::Response::new(Bytes::new());
                 *r.status_mut() = http::StatusCode::NO_CONTENT;
                 r
@@ -92,7 +71,7 @@ fn core_overhead(c: &mut Criterion) {
     });
     let small = Bytes::from_static(br#"{"success":true,"data":{}}"#);
     group.bench_function("call_200_small", |b| {
-        b.iter(|| drive(&mut st, Ping, || http::Response::new(small.clone())))
+        b.iter(|| drive(&mut st, Ping, &|| http::Response::new(small.clone())))
     });
     group.finish();
 }

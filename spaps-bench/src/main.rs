@@ -382,7 +382,6 @@ mod micro {
     use spaps_proto::spec::{Auth, RequestSpec};
     use spaps_proto::webhook::{sign, WebhookVerifier};
     use spaps_proto::{CallOptions, ClientState, Config, Endpoint, Error, Now, Timestamp};
-    use spaps_testkit::simulator::Simulator;
 
     use super::*;
     use crate::bench::Report;
@@ -457,30 +456,7 @@ mod micro {
         median(&mut r)
     }
 
-    /// `state` on the testkit's simulator, at a fixed wall time.
-    fn simulator(state: ClientState) -> Simulator {
-        Simulator::starting_at(
-            state,
-            Timestamp::from_unix_seconds(1_736_942_400).expect("in range"),
-        )
-    }
-
-    /// One call of `endpoint` on `sim`, answered with `response`.
-    fn drive<E: Endpoint>(
-        sim: &mut Simulator,
-        endpoint: E,
-        response: &impl Fn() -> http::Response<Bytes>,
-    ) -> Result<E::Output, Error> {
-        sim.call(
-            endpoint,
-            CallOptions::default(),
-            &mut |request: http::Request<Bytes>, _: Now| {
-                black_box(&request);
-                Ok(response())
-            },
-        )
-        .expect("a lone call with a fresh token neither sleeps nor waits")
-    }
+    use spaps_bench::drive::{drive, simulator};
 
     pub(crate) fn core_overhead(plan: &(Duration, usize), report: &mut Report) {
         let config = Config::new("https://api.example.com")
