@@ -209,26 +209,9 @@ impl Simulator {
         responder: &mut impl Responder,
     ) -> Result<Result<M::Output, Error>, Stuck> {
         for _ in 0..self.max_steps {
-            let now = self.now();
-            let output = machine.poll(now, &mut self.state);
-            self.drain(responder);
-            machine.run_callbacks();
-            match output {
-                Output::Send(request) => {
-                    match responder.respond(request, now) {
-                        Ok(response) => machine.handle_response(now, &mut self.state, response),
-                        Err(error) => machine.handle_error(now, &mut self.state, error),
-                    }
-                    self.drain(responder);
-                }
-                Output::Sleep(until) => {
-                    if until <= now.instant {
-                        return Err(Stuck::SleptIntoPast(machine.name()));
-                    }
-                    let from = self.elapsed;
-                    self.set_elapsed(until - self.t0);
-                    responder.slept(from, self.elapsed);
-                }
+            match self.poll_once(&mut machine, responder) {
+                Output::Send(request) => self.exchange(&mut machine, request, responder),
+                Output::Sleep(until) => self.sleep_until(until, machine.name(), responder)?,
                 Output::Done(result) => return Ok(result),
                 Output::AwaitRefresh(_) => return Err(Stuck::AwaitedRefresh(machine.name())),
                 Output::ReloadStore => return Err(Stuck::ReloadedStore(machine.name())),
@@ -274,34 +257,16 @@ impl Simulator {
                 continue;
             }
             let machine = &mut machines[i];
-            let now = self.now();
             if let Some(request) = sent[i].take() {
-                match responder.respond(request, now) {
-                    Ok(response) => {
-                        machine.prepare_response(&response);
-                        machine.handle_response(now, &mut self.state, response);
-                    }
-                    Err(error) => machine.handle_error(now, &mut self.state, error),
-                }
-                self.drain(responder);
+                self.exchange(machine, request, responder);
                 // A refresh may have settled: every waiter polls again.
                 waiting.fill(false);
                 continue;
             }
-            let output = machine.poll(now, &mut self.state);
-            self.drain(responder);
-            machine.run_callbacks();
             waiting[i] = false;
-            match output {
+            match self.poll_once(machine, responder) {
                 Output::Send(request) => sent[i] = Some(request),
-                Output::Sleep(until) => {
-                    if until <= now.instant {
-                        return Err(Stuck::SleptIntoPast(machine.name()));
-                    }
-                    let from = self.elapsed;
-                    self.set_elapsed(until - self.t0);
-                    responder.slept(from, self.elapsed);
-                }
+                Output::Sleep(until) => self.sleep_until(until, machine.name(), responder)?,
                 Output::Done(result) => results[i] = Some(result),
                 Output::AwaitRefresh(_) => {
                     waiting[i] = true;
@@ -315,6 +280,54 @@ impl Simulator {
             }
         }
         Ok(results.into_iter().flatten().collect())
+    }
+
+    /// Polls `machine` once at the virtual now, hands the state's events to
+    /// `responder`, then runs the callbacks the poll queued.
+    fn poll_once<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        responder: &mut impl Responder,
+    ) -> Output<M::Output> {
+        let output = machine.poll(self.now, &mut self.state);
+        self.drain(responder);
+        machine.run_callbacks();
+        output
+    }
+
+    /// Answers `request` with `responder` and feeds the answer to `machine`, reading a
+    /// response ahead as a driver sharing its state would.
+    fn exchange<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        request: http::Request<Bytes>,
+        responder: &mut impl Responder,
+    ) {
+        let now = self.now;
+        match responder.respond(request, now) {
+            Ok(response) => {
+                machine.prepare_response(&response);
+                machine.handle_response(now, &mut self.state, response);
+            }
+            Err(error) => machine.handle_error(now, &mut self.state, error),
+        }
+        self.drain(responder);
+    }
+
+    /// Moves virtual time to `until`, which the machine `name` asked to sleep until.
+    fn sleep_until(
+        &mut self,
+        until: Instant,
+        name: &'static str,
+        responder: &mut impl Responder,
+    ) -> Result<(), Stuck> {
+        if until <= self.now.instant {
+            return Err(Stuck::SleptIntoPast(name));
+        }
+        let from = self.elapsed;
+        self.set_elapsed(until - self.t0);
+        responder.slept(from, self.elapsed);
+        Ok(())
     }
 
     fn drain(&mut self, responder: &mut impl Responder) {
