@@ -4,6 +4,7 @@
 //! a short timeout, on a watchdog thread: a call that does not return within the timeout
 //! plus two seconds fails the test instead of hanging it.
 
+#[macro_use]
 mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,22 +22,6 @@ use support::{
     api_error, assert_in_time, count_path, expired_tokens, refreshed, refused_url, serve,
     session_body, session_ok, AnyClient, Flavor, Opts, KEY,
 };
-
-/// Runs each named `fn(Flavor)` as two tests, `<name>::tokio` and `<name>::blocking`.
-macro_rules! both_clients {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[test]
-            fn tokio() {
-                super::$name(super::Flavor::Tokio);
-            }
-            #[test]
-            fn blocking() {
-                super::$name(super::Flavor::Blocking);
-            }
-        }
-    )*};
-}
 
 both_clients!(
     connection_refused,

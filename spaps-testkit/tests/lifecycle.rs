@@ -16,6 +16,7 @@
 //! (`<name>::tokio` and `<name>::blocking`).
 
 #[allow(dead_code)] // Shared with faults.rs; this file uses part of it.
+#[macro_use]
 mod support;
 
 use std::collections::{BTreeSet, HashMap};
@@ -40,22 +41,6 @@ use support::{
     api_error, count_path, expired_tokens, refreshed, session_ok, within, AnyClient, Flavor, KEY,
     SLACK,
 };
-
-/// Runs each named `fn(Flavor)` as two tests, `<name>::tokio` and `<name>::blocking`.
-macro_rules! both_clients {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[test]
-            fn tokio() {
-                super::$name(super::Flavor::Tokio);
-            }
-            #[test]
-            fn blocking() {
-                super::$name(super::Flavor::Blocking);
-            }
-        }
-    )*};
-}
 
 both_clients!(
     owner_panics_mid_refresh,

@@ -14,6 +14,23 @@ use spaps_testkit::observed::ObservedRequest;
 use spaps_testkit::server::{MockServer, Reply};
 use spaps_testkit::virtual_time::VirtualClock;
 
+/// Runs each named `fn(Flavor)` as two tests, `<name>::tokio` and `<name>::blocking`.
+#[allow(unused_macros)]
+macro_rules! both_clients {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn tokio() {
+                super::$name(super::Flavor::Tokio);
+            }
+            #[test]
+            fn blocking() {
+                super::$name(super::Flavor::Blocking);
+            }
+        }
+    )*};
+}
+
 /// The API key every test client sends.
 pub(crate) const KEY: &str = "k";
 /// The access token of the signed-in test user.
