@@ -21,8 +21,9 @@
 //! ```
 //!
 //! Every operation is reached through a group accessor (`auth()`, `sessions()`, ...)
-//! and returns a [`spaps_proto::Request`]: set optional arguments with its methods,
-//! then call `send()`. Errors are [`Error`]s.
+//! and returns that endpoint's own type bound to the client (e.g.
+//! [`ListSessions<Bound<'_, Client>>`](api::sessions::ListSessions)): its methods set
+//! the optional arguments and call options, then `.send()` it. Errors are [`Error`]s.
 //!
 //! ## Features
 //! - `rustls` (default): TLS through rustls on the `ring` provider, trusting the
@@ -43,8 +44,8 @@ pub use client::{Blocking, Client, ClientBuilder, Sleeper, ThreadSleeper};
 pub use spaps_driver::{FileTokenStore, SystemClock};
 pub use spaps_proto::intercept::{self, Interceptor};
 pub use spaps_proto::{
-    api, device, model, pager, permissions, webhook, ApiError, CallOptions, Clock, Config, Decimal,
-    DecodeError, Error, ErrorKind, Execute, MemoryTokenStore, Now, Request, RetryPolicy, Secret,
+    api, device, model, pager, permissions, webhook, ApiError, Bound, CallOptions, Clock, Config,
+    Decimal, DecodeError, Error, ErrorKind, Execute, MemoryTokenStore, Now, RetryPolicy, Secret,
     SendError, StoreError, Timestamp, TokenStore, Tokens, TransportError, TransportErrorKind,
 };
 

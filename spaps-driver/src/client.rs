@@ -23,8 +23,8 @@ use crate::tls::TlsBackend;
 /// Use it through its adapter's alias: `spaps_tokio::Client` (every call is a future:
 /// `.await` it) or `spaps_blocking::Client` (every call blocks: `.send()` it). Every
 /// operation is reached through a group accessor ([`Client::auth`],
-/// [`Client::sessions`], ...) and returns a [`Request`](spaps_proto::Request) whose
-/// methods set its optional arguments.
+/// [`Client::sessions`], ...) and returns the endpoint's own type bound to the client
+/// ([`Bound`](spaps_proto::Bound)), whose methods set its optional arguments.
 pub struct Client<R: Runtime> {
     inner: Arc<Inner<R>>,
 }

@@ -97,7 +97,7 @@ pub use error::{
     TransportErrorKind,
 };
 pub use machine::Machine;
-pub use request::{Arg, Execute, Request};
+pub use request::{Arg, Bound, Execute, Unbound};
 pub use retry::{RetryBudget, RetryPolicy};
 pub use secret::Secret;
 pub use state::{ClientState, Event};

@@ -1,6 +1,6 @@
 //! [`Pager`] and [`Items`]: every page (or every item) of a list endpoint.
 //!
-//! `request.pages()` gives a [`Pager`]. On the blocking client it is an `Iterator` of
+//! `request.pages()` (on a bound list endpoint) gives a [`Pager`]. On the blocking client it is an `Iterator` of
 //! pages; on the async client a `Stream` of pages. `.items()` flattens either into
 //! items. Each next request comes from the endpoint's [`Paginated::next_page`], the one
 //! paging decision of the core; the walk stops at the first error.
@@ -20,25 +20,7 @@ use futures_core::Stream;
 use crate::endpoint::{CallOptions, Paginated};
 use crate::error::Error;
 use crate::paging::WalkGuard;
-use crate::request::{Execute, Request};
-
-impl<'a, X: Execute, E: Paginated> Request<'a, X, E> {
-    /// Every page, starting with this request's.
-    pub fn pages(self) -> Pager<'a, X, E> {
-        let (client, endpoint, options) = self.into_parts();
-        let mut guard = WalkGuard::new();
-        // The first position of a walk is always new.
-        let _ = guard.admit(endpoint.position());
-        Pager {
-            client,
-            next: Some(endpoint),
-            options,
-            in_flight: None,
-            guard,
-            stopped: None,
-        }
-    }
-}
+use crate::request::Execute;
 
 /// Every page of a list endpoint. See the module docs.
 #[must_use = "a pager does nothing until it is iterated"]
@@ -53,6 +35,21 @@ pub struct Pager<'a, X: Execute, E: Paginated> {
 }
 
 impl<'a, X: Execute + 'a, E: Paginated> Pager<'a, X, E> {
+    /// A walk that starts with `endpoint` on `client`.
+    pub(crate) fn new(client: &'a X, endpoint: E, options: CallOptions) -> Self {
+        let mut guard = WalkGuard::new();
+        // The first position of a walk is always new.
+        let _ = guard.admit(endpoint.position());
+        Self {
+            client,
+            next: Some(endpoint),
+            options,
+            in_flight: None,
+            guard,
+            stopped: None,
+        }
+    }
+
     /// Every item of every page.
     pub fn items(self) -> Items<'a, X, E> {
         Items {
@@ -260,14 +257,7 @@ mod tests {
     }
 
     fn list_sessions<F: Fn(&str) -> String>(client: &Fake<F>) -> Pager<'_, Fake<F>, ListSessions> {
-        Request::new(
-            client,
-            ListSessions {
-                limit: Some(2),
-                starting_after: None,
-            },
-        )
-        .pages()
+        ListSessions::new().limit(2u32).on(client).pages()
     }
 
     #[test]
@@ -301,15 +291,11 @@ mod tests {
     #[test]
     fn an_offset_that_does_not_advance_ends_the_walk() {
         let client = Fake::new(|_: &str| r#"{"data":{"logs":[{"id":"l1"}]}}"#.to_owned());
-        let walk: Vec<_> = Request::new(
-            &client,
-            ListEmailLogs {
-                offset: Some(u64::MAX - 1),
-                ..ListEmailLogs::default()
-            },
-        )
-        .pages()
-        .collect();
+        let walk: Vec<_> = ListEmailLogs::new()
+            .offset(u64::MAX - 1)
+            .on(&client)
+            .pages()
+            .collect();
         // u64::MAX - 1, then u64::MAX, then u64::MAX again: stopped.
         assert_eq!(walk.len(), 3);
         assert!(matches!(

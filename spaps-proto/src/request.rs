@@ -1,11 +1,16 @@
-//! [`Execute`]: what a client does with an [`Endpoint`], and [`Request`]: one call
-//! ready to send, with its optional arguments.
+//! [`Execute`]: what a client does with an [`Endpoint`]; [`Unbound`] and [`Bound`]: the
+//! binding of an endpoint struct, plain or on a client with its call options.
 //!
-//! A client adapter implements [`Execute`] once, generically; the accessors such as
-//! `client.auth().sign_in_with_password(..)` are defined in the core over any `Execute`,
-//! so both clients offer every endpoint without endpoint-specific code of their own.
-
-use std::future::IntoFuture;
+//! Every endpoint struct is generic over its binding. `ListSessions::new()` is a
+//! `ListSessions<Unbound>`: a value that implements [`Endpoint`]. A group accessor such
+//! as `client.sessions().list_sessions()` (or `ListSessions::new().on(&client)`) gives a
+//! `ListSessions<Bound<'_, Client>>`. Both have the endpoint's setters (`.limit(20)`),
+//! written once on the endpoint's own type; the bound one adds the call options and
+//! `send` (and `IntoFuture` on an async client).
+//!
+//! A client adapter implements [`Execute`] once, generically; the accessors are defined
+//! in the core over any `Execute`, so both clients offer every endpoint without
+//! endpoint-specific code of their own.
 
 use crate::driver::Now;
 use crate::endpoint::{CallOptions, Endpoint};
@@ -39,85 +44,64 @@ pub trait Execute {
     }
 }
 
-/// A call ready to send: the endpoint, its options and the client to run it on.
-/// Optional arguments are set with the methods named after them; then call
-/// [`Request::send`] (or `.await` it on an async client).
-#[must_use = "a request does nothing until it is sent"]
-pub struct Request<'a, X, E> {
+/// The binding of an endpoint built on its own: a plain value, to hand to
+/// [`Execute::execute`], serialize, or bind later with the endpoint's `on(client)`.
+///
+/// Every endpoint struct has a binding type parameter that defaults to `Unbound`, so
+/// `ListSessions` means `ListSessions<Unbound>`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Unbound;
+
+/// The binding of an endpoint to a client, with the call's options: what a group
+/// accessor returns, e.g. `client.sessions().list_sessions()` is a
+/// `ListSessions<Bound<'_, Client>>`.
+///
+/// The endpoint's own type holds everything that can be set on it: its optional
+/// arguments (on every binding), and on a bound one `access_token`, `idempotency_key`,
+/// `call_timeout`, then `send` (or `.await` on an async client) and, for a list
+/// endpoint, `pages`.
+pub struct Bound<'a, X> {
     client: &'a X,
-    endpoint: E,
     options: CallOptions,
 }
 
-impl<'a, X: Execute, E: Endpoint> Request<'a, X, E> {
-    /// A request of `endpoint` on `client`.
-    pub fn new(client: &'a X, endpoint: E) -> Self {
+impl<'a, X: Execute> Bound<'a, X> {
+    /// A binding to `client` with default options.
+    pub(crate) fn new(client: &'a X) -> Self {
         Self {
             client,
-            endpoint,
             options: CallOptions::default(),
         }
     }
 
-    /// Uses `token` as the bearer token for this call instead of the stored one.
-    pub fn access_token(mut self, token: impl Into<Secret>) -> Self {
-        self.options.access_token = Some(token.into());
-        self
+    /// The call's options, for the generated setters.
+    pub(crate) fn options_mut(&mut self) -> &mut CallOptions {
+        &mut self.options
     }
 
-    /// Attaches an idempotency key, kept the same on every retry.
-    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
-        self.options.idempotency_key = Some(key.into());
-        self
+    /// Runs `endpoint` on the client with these options.
+    pub(crate) fn send<E: Endpoint>(self, endpoint: E) -> X::Outcome<'a, E::Output> {
+        self.client.execute(endpoint, self.options)
     }
 
-    /// Sets this call's overall deadline (every attempt, backoff and token refresh
-    /// together), instead of the client's.
-    pub fn call_timeout(mut self, limit: std::time::Duration) -> Self {
-        self.options.call_timeout = Some(limit);
-        self
-    }
-
-    /// The endpoint and its arguments.
-    pub fn endpoint(&self) -> &E {
-        &self.endpoint
-    }
-
-    /// Changes the endpoint's arguments in place.
-    pub fn with(mut self, change: impl FnOnce(&mut E)) -> Self {
-        change(&mut self.endpoint);
-        self
-    }
-
-    /// The client, the endpoint and the options.
-    pub fn into_parts(self) -> (&'a X, E, CallOptions) {
-        (self.client, self.endpoint, self.options)
-    }
-
-    /// Sends the request.
-    pub fn send(self) -> X::Outcome<'a, E::Output> {
-        self.client.execute(self.endpoint, self.options)
+    /// The client and the options.
+    pub(crate) fn into_parts(self) -> (&'a X, CallOptions) {
+        (self.client, self.options)
     }
 }
 
-impl<'a, X, E> IntoFuture for Request<'a, X, E>
-where
-    X: Execute,
-    E: Endpoint,
-    X::Outcome<'a, E::Output>: std::future::Future,
-{
-    type Output = <X::Outcome<'a, E::Output> as std::future::Future>::Output;
-    type IntoFuture = X::Outcome<'a, E::Output>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        self.send()
+impl<X> Clone for Bound<'_, X> {
+    fn clone(&self) -> Self {
+        Self {
+            client: self.client,
+            options: self.options.clone(),
+        }
     }
 }
 
-impl<X, E: std::fmt::Debug> std::fmt::Debug for Request<'_, X, E> {
+impl<X> std::fmt::Debug for Bound<'_, X> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Request")
-            .field("endpoint", &self.endpoint)
+        f.debug_struct("Bound")
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
@@ -167,20 +151,106 @@ impl Arg<Secret> for &String {
     }
 }
 
-/// Generates setters for optional arguments on [`Request`] of one endpoint:
-/// `setters!(ListSessions { limit: u32, starting_after: String })` gives
-/// `.limit(20)` and `.starting_after("s_1")`, each storing `Some(value)` (see [`Arg`]).
-#[macro_export]
-#[doc(hidden)]
-macro_rules! setters {
-    ($endpoint:ty { $($field:ident : $ty:ty),* $(,)? }) => {
-        impl<'a, X: $crate::Execute> $crate::Request<'a, X, $endpoint> {
+/// Writes the methods of one endpoint struct from its field list:
+/// `arguments!(ListSessions() { limit: u32, starting_after: String })` (required
+/// fields in the parentheses, optional ones with their types in the braces; `pages`
+/// first for a [`Paginated`](crate::Paginated) endpoint).
+///
+/// It gives, on the endpoint's own type: a setter per optional argument on every
+/// binding (`.limit(20)` stores `Some(20)`, see [`Arg`]); `on(client)` on the plain
+/// value; and on a [`Bound`] one the call options (`access_token`, `idempotency_key`,
+/// `call_timeout`), `send`, `IntoFuture` where the client's outcome is a future, and
+/// `pages` for a list endpoint.
+macro_rules! arguments {
+    (pages $name:ident $($rest:tt)*) => {
+        $crate::request::arguments!($name $($rest)*);
+
+        impl<'a, X: $crate::request::Execute> $name<$crate::request::Bound<'a, X>> {
+            /// Every page, starting with this request's (see [`Pager`](crate::pager::Pager)).
+            pub fn pages(self) -> $crate::pager::Pager<'a, X, $name> {
+                let (endpoint, bound) = self.rebind($crate::request::Unbound);
+                let (client, options) = bound.into_parts();
+                $crate::pager::Pager::new(client, endpoint, options)
+            }
+        }
+    };
+    ($name:ident ($($field:ident),* $(,)?) { $($opt:ident : $ty:ty),* $(,)? }) => {
+        impl<B> $name<B> {
             $(
-                #[doc = concat!("Sets the optional argument `", stringify!($field), "`.")]
-                pub fn $field(self, value: impl $crate::Arg<$ty>) -> Self {
-                    self.with(|e| e.$field = Some($crate::Arg::into_arg(value)))
+                #[doc = concat!("Sets the optional argument `", stringify!($opt), "`.")]
+                pub fn $opt(mut self, value: impl $crate::request::Arg<$ty>) -> Self {
+                    self.$opt = Some($crate::request::Arg::into_arg(value));
+                    self
                 }
             )*
+
+            /// The same arguments with another binding, and the old binding.
+            fn rebind<C>(self, bound: C) -> ($name<C>, B) {
+                (
+                    $name {
+                        $($field: self.$field,)*
+                        $($opt: self.$opt,)*
+                        bound,
+                    },
+                    self.bound,
+                )
+            }
+        }
+
+        impl $name {
+            /// This request on `client`: then `.send()` it, or `.await` it on an async
+            /// client. (A group accessor such as `client.sessions()` does this for you.)
+            pub fn on<X: $crate::request::Execute>(
+                self,
+                client: &X,
+            ) -> $name<$crate::request::Bound<'_, X>> {
+                self.rebind($crate::request::Bound::new(client)).0
+            }
+        }
+
+        impl<'a, X: $crate::request::Execute> $name<$crate::request::Bound<'a, X>> {
+            /// Uses `token` as the bearer token for this call instead of the stored one
+            /// (no refresh is attempted for it).
+            pub fn access_token(mut self, token: impl Into<$crate::Secret>) -> Self {
+                self.bound.options_mut().access_token = Some(token.into());
+                self
+            }
+
+            /// Attaches an idempotency key, kept the same on every retry (it makes a
+            /// POST or PATCH retryable).
+            pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+                self.bound.options_mut().idempotency_key = Some(key.into());
+                self
+            }
+
+            /// Sets this call's overall deadline (every attempt, backoff and token
+            /// refresh together), instead of the client's.
+            pub fn call_timeout(mut self, limit: std::time::Duration) -> Self {
+                self.bound.options_mut().call_timeout = Some(limit);
+                self
+            }
+
+            /// Sends the request: a future on an async client, the result on a
+            /// blocking one.
+            pub fn send(self) -> X::Outcome<'a, <$name as $crate::Endpoint>::Output> {
+                let (endpoint, bound) = self.rebind($crate::request::Unbound);
+                bound.send(endpoint)
+            }
+        }
+
+        impl<'a, X> ::std::future::IntoFuture for $name<$crate::request::Bound<'a, X>>
+        where
+            X: $crate::request::Execute,
+            X::Outcome<'a, <$name as $crate::Endpoint>::Output>: ::std::future::Future,
+        {
+            type Output = <X::Outcome<'a, <$name as $crate::Endpoint>::Output>
+                as ::std::future::Future>::Output;
+            type IntoFuture = X::Outcome<'a, <$name as $crate::Endpoint>::Output>;
+
+            fn into_future(self) -> Self::IntoFuture {
+                self.send()
+            }
         }
     };
 }
+pub(crate) use arguments;

@@ -10,7 +10,7 @@ use crate::error::{DecodeError, Error};
 use crate::model::auth::{
     AccountSession, EmailSent, LoggedOut, Message, Nonce, TokenPair, UserProfile,
 };
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::secret::Secret;
 use crate::spec::{require, Auth, RequestSpec};
 use crate::tokens::TokenUpdate;
@@ -28,8 +28,8 @@ impl<'a, X: Execute> AuthApi<'a, X> {
     }
 
     /// Asks for a nonce for `wallet_address` to sign. Optional: `.chain(..)`.
-    pub fn request_nonce(&self, wallet_address: impl Into<String>) -> Request<'a, X, RequestNonce> {
-        Request::new(self.client, RequestNonce::new(wallet_address))
+    pub fn request_nonce(&self, wallet_address: impl Into<String>) -> RequestNonce<Bound<'a, X>> {
+        RequestNonce::new(wallet_address).on(self.client)
     }
 
     /// Signs in with a wallet signature over the nonce message; stores the tokens.
@@ -39,11 +39,8 @@ impl<'a, X: Execute> AuthApi<'a, X> {
         wallet_address: impl Into<String>,
         signature: impl Into<String>,
         message: impl Into<String>,
-    ) -> Request<'a, X, VerifyWallet> {
-        Request::new(
-            self.client,
-            VerifyWallet::new(wallet_address, signature, message),
-        )
+    ) -> VerifyWallet<Bound<'a, X>> {
+        VerifyWallet::new(wallet_address, signature, message).on(self.client)
     }
 
     /// Signs in with email and password; stores the tokens.
@@ -51,17 +48,14 @@ impl<'a, X: Execute> AuthApi<'a, X> {
         &self,
         email: impl Into<String>,
         password: impl Into<Secret>,
-    ) -> Request<'a, X, SignInWithPassword> {
-        Request::new(self.client, SignInWithPassword::new(email, password))
+    ) -> SignInWithPassword<Bound<'a, X>> {
+        SignInWithPassword::new(email, password).on(self.client)
     }
 
     /// Exchanges a refresh token for new tokens; stores them. (The client also
     /// refreshes on its own before expiry and after a 401.)
-    pub fn refresh_tokens(
-        &self,
-        refresh_token: impl Into<Secret>,
-    ) -> Request<'a, X, RefreshTokens> {
-        Request::new(self.client, RefreshTokens::new(refresh_token))
+    pub fn refresh_tokens(&self, refresh_token: impl Into<Secret>) -> RefreshTokens<Bound<'a, X>> {
+        RefreshTokens::new(refresh_token).on(self.client)
     }
 
     /// Registers a user; stores the tokens when the server signs the user in at once.
@@ -70,37 +64,37 @@ impl<'a, X: Execute> AuthApi<'a, X> {
         &self,
         email: impl Into<String>,
         password: impl Into<Secret>,
-    ) -> Request<'a, X, Register> {
-        Request::new(self.client, Register::new(email, password))
+    ) -> Register<Bound<'a, X>> {
+        Register::new(email, password).on(self.client)
     }
 
     /// Emails a magic sign-in link.
-    pub fn send_magic_link(&self, email: impl Into<String>) -> Request<'a, X, SendMagicLink> {
-        Request::new(self.client, SendMagicLink::new(email))
+    pub fn send_magic_link(&self, email: impl Into<String>) -> SendMagicLink<Bound<'a, X>> {
+        SendMagicLink::new(email).on(self.client)
     }
 
     /// Verifies a magic-link token; stores the tokens when it signs the user in.
     /// Optional: `.r#type(..)` (default `magiclink`).
-    pub fn verify_magic_link(&self, token: impl Into<Secret>) -> Request<'a, X, VerifyMagicLink> {
-        Request::new(self.client, VerifyMagicLink::new(token))
+    pub fn verify_magic_link(&self, token: impl Into<Secret>) -> VerifyMagicLink<Bound<'a, X>> {
+        VerifyMagicLink::new(token).on(self.client)
     }
 
     /// The signed-in user's profile.
-    pub fn get_current_user(&self) -> Request<'a, X, GetCurrentUser> {
-        Request::new(self.client, GetCurrentUser::new())
+    pub fn get_current_user(&self) -> GetCurrentUser<Bound<'a, X>> {
+        GetCurrentUser::new().on(self.client)
     }
 
     /// Ends the session and clears the stored tokens.
-    pub fn logout(&self) -> Request<'a, X, Logout> {
-        Request::new(self.client, Logout::new())
+    pub fn logout(&self) -> Logout<Bound<'a, X>> {
+        Logout::new().on(self.client)
     }
 
     /// Emails a password-reset link. Optional: `.redirect_url(..)`.
     pub fn request_password_reset(
         &self,
         email: impl Into<String>,
-    ) -> Request<'a, X, RequestPasswordReset> {
-        Request::new(self.client, RequestPasswordReset::new(email))
+    ) -> RequestPasswordReset<Bound<'a, X>> {
+        RequestPasswordReset::new(email).on(self.client)
     }
 
     /// Sets a new password with a reset token.
@@ -108,13 +102,13 @@ impl<'a, X: Execute> AuthApi<'a, X> {
         &self,
         token: impl Into<Secret>,
         new_password: impl Into<Secret>,
-    ) -> Request<'a, X, ConfirmPasswordReset> {
-        Request::new(self.client, ConfirmPasswordReset::new(token, new_password))
+    ) -> ConfirmPasswordReset<Bound<'a, X>> {
+        ConfirmPasswordReset::new(token, new_password).on(self.client)
     }
 
     /// Sets the signed-in user's password. Optional: `.current_password(..)`.
-    pub fn set_password(&self, new_password: impl Into<Secret>) -> Request<'a, X, SetPassword> {
-        Request::new(self.client, SetPassword::new(new_password))
+    pub fn set_password(&self, new_password: impl Into<Secret>) -> SetPassword<Bound<'a, X>> {
+        SetPassword::new(new_password).on(self.client)
     }
 }
 
@@ -122,26 +116,30 @@ impl<'a, X: Execute> AuthApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct RequestNonce {
+#[must_use = "a request does nothing until it is sent"]
+pub struct RequestNonce<B = Unbound> {
     /// The wallet address.
     pub wallet_address: String,
     /// The chain (`ethereum`, `solana`, ...); sent as `chain`.
     #[serde(default, skip_serializing_if = "crate::spec::skip::blank")]
     pub chain: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl RequestNonce {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(wallet_address: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             wallet_address: wallet_address.into(),
             chain: None,
         }
     }
 }
 
-crate::setters!(RequestNonce { chain: String });
+crate::request::arguments!(RequestNonce(wallet_address) { chain: String });
 
 impl Endpoint for RequestNonce {
     type Output = Nonce;
@@ -158,7 +156,8 @@ impl Endpoint for RequestNonce {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct VerifyWallet {
+#[must_use = "a request does nothing until it is sent"]
+pub struct VerifyWallet<B = Unbound> {
     /// The wallet address.
     pub wallet_address: String,
     /// The signature over `message`.
@@ -172,17 +171,20 @@ pub struct VerifyWallet {
         skip_serializing_if = "crate::spec::skip::blank"
     )]
     pub chain: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl VerifyWallet {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(
         wallet_address: impl Into<String>,
         signature: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
         Self {
+            bound: Unbound,
             wallet_address: wallet_address.into(),
             signature: signature.into(),
             message: message.into(),
@@ -191,7 +193,7 @@ impl VerifyWallet {
     }
 }
 
-crate::setters!(VerifyWallet { chain: String });
+crate::request::arguments!(VerifyWallet(wallet_address, signature, message) { chain: String });
 
 impl Endpoint for VerifyWallet {
     type Output = TokenPair;
@@ -212,17 +214,23 @@ impl Endpoint for VerifyWallet {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct SignInWithPassword {
+#[must_use = "a request does nothing until it is sent"]
+pub struct SignInWithPassword<B = Unbound> {
     /// The email address.
     pub email: String,
     /// The password.
     pub password: Secret,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(SignInWithPassword(email, password) {});
 
 impl SignInWithPassword {
     /// The request, with its arguments.
     pub fn new(email: impl Into<String>, password: impl Into<Secret>) -> Self {
         Self {
+            bound: Unbound,
             email: email.into(),
             password: password.into(),
         }
@@ -247,15 +255,21 @@ impl Endpoint for SignInWithPassword {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct RefreshTokens {
+#[must_use = "a request does nothing until it is sent"]
+pub struct RefreshTokens<B = Unbound> {
     /// The refresh token.
     pub refresh_token: Secret,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(RefreshTokens(refresh_token) {});
 
 impl RefreshTokens {
     /// A refresh with `refresh_token`.
     pub fn new(refresh_token: impl Into<Secret>) -> Self {
         Self {
+            bound: Unbound,
             refresh_token: refresh_token.into(),
         }
     }
@@ -279,7 +293,8 @@ impl Endpoint for RefreshTokens {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct Register {
+#[must_use = "a request does nothing until it is sent"]
+pub struct Register<B = Unbound> {
     /// The email address.
     pub email: String,
     /// The password.
@@ -296,13 +311,16 @@ pub struct Register {
     /// A referral code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#ref: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl Register {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(email: impl Into<String>, password: impl Into<Secret>) -> Self {
         Self {
+            bound: Unbound,
             email: email.into(),
             password: password.into(),
             username: None,
@@ -313,12 +331,7 @@ impl Register {
     }
 }
 
-crate::setters!(Register {
-    username: String,
-    phone_number: String,
-    referral_click_id: String,
-    r#ref: String
-});
+crate::request::arguments!(Register(email, password) { username: String, phone_number: String, referral_click_id: String, r#ref: String });
 
 impl Endpoint for Register {
     type Output = AccountSession;
@@ -369,15 +382,21 @@ impl Endpoint for Register {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct SendMagicLink {
+#[must_use = "a request does nothing until it is sent"]
+pub struct SendMagicLink<B = Unbound> {
     /// The email address.
     pub email: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(SendMagicLink(email) {});
 
 impl SendMagicLink {
     /// The request, with its arguments.
     pub fn new(email: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             email: email.into(),
         }
     }
@@ -403,26 +422,30 @@ impl Endpoint for SendMagicLink {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct VerifyMagicLink {
+#[must_use = "a request does nothing until it is sent"]
+pub struct VerifyMagicLink<B = Unbound> {
     /// The token from the link.
     pub token: Secret,
     /// The link type; `magiclink` when not set.
     #[serde(default)]
     pub r#type: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl VerifyMagicLink {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(token: impl Into<Secret>) -> Self {
         Self {
+            bound: Unbound,
             token: token.into(),
             r#type: None,
         }
     }
 }
 
-crate::setters!(VerifyMagicLink { r#type: String });
+crate::request::arguments!(VerifyMagicLink(token) { r#type: String });
 
 #[derive(Serialize)]
 struct VerifyMagicLinkBody<'a> {
@@ -487,12 +510,18 @@ impl Endpoint for VerifyMagicLink {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetCurrentUser {}
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetCurrentUser<B = Unbound> {
+    #[serde(skip)]
+    pub(crate) bound: B,
+}
+
+crate::request::arguments!(GetCurrentUser() {});
 
 impl GetCurrentUser {
     /// The request (it takes no arguments).
     pub fn new() -> Self {
-        Self {}
+        Self { bound: Unbound }
     }
 }
 
@@ -523,12 +552,18 @@ impl Endpoint for GetCurrentUser {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct Logout {}
+#[must_use = "a request does nothing until it is sent"]
+pub struct Logout<B = Unbound> {
+    #[serde(skip)]
+    pub(crate) bound: B,
+}
+
+crate::request::arguments!(Logout() {});
 
 impl Logout {
     /// The request (it takes no arguments).
     pub fn new() -> Self {
-        Self {}
+        Self { bound: Unbound }
     }
 }
 
@@ -559,28 +594,30 @@ impl Endpoint for Logout {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct RequestPasswordReset {
+#[must_use = "a request does nothing until it is sent"]
+pub struct RequestPasswordReset<B = Unbound> {
     /// The email address.
     pub email: String,
     /// Where the reset link leads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_url: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl RequestPasswordReset {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(email: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             email: email.into(),
             redirect_url: None,
         }
     }
 }
 
-crate::setters!(RequestPasswordReset {
-    redirect_url: String
-});
+crate::request::arguments!(RequestPasswordReset(email) { redirect_url: String });
 
 impl Endpoint for RequestPasswordReset {
     type Output = EmailSent;
@@ -601,17 +638,23 @@ impl Endpoint for RequestPasswordReset {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ConfirmPasswordReset {
+#[must_use = "a request does nothing until it is sent"]
+pub struct ConfirmPasswordReset<B = Unbound> {
     /// The reset token.
     pub token: Secret,
     /// The new password.
     pub new_password: Secret,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(ConfirmPasswordReset(token, new_password) {});
 
 impl ConfirmPasswordReset {
     /// The request, with its arguments.
     pub fn new(token: impl Into<Secret>, new_password: impl Into<Secret>) -> Self {
         Self {
+            bound: Unbound,
             token: token.into(),
             new_password: new_password.into(),
         }
@@ -637,28 +680,30 @@ impl Endpoint for ConfirmPasswordReset {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct SetPassword {
+#[must_use = "a request does nothing until it is sent"]
+pub struct SetPassword<B = Unbound> {
     /// The new password.
     pub new_password: Secret,
     /// The current password, when the account has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_password: Option<Secret>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl SetPassword {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(new_password: impl Into<Secret>) -> Self {
         Self {
+            bound: Unbound,
             new_password: new_password.into(),
             current_password: None,
         }
     }
 }
 
-crate::setters!(SetPassword {
-    current_password: Secret
-});
+crate::request::arguments!(SetPassword(new_password) { current_password: Secret });
 
 impl Endpoint for SetPassword {
     type Output = Message;

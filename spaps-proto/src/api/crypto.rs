@@ -9,7 +9,7 @@ use crate::endpoint::Endpoint;
 use crate::envelope::Shape;
 use crate::error::Error;
 use crate::model::crypto::{CryptoInvoice, CryptoInvoiceStatus, CryptoReconcileJob};
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::secret::Secret;
 use crate::spec::{require, Auth, RequestSpec};
 
@@ -32,27 +32,27 @@ impl<'a, X: Execute> CryptoApi<'a, X> {
         asset: impl Into<String>,
         network: impl Into<String>,
         amount: Decimal,
-    ) -> Request<'a, X, CreateInvoice> {
-        Request::new(self.client, CreateInvoice::new(asset, network, amount))
+    ) -> CreateInvoice<Bound<'a, X>> {
+        CreateInvoice::new(asset, network, amount).on(self.client)
     }
 
     /// An invoice.
-    pub fn get_invoice(&self, invoice_id: impl Into<String>) -> Request<'a, X, GetInvoice> {
-        Request::new(self.client, GetInvoice::new(invoice_id))
+    pub fn get_invoice(&self, invoice_id: impl Into<String>) -> GetInvoice<Bound<'a, X>> {
+        GetInvoice::new(invoice_id).on(self.client)
     }
 
     /// The settlement status of an invoice.
     pub fn get_invoice_status(
         &self,
         invoice_id: impl Into<String>,
-    ) -> Request<'a, X, GetInvoiceStatus> {
-        Request::new(self.client, GetInvoiceStatus::new(invoice_id))
+    ) -> GetInvoiceStatus<Bound<'a, X>> {
+        GetInvoiceStatus::new(invoice_id).on(self.client)
     }
 
     /// Schedules a reconciliation of invoices against the chain.
     /// Optional: `.recon_token(..)` (operator/cron callers), `.cursor(..)`.
-    pub fn reconcile(&self) -> Request<'a, X, Reconcile> {
-        Request::new(self.client, Reconcile::new())
+    pub fn reconcile(&self) -> Reconcile<Bound<'a, X>> {
+        Reconcile::new().on(self.client)
     }
 }
 
@@ -60,7 +60,8 @@ impl<'a, X: Execute> CryptoApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct CreateInvoice {
+#[must_use = "a request does nothing until it is sent"]
+pub struct CreateInvoice<B = Unbound> {
     /// The asset to pay in, e.g. `USDC`.
     pub asset: String,
     /// The network, e.g. `base`.
@@ -76,13 +77,16 @@ pub struct CreateInvoice {
     /// Free-form metadata kept with the invoice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl CreateInvoice {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(asset: impl Into<String>, network: impl Into<String>, amount: Decimal) -> Self {
         Self {
+            bound: Unbound,
             asset: asset.into(),
             network: network.into(),
             amount,
@@ -93,11 +97,7 @@ impl CreateInvoice {
     }
 }
 
-crate::setters!(CreateInvoice {
-    expires_in_seconds: u64,
-    beneficiary: serde_json::Map<String, serde_json::Value>,
-    metadata: serde_json::Map<String, serde_json::Value>,
-});
+crate::request::arguments!(CreateInvoice(asset, network, amount) { expires_in_seconds: u64, beneficiary: serde_json::Map<String, serde_json::Value>, metadata: serde_json::Map<String, serde_json::Value> });
 
 impl Endpoint for CreateInvoice {
     type Output = CryptoInvoice;
@@ -116,15 +116,21 @@ impl Endpoint for CreateInvoice {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetInvoice {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetInvoice<B = Unbound> {
     /// The invoice.
     pub invoice_id: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(GetInvoice(invoice_id) {});
 
 impl GetInvoice {
     /// The request, with its arguments.
     pub fn new(invoice_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             invoice_id: invoice_id.into(),
         }
     }
@@ -150,15 +156,21 @@ impl Endpoint for GetInvoice {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetInvoiceStatus {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetInvoiceStatus<B = Unbound> {
     /// The invoice.
     pub invoice_id: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(GetInvoiceStatus(invoice_id) {});
 
 impl GetInvoiceStatus {
     /// The request, with its arguments.
     pub fn new(invoice_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             invoice_id: invoice_id.into(),
         }
     }
@@ -183,7 +195,8 @@ impl Endpoint for GetInvoiceStatus {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct Reconcile {
+#[must_use = "a request does nothing until it is sent"]
+pub struct Reconcile<B = Unbound> {
     /// The reconciliation token of operator and cron callers; sent as `X-Recon-Token`
     /// when not empty.
     #[serde(default)]
@@ -191,6 +204,8 @@ pub struct Reconcile {
     /// The cursor to resume from (from [`CryptoReconcileJob::cursor`]).
     #[serde(default)]
     pub cursor: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl Reconcile {
@@ -200,10 +215,7 @@ impl Reconcile {
     }
 }
 
-crate::setters!(Reconcile {
-    recon_token: Secret,
-    cursor: serde_json::Map<String, serde_json::Value>,
-});
+crate::request::arguments!(Reconcile() { recon_token: Secret, cursor: serde_json::Map<String, serde_json::Value> });
 
 /// The reconcile body: `{"cursor": ..}`, or `{}` without a cursor.
 #[derive(Serialize)]
@@ -305,6 +317,7 @@ mod tests {
     #[test]
     fn invoice_is_read_under_invoice_or_bare_with_either_id() {
         let e = GetInvoice {
+            bound: Unbound,
             invoice_id: "inv_1".into(),
         };
         let want: CryptoInvoice = serde_json::from_value(invoice_json()).unwrap();
@@ -338,6 +351,7 @@ mod tests {
     #[test]
     fn get_invoice_requests() {
         let spec = GetInvoice {
+            bound: Unbound,
             invoice_id: "inv 1/2".into(),
         }
         .request()
@@ -350,6 +364,7 @@ mod tests {
         assert!(spec.body.is_none());
 
         let spec = GetInvoiceStatus {
+            bound: Unbound,
             invoice_id: "inv_01J1CJZ3H6TQ1FA6HJX2Y5M3VE".into(),
         }
         .request()
@@ -365,6 +380,7 @@ mod tests {
         assert!(spec.body.is_none());
 
         let blank = GetInvoice {
+            bound: Unbound,
             invoice_id: " ".into(),
         };
         assert!(matches!(
@@ -373,6 +389,7 @@ mod tests {
         ));
         assert!(matches!(
             GetInvoiceStatus {
+                bound: Unbound,
                 invoice_id: String::new()
             }
             .request(),
@@ -383,6 +400,7 @@ mod tests {
     #[test]
     fn invoice_status_parses() {
         let e = GetInvoiceStatus {
+            bound: Unbound,
             invoice_id: "inv".into(),
         };
         let got = e
@@ -425,6 +443,7 @@ mod tests {
         assert_eq!(header(&spec, "x-recon-token"), Some("recon_123"));
 
         let e = Reconcile {
+            bound: Unbound,
             recon_token: Some(Secret::new("")),
             cursor: Some(serde_json::Map::new()),
         };
@@ -434,6 +453,7 @@ mod tests {
         assert!(!format!(
             "{:?}",
             Reconcile {
+                bound: Unbound,
                 recon_token: Some(Secret::new("recon_123")),
                 cursor: None
             }
@@ -466,6 +486,7 @@ mod tests {
     #[test]
     fn malformed_bodies_are_decode_errors() {
         let e = GetInvoice {
+            bound: Unbound,
             invoice_id: "inv".into(),
         };
         let mut bad = invoice_json();
@@ -479,6 +500,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let status = GetInvoiceStatus {
+            bound: Unbound,
             invoice_id: "inv".into(),
         };
         let bad = json!({"data": {"invoice_id": "i", "status": "s", "underpaid": "no"}});

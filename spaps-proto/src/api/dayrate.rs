@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::model::dayrate::{
     AdminBooking, AdminBookingList, Allotment, Availability, BookingCancelled, BookingCreated,
 };
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::spec::{Auth, RequestSpec};
 
 /// The dayrate operations of a client: `client.dayrate()`.
@@ -27,14 +27,14 @@ impl<'a, X: Execute> DayrateApi<'a, X> {
     }
 
     /// The bookable slots.
-    pub fn get_availability(&self) -> Request<'a, X, GetAvailability> {
-        Request::new(self.client, GetAvailability::new())
+    pub fn get_availability(&self) -> GetAvailability<Bound<'a, X>> {
+        GetAvailability::new().on(self.client)
     }
 
     /// A user's allotment under the policy `policy_key`.
     /// Optional: `.user_id(..)`, `.email(..)`.
-    pub fn get_allotment(&self, policy_key: impl Into<String>) -> Request<'a, X, GetAllotment> {
-        Request::new(self.client, GetAllotment::new(policy_key))
+    pub fn get_allotment(&self, policy_key: impl Into<String>) -> GetAllotment<Bound<'a, X>> {
+        GetAllotment::new(policy_key).on(self.client)
     }
 
     /// Books a slot of a day (`date` is `YYYY-MM-DD`); the answer may carry a checkout URL.
@@ -48,31 +48,29 @@ impl<'a, X: Execute> DayrateApi<'a, X> {
         client_name: impl Into<String>,
         success_url: impl Into<String>,
         cancel_url: impl Into<String>,
-    ) -> Request<'a, X, CreateBooking> {
-        Request::new(
-            self.client,
-            CreateBooking::new(
-                date,
-                slot,
-                client_email,
-                client_name,
-                success_url,
-                cancel_url,
-            ),
+    ) -> CreateBooking<Bound<'a, X>> {
+        CreateBooking::new(
+            date,
+            slot,
+            client_email,
+            client_name,
+            success_url,
+            cancel_url,
         )
+        .on(self.client)
     }
 
     /// Cancels a booking. Optional: `.user_id(..)`, `.email(..)`.
-    pub fn cancel_booking(&self, booking_id: impl Into<String>) -> Request<'a, X, CancelBooking> {
-        Request::new(self.client, CancelBooking::new(booking_id))
+    pub fn cancel_booking(&self, booking_id: impl Into<String>) -> CancelBooking<Bound<'a, X>> {
+        CancelBooking::new(booking_id).on(self.client)
     }
 
     /// Admin: lists bookings, in pages.
     /// Optional: `.status(..)`, `.start_date(..)`, `.end_date(..)`, `.client_email(..)`,
     /// `.enrollment_id(..)`, `.user_id(..)`, `.is_free(..)`, `.limit(..)` (default 100),
     /// `.offset(..)` (default 0).
-    pub fn get_admin_bookings(&self) -> Request<'a, X, GetAdminBookings> {
-        Request::new(self.client, GetAdminBookings::new())
+    pub fn get_admin_bookings(&self) -> GetAdminBookings<Bound<'a, X>> {
+        GetAdminBookings::new().on(self.client)
     }
 }
 
@@ -80,12 +78,18 @@ impl<'a, X: Execute> DayrateApi<'a, X> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetAvailability {}
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetAvailability<B = Unbound> {
+    #[serde(skip)]
+    pub(crate) bound: B,
+}
+
+crate::request::arguments!(GetAvailability() {});
 
 impl GetAvailability {
     /// The request (it takes no arguments).
     pub fn new() -> Self {
-        Self {}
+        Self { bound: Unbound }
     }
 }
 
@@ -103,7 +107,8 @@ impl Endpoint for GetAvailability {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetAllotment {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetAllotment<B = Unbound> {
     /// The policy; sent as `policyKey`.
     pub policy_key: String,
     /// The user; sent as `userId`.
@@ -112,13 +117,16 @@ pub struct GetAllotment {
     /// The user's email.
     #[serde(default)]
     pub email: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl GetAllotment {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(policy_key: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             policy_key: policy_key.into(),
             user_id: None,
             email: None,
@@ -126,10 +134,7 @@ impl GetAllotment {
     }
 }
 
-crate::setters!(GetAllotment {
-    user_id: String,
-    email: String,
-});
+crate::request::arguments!(GetAllotment(policy_key) { user_id: String, email: String });
 
 impl Endpoint for GetAllotment {
     type Output = Allotment;
@@ -149,7 +154,8 @@ impl Endpoint for GetAllotment {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all(serialize = "camelCase"))]
 #[non_exhaustive]
-pub struct CreateBooking {
+#[must_use = "a request does nothing until it is sent"]
+pub struct CreateBooking<B = Unbound> {
     /// The day, `YYYY-MM-DD`.
     pub date: String,
     /// The slot of the day, e.g. `morning`.
@@ -174,11 +180,13 @@ pub struct CreateBooking {
     /// The user; sent as `userId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl CreateBooking {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(
         date: impl Into<String>,
         slot: impl Into<String>,
@@ -188,6 +196,7 @@ impl CreateBooking {
         cancel_url: impl Into<String>,
     ) -> Self {
         Self {
+            bound: Unbound,
             date: date.into(),
             slot: slot.into(),
             client_email: client_email.into(),
@@ -202,12 +211,7 @@ impl CreateBooking {
     }
 }
 
-crate::setters!(CreateBooking {
-    policy_key: String,
-    enrollment_id: String,
-    replaces_booking_id: String,
-    user_id: String,
-});
+crate::request::arguments!(CreateBooking(date, slot, client_email, client_name, success_url, cancel_url) { policy_key: String, enrollment_id: String, replaces_booking_id: String, user_id: String });
 
 impl Endpoint for CreateBooking {
     type Output = BookingCreated;
@@ -225,7 +229,8 @@ impl Endpoint for CreateBooking {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all(serialize = "camelCase"))]
 #[non_exhaustive]
-pub struct CancelBooking {
+#[must_use = "a request does nothing until it is sent"]
+pub struct CancelBooking<B = Unbound> {
     /// The booking; sent as `bookingId`.
     pub booking_id: String,
     /// The user; sent as `userId`.
@@ -234,13 +239,16 @@ pub struct CancelBooking {
     /// The user's email.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl CancelBooking {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(booking_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             booking_id: booking_id.into(),
             user_id: None,
             email: None,
@@ -248,10 +256,7 @@ impl CancelBooking {
     }
 }
 
-crate::setters!(CancelBooking {
-    user_id: String,
-    email: String,
-});
+crate::request::arguments!(CancelBooking(booking_id) { user_id: String, email: String });
 
 impl Endpoint for CancelBooking {
     type Output = BookingCancelled;
@@ -269,7 +274,8 @@ impl Endpoint for CancelBooking {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetAdminBookings {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetAdminBookings<B = Unbound> {
     /// Only bookings in this status; sent as `status`.
     #[serde(default)]
     pub status: Option<String>,
@@ -297,6 +303,8 @@ pub struct GetAdminBookings {
     /// Bookings to skip; 0 when not set.
     #[serde(default)]
     pub offset: Option<u64>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl GetAdminBookings {
@@ -306,17 +314,7 @@ impl GetAdminBookings {
     }
 }
 
-crate::setters!(GetAdminBookings {
-    status: String,
-    start_date: String,
-    end_date: String,
-    client_email: String,
-    enrollment_id: String,
-    user_id: String,
-    is_free: bool,
-    limit: u32,
-    offset: u64,
-});
+crate::request::arguments!(pages GetAdminBookings() { status: String, start_date: String, end_date: String, client_email: String, enrollment_id: String, user_id: String, is_free: bool, limit: u32, offset: u64 });
 
 impl GetAdminBookings {
     const DEFAULT_LIMIT: u32 = 100;
@@ -397,12 +395,12 @@ mod tests {
 
     #[test]
     fn get_availability_request_and_parse() {
-        let spec = GetAvailability {}.request().unwrap();
+        let spec = GetAvailability { bound: Unbound }.request().unwrap();
         assert_eq!(spec.method(), http::Method::GET);
         assert_eq!(spec.path(), "/api/dayrate/availability");
         assert_eq!(spec.credentials(), Auth::OptionalBearer);
         assert!(spec.query.is_empty() && spec.body.is_none());
-        let a = GetAvailability {}
+        let a = GetAvailability { bound: Unbound }
             .parse(&response(
                 r#"{"success":true,"data":{"timezone":"America/New_York","slots":[
                 {"date":"2025-01-20","slot":"morning","available":true,"remaining":3,"x_new":1},
@@ -424,6 +422,7 @@ mod tests {
     #[test]
     fn get_allotment_request_and_parse() {
         let e = GetAllotment {
+            bound: Unbound,
             policy_key: "checkin".into(),
             user_id: Some("user-123".into()),
             email: Some("patient@example.com".into()),
@@ -440,6 +439,7 @@ mod tests {
             ]
         );
         let only = GetAllotment {
+            bound: Unbound,
             policy_key: "checkin".into(),
             user_id: None,
             email: None,
@@ -462,6 +462,7 @@ mod tests {
 
     fn booking() -> CreateBooking {
         CreateBooking {
+            bound: Unbound,
             date: "2025-01-20".into(),
             slot: "morning".into(),
             client_email: "patient@example.com".into(),
@@ -539,6 +540,7 @@ mod tests {
     #[test]
     fn cancel_booking_request_and_parse() {
         let e = CancelBooking {
+            bound: Unbound,
             booking_id: "bk_123".into(),
             user_id: Some("user-456".into()),
             email: Some("client@example.com".into()),
@@ -569,6 +571,7 @@ mod tests {
         assert_eq!(spec.credentials(), Auth::Bearer);
         assert_eq!(query(&spec), [("limit", "100"), ("offset", "0")]);
         let e = GetAdminBookings {
+            bound: Unbound,
             status: Some("confirmed".into()),
             start_date: Some("2025-01-01".into()),
             end_date: Some("2025-01-31".into()),
@@ -642,13 +645,13 @@ mod tests {
             Err(Error::Decode(d)) => assert!(d.path.starts_with("data"), "{}", d.path),
             other => panic!("{other:?}"),
         }
-        match (GetAvailability {}).parse(&response(r#"{"data":{"slots":7}}"#)) {
+        match (GetAvailability { bound: Unbound }).parse(&response(r#"{"data":{"slots":7}}"#)) {
             Err(Error::Decode(d)) => assert!(d.path.starts_with("data"), "{}", d.path),
             other => panic!("{other:?}"),
         }
         for body in ["", "<html>", r#"{"data":null}"#] {
             assert!(matches!(
-                GetAvailability {}.parse(&response(body)),
+                GetAvailability { bound: Unbound }.parse(&response(body)),
                 Err(Error::Decode(_))
             ));
         }

@@ -12,7 +12,7 @@ use crate::model::entitlements::{
     AccessCheck, Entitlement, EntitlementChanges, EntitlementClaim, EntitlementEvent,
     PurchaseHistoryItem,
 };
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::spec::{require, Auth, RequestSpec};
 
 /// The entitlements operations of a client: `client.entitlements()`.
@@ -32,8 +32,8 @@ impl<'a, X: Execute> EntitlementsApi<'a, X> {
     /// Optional: `.user_id(..)`, `.email(..)`, `.entitlement_key(..)`,
     /// `.include_expired(..)`, `.include_revoked(..)`, `.limit(..)`,
     /// `.resource_type(..)`, `.resource_id(..)`.
-    pub fn get_user_entitlements(&self) -> Request<'a, X, GetUserEntitlements> {
-        Request::new(self.client, GetUserEntitlements::new())
+    pub fn get_user_entitlements(&self) -> GetUserEntitlements<Bound<'a, X>> {
+        GetUserEntitlements::new().on(self.client)
     }
 
     /// Checks whether a user holds an entitlement.
@@ -42,40 +42,40 @@ impl<'a, X: Execute> EntitlementsApi<'a, X> {
         &self,
         user_id: impl Into<String>,
         entitlement_key: impl Into<String>,
-    ) -> Request<'a, X, CheckAccess> {
-        Request::new(self.client, CheckAccess::new(user_id, entitlement_key))
+    ) -> CheckAccess<Bound<'a, X>> {
+        CheckAccess::new(user_id, entitlement_key).on(self.client)
     }
 
     /// Entitlement changes for syncing, in pages (the cursor is `since`).
     /// Optional: `.since(..)`, `.limit(..)` (default 100).
-    pub fn get_changes(&self) -> Request<'a, X, GetChanges> {
-        Request::new(self.client, GetChanges::new())
+    pub fn get_changes(&self) -> GetChanges<Bound<'a, X>> {
+        GetChanges::new().on(self.client)
     }
 
     /// A user's purchase history.
     pub fn get_purchase_history(
         &self,
         user_id: impl Into<String>,
-    ) -> Request<'a, X, GetPurchaseHistory> {
-        Request::new(self.client, GetPurchaseHistory::new(user_id))
+    ) -> GetPurchaseHistory<Bound<'a, X>> {
+        GetPurchaseHistory::new(user_id).on(self.client)
     }
 
     /// Claims the pending entitlements held for the signed-in user's verified email.
-    pub fn claim_pending(&self) -> Request<'a, X, ClaimPending> {
-        Request::new(self.client, ClaimPending::new())
+    pub fn claim_pending(&self) -> ClaimPending<Bound<'a, X>> {
+        ClaimPending::new().on(self.client)
     }
 
     /// Admin: grants an entitlement by hand.
     /// Optional: `.beneficiary_user_id(..)`, `.beneficiary_email(..)`, `.starts_at(..)`,
     /// `.ends_at(..)`, `.reason(..)`, `.metadata(..)`, `.resource_type(..)`,
     /// `.resource_id(..)`.
-    pub fn grant_manual(&self, entitlement_key: impl Into<String>) -> Request<'a, X, GrantManual> {
-        Request::new(self.client, GrantManual::new(entitlement_key))
+    pub fn grant_manual(&self, entitlement_key: impl Into<String>) -> GrantManual<Bound<'a, X>> {
+        GrantManual::new(entitlement_key).on(self.client)
     }
 
     /// Admin: revokes an entitlement. Optional: `.reason(..)`.
-    pub fn revoke(&self, entitlement_id: impl Into<String>) -> Request<'a, X, Revoke> {
-        Request::new(self.client, Revoke::new(entitlement_id))
+    pub fn revoke(&self, entitlement_id: impl Into<String>) -> Revoke<Bound<'a, X>> {
+        Revoke::new(entitlement_id).on(self.client)
     }
 }
 
@@ -83,7 +83,8 @@ impl<'a, X: Execute> EntitlementsApi<'a, X> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetUserEntitlements {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetUserEntitlements<B = Unbound> {
     /// The user (this or `email` is required).
     #[serde(default)]
     pub user_id: Option<String>,
@@ -108,6 +109,8 @@ pub struct GetUserEntitlements {
     /// Only entitlements scoped to this resource.
     #[serde(default)]
     pub resource_id: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl GetUserEntitlements {
@@ -117,16 +120,7 @@ impl GetUserEntitlements {
     }
 }
 
-crate::setters!(GetUserEntitlements {
-    user_id: String,
-    email: String,
-    entitlement_key: String,
-    include_expired: bool,
-    include_revoked: bool,
-    limit: u32,
-    resource_type: String,
-    resource_id: String,
-});
+crate::request::arguments!(GetUserEntitlements() { user_id: String, email: String, entitlement_key: String, include_expired: bool, include_revoked: bool, limit: u32, resource_type: String, resource_id: String });
 
 /// Rejects a lookup with neither a user id nor an email, before anything is sent.
 fn require_user_or_email(user_id: Option<&str>, email: Option<&str>) -> Result<(), Error> {
@@ -169,7 +163,8 @@ impl Endpoint for GetUserEntitlements {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct CheckAccess {
+#[must_use = "a request does nothing until it is sent"]
+pub struct CheckAccess<B = Unbound> {
     /// The user.
     pub user_id: String,
     /// The entitlement key; sent as `key`.
@@ -180,13 +175,16 @@ pub struct CheckAccess {
     /// Check within this resource.
     #[serde(default)]
     pub resource_id: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl CheckAccess {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(user_id: impl Into<String>, entitlement_key: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             user_id: user_id.into(),
             entitlement_key: entitlement_key.into(),
             resource_type: None,
@@ -195,10 +193,7 @@ impl CheckAccess {
     }
 }
 
-crate::setters!(CheckAccess {
-    resource_type: String,
-    resource_id: String,
-});
+crate::request::arguments!(CheckAccess(user_id, entitlement_key) { resource_type: String, resource_id: String });
 
 impl Endpoint for CheckAccess {
     type Output = AccessCheck;
@@ -218,7 +213,8 @@ impl Endpoint for CheckAccess {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetChanges {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetChanges<B = Unbound> {
     /// The cursor: [`EntitlementChanges::cursor`] of the previous page (an ISO 8601
     /// time); from the beginning when not set.
     #[serde(default)]
@@ -226,6 +222,8 @@ pub struct GetChanges {
     /// Page size; 100 when not set.
     #[serde(default)]
     pub limit: Option<u32>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl GetChanges {
@@ -235,10 +233,7 @@ impl GetChanges {
     }
 }
 
-crate::setters!(GetChanges {
-    since: String,
-    limit: u32,
-});
+crate::request::arguments!(pages GetChanges() { since: String, limit: u32 });
 
 impl GetChanges {
     const DEFAULT_LIMIT: u32 = 100;
@@ -271,6 +266,7 @@ impl Paginated for GetChanges {
             return None;
         }
         Some(Self {
+            bound: Unbound,
             since: Some(cursor),
             limit: self.limit,
         })
@@ -285,15 +281,21 @@ impl Paginated for GetChanges {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetPurchaseHistory {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetPurchaseHistory<B = Unbound> {
     /// The user.
     pub user_id: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(GetPurchaseHistory(user_id) {});
 
 impl GetPurchaseHistory {
     /// The request, with its arguments.
     pub fn new(user_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             user_id: user_id.into(),
         }
     }
@@ -313,12 +315,18 @@ impl Endpoint for GetPurchaseHistory {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ClaimPending {}
+#[must_use = "a request does nothing until it is sent"]
+pub struct ClaimPending<B = Unbound> {
+    #[serde(skip)]
+    pub(crate) bound: B,
+}
+
+crate::request::arguments!(ClaimPending() {});
 
 impl ClaimPending {
     /// The request (it takes no arguments).
     pub fn new() -> Self {
-        Self {}
+        Self { bound: Unbound }
     }
 }
 
@@ -340,9 +348,10 @@ impl Endpoint for ClaimPending {
 ///
 /// Deserializes from the flat fields or from `{"params": {..}}` (the reference's shape).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(from = "GrantManualArgs")]
+#[serde(from = "GrantManualArgs", bound(deserialize = "B: Default"))]
 #[non_exhaustive]
-pub struct GrantManual {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GrantManual<B = Unbound> {
     /// The entitlement key to grant.
     pub entitlement_key: String,
     /// The user to grant it to.
@@ -369,18 +378,11 @@ pub struct GrantManual {
     /// The resource to scope it to.
     #[serde(skip_serializing_if = "crate::spec::skip::blank")]
     pub resource_id: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
-crate::setters!(GrantManual {
-    beneficiary_user_id: String,
-    beneficiary_email: String,
-    starts_at: String,
-    ends_at: String,
-    reason: String,
-    metadata: serde_json::Map<String, serde_json::Value>,
-    resource_type: String,
-    resource_id: String,
-});
+crate::request::arguments!(GrantManual(entitlement_key) { beneficiary_user_id: String, beneficiary_email: String, starts_at: String, ends_at: String, reason: String, metadata: serde_json::Map<String, serde_json::Value>, resource_type: String, resource_id: String });
 
 impl GrantManual {
     /// A grant of `entitlement_key` with nothing else set.
@@ -436,9 +438,10 @@ struct ManualGrantFields {
     resource_id: Option<String>,
 }
 
-impl From<ManualGrantFields> for GrantManual {
+impl<B: Default> From<ManualGrantFields> for GrantManual<B> {
     fn from(f: ManualGrantFields) -> Self {
         Self {
+            bound: B::default(),
             entitlement_key: f.entitlement_key,
             beneficiary_user_id: f.beneficiary_user_id,
             beneficiary_email: f.beneficiary_email,
@@ -452,7 +455,7 @@ impl From<ManualGrantFields> for GrantManual {
     }
 }
 
-impl From<GrantManualArgs> for GrantManual {
+impl<B: Default> From<GrantManualArgs> for GrantManual<B> {
     fn from(args: GrantManualArgs) -> Self {
         match args {
             GrantManualArgs::Nested(n) => n.params.into(),
@@ -478,26 +481,30 @@ impl Endpoint for GrantManual {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct Revoke {
+#[must_use = "a request does nothing until it is sent"]
+pub struct Revoke<B = Unbound> {
     /// The entitlement to revoke.
     pub entitlement_id: String,
     /// Why it is revoked.
     #[serde(default)]
     pub reason: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl Revoke {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(entitlement_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             entitlement_id: entitlement_id.into(),
             reason: None,
         }
     }
 }
 
-crate::setters!(Revoke { reason: String });
+crate::request::arguments!(Revoke(entitlement_id) { reason: String });
 
 #[derive(Serialize)]
 struct RevokeBody<'a> {
@@ -565,6 +572,7 @@ mod tests {
     #[test]
     fn get_user_entitlements_request() {
         let e = GetUserEntitlements {
+            bound: Unbound,
             user_id: Some("user_456".into()),
             email: Some(String::new()),
             entitlement_key: Some("premium_access".into()),
@@ -650,6 +658,7 @@ mod tests {
     #[test]
     fn check_access_request_and_parse() {
         let e = CheckAccess {
+            bound: Unbound,
             user_id: "user_456".into(),
             entitlement_key: "premium_access".into(),
             resource_type: Some("org".into()),
@@ -698,6 +707,7 @@ mod tests {
         assert_eq!(spec.credentials(), Auth::ApiKey);
         assert_eq!(query(&spec), [("limit", "100")]);
         let e = GetChanges {
+            bound: Unbound,
             since: Some("2024-12-31T00:00:00Z".into()),
             limit: Some(50),
         };
@@ -753,6 +763,7 @@ mod tests {
     #[test]
     fn get_purchase_history_request_and_parse() {
         let e = GetPurchaseHistory {
+            bound: Unbound,
             user_id: "user_456".into(),
         };
         let spec = e.request().unwrap();
@@ -773,13 +784,15 @@ mod tests {
 
     #[test]
     fn claim_pending_request_and_parse() {
-        let spec = ClaimPending {}.request().unwrap();
+        let spec = ClaimPending { bound: Unbound }.request().unwrap();
         assert_eq!(spec.method(), http::Method::POST);
         assert_eq!(spec.path(), "/api/entitlements/claim");
         assert_eq!(spec.credentials(), Auth::Bearer);
         assert_eq!(body(&spec), Some(serde_json::json!({})));
         let body = format!(r#"{{"success":true,"data":{{"claimed":[{ENTITLEMENT}],"count":1}}}}"#);
-        let claim = ClaimPending {}.parse(&response(200, &body)).unwrap();
+        let claim = ClaimPending { bound: Unbound }
+            .parse(&response(200, &body))
+            .unwrap();
         assert_eq!(claim.count, 1);
         assert_eq!(claim.claimed[0].entitlement_key, "premium_access");
     }
@@ -843,6 +856,7 @@ mod tests {
     #[test]
     fn revoke_request_and_parse() {
         let e = Revoke {
+            bound: Unbound,
             entitlement_id: "ent/1".into(),
             reason: None,
         };
@@ -852,6 +866,7 @@ mod tests {
         assert_eq!(spec.credentials(), Auth::Bearer);
         assert_eq!(body(&spec), Some(serde_json::json!({})));
         let e = Revoke {
+            bound: Unbound,
             entitlement_id: "ent_abc123".into(),
             reason: Some("User requested".into()),
         };
@@ -863,6 +878,7 @@ mod tests {
         let body = format!(r#"{{"success":true,"data":{{"entitlement":{ENTITLEMENT}}}}}"#);
         assert_eq!(e.parse(&response(200, &body)).unwrap().id, "ent_abc123");
         let empty = Revoke {
+            bound: Unbound,
             entitlement_id: " ".into(),
             reason: None,
         };
@@ -891,6 +907,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let check = CheckAccess {
+            bound: Unbound,
             user_id: "u".into(),
             entitlement_key: "k".into(),
             resource_type: None,
@@ -908,7 +925,7 @@ mod tests {
         }
         for body in ["", "not json", r#"{"data":null}"#, "[1]"] {
             assert!(matches!(
-                ClaimPending {}.parse(&response(200, body)),
+                ClaimPending { bound: Unbound }.parse(&response(200, body)),
                 Err(Error::Decode(_))
             ));
         }

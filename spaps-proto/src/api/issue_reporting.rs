@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::endpoint::{Endpoint, Paginated};
 use crate::error::Error;
 use crate::model::issue_reporting::{IssueReport, IssueReportList, IssueReportStatus};
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::spec::{require, Auth, RequestSpec};
 
 /// Page size of [`ListIssueReports`] when none is set.
@@ -35,27 +35,27 @@ impl<'a, X: Execute> IssueReportingApi<'a, X> {
         &self,
         target: impl Into<Map<String, Value>>,
         note: impl Into<String>,
-    ) -> Request<'a, X, CreateIssueReport> {
-        Request::new(self.client, CreateIssueReport::new(target, note))
+    ) -> CreateIssueReport<Bound<'a, X>> {
+        CreateIssueReport::new(target, note).on(self.client)
     }
 
     /// Lists the caller's issue reports, a page at a time.
     /// Optional: `.status(..)`, `.limit(..)` (default 50), `.offset(..)` (default 0).
-    pub fn list_issue_reports(&self) -> Request<'a, X, ListIssueReports> {
-        Request::new(self.client, ListIssueReports::new())
+    pub fn list_issue_reports(&self) -> ListIssueReports<Bound<'a, X>> {
+        ListIssueReports::new().on(self.client)
     }
 
     /// Whether the caller has open or recently resolved reports.
-    pub fn get_issue_report_status(&self) -> Request<'a, X, GetIssueReportStatus> {
-        Request::new(self.client, GetIssueReportStatus::new())
+    pub fn get_issue_report_status(&self) -> GetIssueReportStatus<Bound<'a, X>> {
+        GetIssueReportStatus::new().on(self.client)
     }
 
     /// One issue report.
     pub fn get_issue_report(
         &self,
         issue_report_id: impl Into<String>,
-    ) -> Request<'a, X, GetIssueReport> {
-        Request::new(self.client, GetIssueReport::new(issue_report_id))
+    ) -> GetIssueReport<Bound<'a, X>> {
+        GetIssueReport::new(issue_report_id).on(self.client)
     }
 
     /// Replaces the note of an issue report.
@@ -63,8 +63,8 @@ impl<'a, X: Execute> IssueReportingApi<'a, X> {
         &self,
         issue_report_id: impl Into<String>,
         note: impl Into<String>,
-    ) -> Request<'a, X, UpdateIssueReport> {
-        Request::new(self.client, UpdateIssueReport::new(issue_report_id, note))
+    ) -> UpdateIssueReport<Bound<'a, X>> {
+        UpdateIssueReport::new(issue_report_id, note).on(self.client)
     }
 
     /// Replies to an issue report; returns the reply (a child report).
@@ -73,8 +73,8 @@ impl<'a, X: Execute> IssueReportingApi<'a, X> {
         &self,
         issue_report_id: impl Into<String>,
         note: impl Into<String>,
-    ) -> Request<'a, X, ReplyToIssueReport> {
-        Request::new(self.client, ReplyToIssueReport::new(issue_report_id, note))
+    ) -> ReplyToIssueReport<Bound<'a, X>> {
+        ReplyToIssueReport::new(issue_report_id, note).on(self.client)
     }
 }
 
@@ -82,7 +82,8 @@ impl<'a, X: Execute> IssueReportingApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct CreateIssueReport {
+#[must_use = "a request does nothing until it is sent"]
+pub struct CreateIssueReport<B = Unbound> {
     /// What the report is about, sent as given (see
     /// [`IssueReportTarget`](crate::model::issue_reporting::IssueReportTarget) for the
     /// keys the server expects).
@@ -92,13 +93,16 @@ pub struct CreateIssueReport {
     /// The role the reporter acts in (`patient`, `practitioner`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reporter_role_hint: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl CreateIssueReport {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(target: impl Into<Map<String, Value>>, note: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             target: target.into(),
             note: note.into(),
             reporter_role_hint: None,
@@ -106,9 +110,7 @@ impl CreateIssueReport {
     }
 }
 
-crate::setters!(CreateIssueReport {
-    reporter_role_hint: String
-});
+crate::request::arguments!(CreateIssueReport(target, note) { reporter_role_hint: String });
 
 impl Endpoint for CreateIssueReport {
     type Output = IssueReport;
@@ -126,7 +128,8 @@ impl Endpoint for CreateIssueReport {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ListIssueReports {
+#[must_use = "a request does nothing until it is sent"]
+pub struct ListIssueReports<B = Unbound> {
     /// Only reports with this status.
     #[serde(default)]
     pub status: Option<String>,
@@ -136,6 +139,8 @@ pub struct ListIssueReports {
     /// How many reports to skip; 0 when not set.
     #[serde(default)]
     pub offset: Option<u64>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl ListIssueReports {
@@ -145,11 +150,7 @@ impl ListIssueReports {
     }
 }
 
-crate::setters!(ListIssueReports {
-    status: String,
-    limit: u32,
-    offset: u64
-});
+crate::request::arguments!(pages ListIssueReports() { status: String, limit: u32, offset: u64 });
 
 impl Endpoint for ListIssueReports {
     type Output = IssueReportList;
@@ -190,12 +191,18 @@ impl Paginated for ListIssueReports {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetIssueReportStatus {}
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetIssueReportStatus<B = Unbound> {
+    #[serde(skip)]
+    pub(crate) bound: B,
+}
+
+crate::request::arguments!(GetIssueReportStatus() {});
 
 impl GetIssueReportStatus {
     /// The request (it takes no arguments).
     pub fn new() -> Self {
-        Self {}
+        Self { bound: Unbound }
     }
 }
 
@@ -213,15 +220,21 @@ impl Endpoint for GetIssueReportStatus {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetIssueReport {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetIssueReport<B = Unbound> {
     /// The report.
     pub issue_report_id: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(GetIssueReport(issue_report_id) {});
 
 impl GetIssueReport {
     /// The request, with its arguments.
     pub fn new(issue_report_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             issue_report_id: issue_report_id.into(),
         }
     }
@@ -244,17 +257,23 @@ impl Endpoint for GetIssueReport {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct UpdateIssueReport {
+#[must_use = "a request does nothing until it is sent"]
+pub struct UpdateIssueReport<B = Unbound> {
     /// The report.
     pub issue_report_id: String,
     /// The new note.
     pub note: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(UpdateIssueReport(issue_report_id, note) {});
 
 impl UpdateIssueReport {
     /// The request, with its arguments.
     pub fn new(issue_report_id: impl Into<String>, note: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             issue_report_id: issue_report_id.into(),
             note: note.into(),
         }
@@ -293,7 +312,8 @@ impl Endpoint for UpdateIssueReport {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ReplyToIssueReport {
+#[must_use = "a request does nothing until it is sent"]
+pub struct ReplyToIssueReport<B = Unbound> {
     /// The report replied to.
     pub issue_report_id: String,
     /// The reply's note.
@@ -301,13 +321,16 @@ pub struct ReplyToIssueReport {
     /// The role the reporter acts in.
     #[serde(default)]
     pub reporter_role_hint: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl ReplyToIssueReport {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(issue_report_id: impl Into<String>, note: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             issue_report_id: issue_report_id.into(),
             note: note.into(),
             reporter_role_hint: None,
@@ -315,9 +338,7 @@ impl ReplyToIssueReport {
     }
 }
 
-crate::setters!(ReplyToIssueReport {
-    reporter_role_hint: String
-});
+crate::request::arguments!(ReplyToIssueReport(issue_report_id, note) { reporter_role_hint: String });
 
 impl Endpoint for ReplyToIssueReport {
     type Output = IssueReport;
@@ -413,6 +434,7 @@ mod tests {
     #[test]
     fn create_issue_report_request() {
         let mut ep = CreateIssueReport {
+            bound: Unbound,
             target: target(),
             note: "It spins.".into(),
             reporter_role_hint: None,
@@ -446,6 +468,7 @@ mod tests {
     #[test]
     fn create_issue_report_parses_envelope_and_bare_body() {
         let ep = CreateIssueReport {
+            bound: Unbound,
             target: target(),
             note: "n".into(),
             reporter_role_hint: None,
@@ -475,6 +498,7 @@ mod tests {
         assert_eq!(body_json(&spec), None);
 
         let ep = ListIssueReports {
+            bound: Unbound,
             status: Some("open".into()),
             limit: Some(10),
             offset: Some(20),
@@ -488,6 +512,7 @@ mod tests {
     #[test]
     fn list_issue_reports_parses_and_pages() {
         let ep = ListIssueReports {
+            bound: Unbound,
             status: Some("open".into()),
             limit: Some(1),
             offset: None,
@@ -513,7 +538,7 @@ mod tests {
 
     #[test]
     fn get_issue_report_status_request_and_parse() {
-        let ep = GetIssueReportStatus {};
+        let ep = GetIssueReportStatus { bound: Unbound };
         let spec = ep.request().unwrap();
         assert_eq!(spec.method(), Method::GET);
         assert_eq!(spec.path(), "/api/v1/issue-reports/status");
@@ -534,6 +559,7 @@ mod tests {
     #[test]
     fn get_issue_report_request_and_parse() {
         let ep = GetIssueReport {
+            bound: Unbound,
             issue_report_id: "ir/1 2".into(),
         };
         let spec = ep.request().unwrap().validate().unwrap();
@@ -547,6 +573,7 @@ mod tests {
         assert_eq!(report.status, "open");
 
         let empty = GetIssueReport {
+            bound: Unbound,
             issue_report_id: " ".into(),
         };
         assert!(matches!(
@@ -558,6 +585,7 @@ mod tests {
     #[test]
     fn update_issue_report_request_and_parse() {
         let ep = UpdateIssueReport {
+            bound: Unbound,
             issue_report_id: "ir_1".into(),
             note: "Happens on Safari 17 only.".into(),
         };
@@ -576,6 +604,7 @@ mod tests {
     #[test]
     fn reply_to_issue_report_request_and_parse() {
         let mut ep = ReplyToIssueReport {
+            bound: Unbound,
             issue_report_id: "ir_1".into(),
             note: "Still happening on Safari.".into(),
             reporter_role_hint: None,
@@ -619,6 +648,7 @@ mod tests {
         let mut bad = report_json("ir_1", None);
         bad["linked_case"]["priority"] = json!(2);
         let err = GetIssueReport {
+            bound: Unbound,
             issue_report_id: "ir_1".into(),
         }
         .parse(&response(json!({"data": bad})))
@@ -636,7 +666,7 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, Error::Decode(ref d) if d.path == "data.total"));
 
-        let err = GetIssueReportStatus {}
+        let err = GetIssueReportStatus { bound: Unbound }
             .parse(&response(json!({"data": {"has_open": "yes"}})))
             .unwrap_err();
         assert!(matches!(err, Error::Decode(ref d) if d.path == "data.has_open"));
@@ -644,7 +674,7 @@ mod tests {
         for body in [&b""[..], b"<html>", b"[1]", b"{\"data\": null}"] {
             let r = http::Response::new(Bytes::from_static(body));
             assert!(matches!(
-                GetIssueReportStatus {}.parse(&r),
+                GetIssueReportStatus { bound: Unbound }.parse(&r),
                 Err(Error::Decode(_))
             ));
         }

@@ -9,7 +9,7 @@ use crate::endpoint::Endpoint;
 use crate::envelope::Shape;
 use crate::error::{DecodeError, Error};
 use crate::model::metrics::{HealthStatus, MetricsSnapshot, ReadinessStatus};
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::spec::{Auth, RequestSpec};
 
 /// The metrics operations of a client: `client.metrics()`.
@@ -25,24 +25,24 @@ impl<'a, X: Execute> MetricsApi<'a, X> {
     }
 
     /// The metrics in the Prometheus text format, as the server sent them.
-    pub fn get_prometheus_metrics(&self) -> Request<'a, X, GetPrometheusMetrics> {
-        Request::new(self.client, GetPrometheusMetrics::new())
+    pub fn get_prometheus_metrics(&self) -> GetPrometheusMetrics<Bound<'a, X>> {
+        GetPrometheusMetrics::new().on(self.client)
     }
 
     /// The metrics as JSON.
-    pub fn get_metrics_json(&self) -> Request<'a, X, GetMetricsJson> {
-        Request::new(self.client, GetMetricsJson::new())
+    pub fn get_metrics_json(&self) -> GetMetricsJson<Bound<'a, X>> {
+        GetMetricsJson::new().on(self.client)
     }
 
     /// The service's liveness (`GET /health`).
-    pub fn health(&self) -> Request<'a, X, Health> {
-        Request::new(self.client, Health::new())
+    pub fn health(&self) -> Health<Bound<'a, X>> {
+        Health::new().on(self.client)
     }
 
     /// Whether the service is ready for traffic (`GET /health/ready`); a service that is
     /// not ready answers 503, an error.
-    pub fn readiness(&self) -> Request<'a, X, Readiness> {
-        Request::new(self.client, Readiness::new())
+    pub fn readiness(&self) -> Readiness<Bound<'a, X>> {
+        Readiness::new().on(self.client)
     }
 }
 
@@ -50,12 +50,18 @@ impl<'a, X: Execute> MetricsApi<'a, X> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetPrometheusMetrics {}
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetPrometheusMetrics<B = Unbound> {
+    #[serde(skip)]
+    pub(crate) bound: B,
+}
+
+crate::request::arguments!(GetPrometheusMetrics() {});
 
 impl GetPrometheusMetrics {
     /// The request (it takes no arguments).
     pub fn new() -> Self {
-        Self {}
+        Self { bound: Unbound }
     }
 }
 
@@ -88,12 +94,18 @@ impl Endpoint for GetPrometheusMetrics {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetMetricsJson {}
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetMetricsJson<B = Unbound> {
+    #[serde(skip)]
+    pub(crate) bound: B,
+}
+
+crate::request::arguments!(GetMetricsJson() {});
 
 impl GetMetricsJson {
     /// The request (it takes no arguments).
     pub fn new() -> Self {
-        Self {}
+        Self { bound: Unbound }
     }
 }
 
@@ -114,12 +126,18 @@ impl Endpoint for GetMetricsJson {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct Health {}
+#[must_use = "a request does nothing until it is sent"]
+pub struct Health<B = Unbound> {
+    #[serde(skip)]
+    pub(crate) bound: B,
+}
+
+crate::request::arguments!(Health() {});
 
 impl Health {
     /// The request (it takes no arguments).
     pub fn new() -> Self {
-        Self {}
+        Self { bound: Unbound }
     }
 }
 
@@ -138,12 +156,18 @@ impl Endpoint for Health {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct Readiness {}
+#[must_use = "a request does nothing until it is sent"]
+pub struct Readiness<B = Unbound> {
+    #[serde(skip)]
+    pub(crate) bound: B,
+}
+
+crate::request::arguments!(Readiness() {});
 
 impl Readiness {
     /// The request (it takes no arguments).
     pub fn new() -> Self {
-        Self {}
+        Self { bound: Unbound }
     }
 }
 
@@ -180,17 +204,25 @@ mod tests {
     fn requests_are_anonymous_gets() {
         let cases: [(RequestSpec, &str, Option<&str>); 4] = [
             (
-                GetPrometheusMetrics {}.request().unwrap(),
+                GetPrometheusMetrics { bound: Unbound }.request().unwrap(),
                 "/api/metrics",
                 Some("text/plain"),
             ),
             (
-                GetMetricsJson {}.request().unwrap(),
+                GetMetricsJson { bound: Unbound }.request().unwrap(),
                 "/api/metrics/json",
                 Some("application/json"),
             ),
-            (Health {}.request().unwrap(), "/health", None),
-            (Readiness {}.request().unwrap(), "/health/ready", None),
+            (
+                Health { bound: Unbound }.request().unwrap(),
+                "/health",
+                None,
+            ),
+            (
+                Readiness { bound: Unbound }.request().unwrap(),
+                "/health/ready",
+                None,
+            ),
         ];
         for (spec, path, want_accept) in cases {
             let spec = spec.validate().unwrap();
@@ -207,11 +239,11 @@ mod tests {
     fn prometheus_text_is_returned_as_is() {
         let text =
             "# HELP http_requests_total Total HTTP requests received\nhttp_requests_total 123";
-        let out = GetPrometheusMetrics {}
+        let out = GetPrometheusMetrics { bound: Unbound }
             .parse(&http::Response::new(Bytes::from(text)))
             .unwrap();
         assert_eq!(out, text);
-        let empty = GetPrometheusMetrics {}
+        let empty = GetPrometheusMetrics { bound: Unbound }
             .parse(&http::Response::new(Bytes::new()))
             .unwrap();
         assert_eq!(empty, "");
@@ -219,7 +251,7 @@ mod tests {
 
     #[test]
     fn metrics_json_keeps_the_body() {
-        let out = GetMetricsJson {}
+        let out = GetMetricsJson { bound: Unbound }
             .parse(&response(json!({"timestamp": "2025-01-09T10:30:00Z",
                 "uptime_seconds": 864000, "system": {"memory": {"rss_mb": 93.6}}})))
             .unwrap();
@@ -228,7 +260,7 @@ mod tests {
         assert_eq!(out.extra["system"]["memory"]["rss_mb"], json!(93.6));
 
         let enveloped = json!({"success": true, "data": {"uptime_seconds": 86412.5}});
-        let out = GetMetricsJson {}
+        let out = GetMetricsJson { bound: Unbound }
             .parse(&response(enveloped.clone()))
             .unwrap();
         assert_eq!(out.uptime_seconds, None);
@@ -238,7 +270,7 @@ mod tests {
 
     #[test]
     fn health_and_readiness() {
-        let out = Health {}
+        let out = Health { bound: Unbound }
             .parse(&response(
                 json!({"status": "ok", "timestamp": "2025-01-15T12:00:00Z",
                 "version": "1.42.0", "api_version": "2026-02-01"}),
@@ -249,13 +281,13 @@ mod tests {
         assert_eq!(out.timestamp.unwrap().unix_seconds(), 1_736_942_400);
         assert_eq!(out.extra["api_version"], json!("2026-02-01"));
 
-        let out = Readiness {}
+        let out = Readiness { bound: Unbound }
             .parse(&response(json!({"status": "ready",
                 "checks": {"database": "ok", "redis": "ok"}})))
             .unwrap();
         assert_eq!(out.status.as_deref(), Some("ready"));
         assert_eq!(out.checks.unwrap()["redis"], json!("ok"));
-        let out = Readiness {}
+        let out = Readiness { bound: Unbound }
             .parse(&response(json!({"ready": true})))
             .unwrap();
         assert_eq!(out.ready, Some(true));
@@ -264,29 +296,36 @@ mod tests {
 
     #[test]
     fn malformed_bodies_are_decode_errors() {
-        match (Health {}).parse(&response(json!({"status": 5}))) {
+        match (Health { bound: Unbound }).parse(&response(json!({"status": 5}))) {
             Err(Error::Decode(d)) => {
                 assert_eq!(d.operation, "metrics.health");
                 assert_eq!(d.path, "status");
             }
             other => panic!("{other:?}"),
         }
-        match (Readiness {}).parse(&response(json!({"ready": "yes"}))) {
+        match (Readiness { bound: Unbound }).parse(&response(json!({"ready": "yes"}))) {
             Err(Error::Decode(d)) => assert_eq!(d.path, "ready"),
             other => panic!("{other:?}"),
         }
-        match (GetMetricsJson {}).parse(&response(json!({"timestamp": "tomorrow"}))) {
+        match (GetMetricsJson { bound: Unbound }).parse(&response(json!({"timestamp": "tomorrow"})))
+        {
             Err(Error::Decode(d)) => assert_eq!(d.path, "timestamp"),
             other => panic!("{other:?}"),
         }
         for body in [&b""[..], b"<html>", b"[1]", b"null"] {
             let r = http::Response::new(Bytes::copy_from_slice(body));
-            assert!(matches!(Health {}.parse(&r), Err(Error::Decode(_))));
-            assert!(matches!(GetMetricsJson {}.parse(&r), Err(Error::Decode(_))));
+            assert!(matches!(
+                Health { bound: Unbound }.parse(&r),
+                Err(Error::Decode(_))
+            ));
+            assert!(matches!(
+                GetMetricsJson { bound: Unbound }.parse(&r),
+                Err(Error::Decode(_))
+            ));
         }
         let r = http::Response::new(Bytes::from_static(b"\xff\xfe metrics"));
         assert!(matches!(
-            GetPrometheusMetrics {}.parse(&r),
+            GetPrometheusMetrics { bound: Unbound,}.parse(&r),
             Err(Error::Decode(d)) if d.path == "."
         ));
     }

@@ -3,9 +3,12 @@
 //!
 //! Adding an endpoint touches one file: its struct with `#[non_exhaustive]` and a
 //! `new(..)` taking the required arguments, its [`Endpoint`] impl (the request, and the
-//! body's [`Shape`](crate::envelope::Shape) and wire type instead of a parser), a
-//! `setters!` line for its optional arguments, and its accessor method in an
-//! `impl<'a, X: Execute> <Group>Api<'a, X>` block next to it. Then its name goes in the
+//! body's [`Shape`](crate::envelope::Shape) and wire type instead of a parser), an
+//! `arguments!` line naming its fields (it writes, on the endpoint's own type, a setter
+//! per optional argument, `on(client)`, the call options, `send` and `IntoFuture`), and
+//! its accessor method in an `impl<'a, X: Execute> <Group>Api<'a, X>` block next to it.
+//! An endpoint struct's type parameter is its binding: [`Unbound`](crate::Unbound) (the
+//! default) for a plain value, [`Bound`](crate::Bound) once on a client. Then its name goes in the
 //! group's `registry!` (in the group module: for `payments` and `email`, whose endpoints
 //! live in one file per topic, `mod.rs`, appended at the end, since the fuzz inputs
 //! name endpoints by their registry position). Both clients pick it up from there.

@@ -12,7 +12,7 @@ use crate::endpoint::Endpoint;
 use crate::envelope::{Envelope, Shape};
 use crate::error::Error;
 use crate::model::secure_messages::SecureMessage;
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::spec::{Auth, RequestSpec};
 
 type Metadata = serde_json::Map<String, serde_json::Value>;
@@ -35,16 +35,13 @@ impl<'a, X: Execute> SecureMessagesApi<'a, X> {
         patient_id: impl Into<String>,
         practitioner_id: impl Into<String>,
         content: impl Into<String>,
-    ) -> Request<'a, X, CreateMessage> {
-        Request::new(
-            self.client,
-            CreateMessage::new(patient_id, practitioner_id, content),
-        )
+    ) -> CreateMessage<Bound<'a, X>> {
+        CreateMessage::new(patient_id, practitioner_id, content).on(self.client)
     }
 
     /// Lists the messages visible to the caller (no pagination).
-    pub fn list_messages(&self) -> Request<'a, X, ListMessages> {
-        Request::new(self.client, ListMessages::new())
+    pub fn list_messages(&self) -> ListMessages<Bound<'a, X>> {
+        ListMessages::new().on(self.client)
     }
 }
 
@@ -52,7 +49,8 @@ impl<'a, X: Execute> SecureMessagesApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct CreateMessage {
+#[must_use = "a request does nothing until it is sent"]
+pub struct CreateMessage<B = Unbound> {
     /// The patient; sent as `patientId`.
     pub patient_id: String,
     /// The practitioner; sent as `practitionerId`.
@@ -62,17 +60,20 @@ pub struct CreateMessage {
     /// Free-form data to store with the message (sent when set, even empty).
     #[serde(default)]
     pub metadata: Option<Metadata>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl CreateMessage {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(
         patient_id: impl Into<String>,
         practitioner_id: impl Into<String>,
         content: impl Into<String>,
     ) -> Self {
         Self {
+            bound: Unbound,
             patient_id: patient_id.into(),
             practitioner_id: practitioner_id.into(),
             content: content.into(),
@@ -81,7 +82,7 @@ impl CreateMessage {
     }
 }
 
-crate::setters!(CreateMessage { metadata: Metadata });
+crate::request::arguments!(CreateMessage(patient_id, practitioner_id, content) { metadata: Metadata });
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -117,12 +118,18 @@ impl Endpoint for CreateMessage {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ListMessages {}
+#[must_use = "a request does nothing until it is sent"]
+pub struct ListMessages<B = Unbound> {
+    #[serde(skip)]
+    pub(crate) bound: B,
+}
+
+crate::request::arguments!(ListMessages() {});
 
 impl ListMessages {
     /// The request (it takes no arguments).
     pub fn new() -> Self {
-        Self {}
+        Self { bound: Unbound }
     }
 }
 
@@ -169,6 +176,7 @@ mod tests {
     #[test]
     fn create_message_request_and_parse() {
         let mut ep = CreateMessage {
+            bound: Unbound,
             patient_id: "patient-123".into(),
             practitioner_id: "practitioner-456".into(),
             content: "Encrypted payload".into(),
@@ -208,7 +216,7 @@ mod tests {
 
     #[test]
     fn list_messages_request_and_parse() {
-        let ep = ListMessages {};
+        let ep = ListMessages { bound: Unbound };
         let spec = ep.request().unwrap().validate().unwrap();
         assert_eq!(spec.method(), http::Method::GET);
         assert_eq!(spec.path(), "/api/secure-messages");
@@ -243,7 +251,7 @@ mod tests {
 
     #[test]
     fn malformed_bodies_are_decode_errors() {
-        let ep = ListMessages {};
+        let ep = ListMessages { bound: Unbound };
         let mut bad = message_json("m1");
         bad["patient_id"] = json!(42);
         match ep.parse(&response(json!({"data": {"messages": [bad]}}))) {
@@ -254,6 +262,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let create = CreateMessage {
+            bound: Unbound,
             patient_id: "p".into(),
             practitioner_id: "q".into(),
             content: "c".into(),

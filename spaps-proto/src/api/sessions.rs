@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::model::sessions::{
     SessionList, SessionRecord, SessionRevoked, SessionSummary, SessionTouch, SessionValidation,
 };
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::spec::{require, Auth, RequestSpec};
 
 /// The session operations of a client: `client.sessions()`.
@@ -25,28 +25,28 @@ impl<'a, X: Execute> SessionsApi<'a, X> {
     }
 
     /// The session of the current token.
-    pub fn get_current_session(&self) -> Request<'a, X, GetCurrentSession> {
-        Request::new(self.client, GetCurrentSession::new())
+    pub fn get_current_session(&self) -> GetCurrentSession<Bound<'a, X>> {
+        GetCurrentSession::new().on(self.client)
     }
 
     /// Checks that the current session is valid.
-    pub fn validate_session(&self) -> Request<'a, X, ValidateSession> {
-        Request::new(self.client, ValidateSession::new())
+    pub fn validate_session(&self) -> ValidateSession<Bound<'a, X>> {
+        ValidateSession::new().on(self.client)
     }
 
     /// Lists the user's sessions. Optional: `.limit(..)`, `.starting_after(..)`.
-    pub fn list_sessions(&self) -> Request<'a, X, ListSessions> {
-        Request::new(self.client, ListSessions::new())
+    pub fn list_sessions(&self) -> ListSessions<Bound<'a, X>> {
+        ListSessions::new().on(self.client)
     }
 
     /// Records activity on the current session.
-    pub fn touch_session(&self) -> Request<'a, X, TouchSession> {
-        Request::new(self.client, TouchSession::new())
+    pub fn touch_session(&self) -> TouchSession<Bound<'a, X>> {
+        TouchSession::new().on(self.client)
     }
 
     /// Revokes a session.
-    pub fn revoke_session(&self, session_id: impl Into<String>) -> Request<'a, X, RevokeSession> {
-        Request::new(self.client, RevokeSession::new(session_id))
+    pub fn revoke_session(&self, session_id: impl Into<String>) -> RevokeSession<Bound<'a, X>> {
+        RevokeSession::new(session_id).on(self.client)
     }
 }
 
@@ -54,12 +54,18 @@ impl<'a, X: Execute> SessionsApi<'a, X> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetCurrentSession {}
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetCurrentSession<B = Unbound> {
+    #[serde(skip)]
+    pub(crate) bound: B,
+}
+
+crate::request::arguments!(GetCurrentSession() {});
 
 impl GetCurrentSession {
     /// The request (it takes no arguments).
     pub fn new() -> Self {
-        Self {}
+        Self { bound: Unbound }
     }
 }
 
@@ -78,12 +84,18 @@ impl Endpoint for GetCurrentSession {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ValidateSession {}
+#[must_use = "a request does nothing until it is sent"]
+pub struct ValidateSession<B = Unbound> {
+    #[serde(skip)]
+    pub(crate) bound: B,
+}
+
+crate::request::arguments!(ValidateSession() {});
 
 impl ValidateSession {
     /// The request (it takes no arguments).
     pub fn new() -> Self {
-        Self {}
+        Self { bound: Unbound }
     }
 }
 
@@ -103,13 +115,16 @@ impl Endpoint for ValidateSession {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ListSessions {
+#[must_use = "a request does nothing until it is sent"]
+pub struct ListSessions<B = Unbound> {
     /// Page size.
     #[serde(default)]
     pub limit: Option<u32>,
     /// The cursor: the last session id of the previous page.
     #[serde(default)]
     pub starting_after: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl ListSessions {
@@ -119,10 +134,7 @@ impl ListSessions {
     }
 }
 
-crate::setters!(ListSessions {
-    limit: u32,
-    starting_after: String
-});
+crate::request::arguments!(pages ListSessions() { limit: u32, starting_after: String });
 
 impl Endpoint for ListSessions {
     type Output = SessionList;
@@ -148,6 +160,7 @@ impl Paginated for ListSessions {
         let last = page.sessions.last().map(|s| s.session_id.as_str());
         let cursor = crate::paging::next_cursor(None, last, page.sessions.len(), self.limit)?;
         Some(Self {
+            bound: Unbound,
             limit: self.limit,
             starting_after: Some(cursor),
         })
@@ -162,12 +175,18 @@ impl Paginated for ListSessions {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct TouchSession {}
+#[must_use = "a request does nothing until it is sent"]
+pub struct TouchSession<B = Unbound> {
+    #[serde(skip)]
+    pub(crate) bound: B,
+}
+
+crate::request::arguments!(TouchSession() {});
 
 impl TouchSession {
     /// The request (it takes no arguments).
     pub fn new() -> Self {
-        Self {}
+        Self { bound: Unbound }
     }
 }
 
@@ -187,15 +206,21 @@ impl Endpoint for TouchSession {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct RevokeSession {
+#[must_use = "a request does nothing until it is sent"]
+pub struct RevokeSession<B = Unbound> {
     /// The session to revoke.
     pub session_id: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(RevokeSession(session_id) {});
 
 impl RevokeSession {
     /// The request, with its arguments.
     pub fn new(session_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             session_id: session_id.into(),
         }
     }

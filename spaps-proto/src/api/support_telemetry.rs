@@ -13,7 +13,7 @@ use crate::model::support_telemetry::{
     ExternalSupportCase, IngestedEvent, PatchedSupportCase, SupportCase, SupportCaseDetail,
     SupportCaseList,
 };
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::spec::{require, Auth, RequestSpec};
 
 /// Page size of [`ListCases`] when none is set.
@@ -50,48 +50,46 @@ impl<'a, X: Execute> SupportTelemetryApi<'a, X> {
         severity: impl Into<String>,
         actor: impl Into<Map<String, Value>>,
         payload: impl Into<Map<String, Value>>,
-    ) -> Request<'a, X, IngestEvent> {
-        Request::new(
-            self.client,
-            IngestEvent::new(
-                event_key,
-                occurred_at,
-                source_channel,
-                event_type,
-                severity,
-                actor,
-                payload,
-            ),
+    ) -> IngestEvent<Bound<'a, X>> {
+        IngestEvent::new(
+            event_key,
+            occurred_at,
+            source_channel,
+            event_type,
+            severity,
+            actor,
+            payload,
         )
+        .on(self.client)
     }
 
     /// Lists support cases, a page at a time.
     /// Optional: `.application_id(..)`, `.status(..)`, `.priority(..)`, `.severity_gte(..)`,
     /// `.assigned_to_user_id(..)`, `.limit(..)` (default 50), `.offset(..)` (default 0).
-    pub fn list_cases(&self) -> Request<'a, X, ListCases> {
-        Request::new(self.client, ListCases::new())
+    pub fn list_cases(&self) -> ListCases<Bound<'a, X>> {
+        ListCases::new().on(self.client)
     }
 
     /// One case with a page of its events.
     /// Optional: `.event_limit(..)` (default 100), `.event_offset(..)` (default 0).
-    pub fn get_case(&self, case_id: impl Into<String>) -> Request<'a, X, GetCase> {
-        Request::new(self.client, GetCase::new(case_id))
+    pub fn get_case(&self, case_id: impl Into<String>) -> GetCase<Bound<'a, X>> {
+        GetCase::new(case_id).on(self.client)
     }
 
     /// Changes a case's lifecycle fields; returns them as updated. An invalid status
     /// transition is a 400 `SUPPORT_TELEMETRY_INVALID_TRANSITION`.
     /// Optional: `.status(..)`, `.priority(..)`, `.assigned_to_user_id(..)`,
     /// `.resolution_note(..)`.
-    pub fn patch_case(&self, case_id: impl Into<String>) -> Request<'a, X, PatchCase> {
-        Request::new(self.client, PatchCase::new(case_id))
+    pub fn patch_case(&self, case_id: impl Into<String>) -> PatchCase<Bound<'a, X>> {
+        PatchCase::new(case_id).on(self.client)
     }
 
     /// Finds a case by its reference in an external system. Optional: `.application_id(..)`.
     pub fn get_case_by_external_ref(
         &self,
         external_case_ref: impl Into<String>,
-    ) -> Request<'a, X, GetCaseByExternalRef> {
-        Request::new(self.client, GetCaseByExternalRef::new(external_case_ref))
+    ) -> GetCaseByExternalRef<Bound<'a, X>> {
+        GetCaseByExternalRef::new(external_case_ref).on(self.client)
     }
 }
 
@@ -99,7 +97,8 @@ impl<'a, X: Execute> SupportTelemetryApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct IngestEvent {
+#[must_use = "a request does nothing until it is sent"]
+pub struct IngestEvent<B = Unbound> {
     /// The caller's key of the event; the server deduplicates on it.
     pub event_key: String,
     /// When the event occurred, sent verbatim (RFC 3339 expected).
@@ -126,11 +125,13 @@ pub struct IngestEvent {
     /// A title for the case, when the event opens one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl IngestEvent {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(
         event_key: impl Into<String>,
         occurred_at: impl Into<String>,
@@ -141,6 +142,7 @@ impl IngestEvent {
         payload: impl Into<Map<String, Value>>,
     ) -> Self {
         Self {
+            bound: Unbound,
             event_key: event_key.into(),
             occurred_at: occurred_at.into(),
             source_channel: source_channel.into(),
@@ -156,12 +158,7 @@ impl IngestEvent {
     }
 }
 
-crate::setters!(IngestEvent {
-    application_id: String,
-    correlation_id: String,
-    external_case_ref: String,
-    title: String
-});
+crate::request::arguments!(IngestEvent(event_key, occurred_at, source_channel, event_type, severity, actor, payload) { application_id: String, correlation_id: String, external_case_ref: String, title: String });
 
 impl Endpoint for IngestEvent {
     type Output = IngestedEvent;
@@ -179,7 +176,8 @@ impl Endpoint for IngestEvent {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ListCases {
+#[must_use = "a request does nothing until it is sent"]
+pub struct ListCases<B = Unbound> {
     /// Only cases of this application.
     #[serde(default)]
     pub application_id: Option<String>,
@@ -201,6 +199,8 @@ pub struct ListCases {
     /// How many cases to skip; 0 when not set.
     #[serde(default)]
     pub offset: Option<u64>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl ListCases {
@@ -210,15 +210,7 @@ impl ListCases {
     }
 }
 
-crate::setters!(ListCases {
-    application_id: String,
-    status: String,
-    priority: String,
-    severity_gte: String,
-    assigned_to_user_id: String,
-    limit: u32,
-    offset: u64
-});
+crate::request::arguments!(pages ListCases() { application_id: String, status: String, priority: String, severity_gte: String, assigned_to_user_id: String, limit: u32, offset: u64 });
 
 impl Endpoint for ListCases {
     type Output = SupportCaseList;
@@ -263,7 +255,8 @@ impl Paginated for ListCases {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetCase {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetCase<B = Unbound> {
     /// The case.
     pub case_id: String,
     /// How many events to return; 100 when not set.
@@ -272,13 +265,16 @@ pub struct GetCase {
     /// How many events to skip; 0 when not set.
     #[serde(default)]
     pub event_offset: Option<u64>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl GetCase {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(case_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             case_id: case_id.into(),
             event_limit: None,
             event_offset: None,
@@ -286,10 +282,7 @@ impl GetCase {
     }
 }
 
-crate::setters!(GetCase {
-    event_limit: u32,
-    event_offset: u64
-});
+crate::request::arguments!(GetCase(case_id) { event_limit: u32, event_offset: u64 });
 
 impl Endpoint for GetCase {
     type Output = SupportCaseDetail;
@@ -315,7 +308,8 @@ impl Endpoint for GetCase {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct PatchCase {
+#[must_use = "a request does nothing until it is sent"]
+pub struct PatchCase<B = Unbound> {
     /// The case.
     pub case_id: String,
     /// The new status.
@@ -330,13 +324,16 @@ pub struct PatchCase {
     /// A note on the resolution.
     #[serde(default)]
     pub resolution_note: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl PatchCase {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(case_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             case_id: case_id.into(),
             status: None,
             priority: None,
@@ -346,12 +343,7 @@ impl PatchCase {
     }
 }
 
-crate::setters!(PatchCase {
-    status: String,
-    priority: String,
-    assigned_to_user_id: String,
-    resolution_note: String
-});
+crate::request::arguments!(PatchCase(case_id) { status: String, priority: String, assigned_to_user_id: String, resolution_note: String });
 
 /// The body of [`PatchCase`]: only the fields set (`{}` when none is).
 #[derive(Serialize)]
@@ -392,28 +384,30 @@ impl Endpoint for PatchCase {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetCaseByExternalRef {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetCaseByExternalRef<B = Unbound> {
     /// The case's reference in the external system (percent-encoded into the path).
     pub external_case_ref: String,
     /// The application, for callers acting across applications.
     #[serde(default)]
     pub application_id: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl GetCaseByExternalRef {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(external_case_ref: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             external_case_ref: external_case_ref.into(),
             application_id: None,
         }
     }
 }
 
-crate::setters!(GetCaseByExternalRef {
-    application_id: String
-});
+crate::request::arguments!(GetCaseByExternalRef(external_case_ref) { application_id: String });
 
 impl Endpoint for GetCaseByExternalRef {
     type Output = ExternalSupportCase;
@@ -481,6 +475,7 @@ mod tests {
 
     fn ingest() -> IngestEvent {
         IngestEvent {
+            bound: Unbound,
             event_key: "checkout-timeout-7c1d".into(),
             occurred_at: "2025-01-15T11:58:00.000Z".into(),
             source_channel: "sdk".into(),
@@ -550,6 +545,7 @@ mod tests {
         assert_eq!(spec.credentials(), Auth::OptionalBearer);
         assert_eq!(body_json(&spec), None);
         let ep = ListCases {
+            bound: Unbound,
             application_id: Some("app".into()),
             status: Some("open".into()),
             priority: Some("high".into()),
@@ -591,6 +587,7 @@ mod tests {
     #[test]
     fn get_case_request_and_parse() {
         let mut ep = GetCase {
+            bound: Unbound,
             case_id: "case_1".into(),
             event_limit: None,
             event_offset: None,
@@ -631,6 +628,7 @@ mod tests {
     #[test]
     fn patch_case_request_and_parse() {
         let mut ep = PatchCase {
+            bound: Unbound,
             case_id: "case_1".into(),
             status: None,
             priority: None,
@@ -667,6 +665,7 @@ mod tests {
     #[test]
     fn get_case_by_external_ref_request_and_parse() {
         let mut ep = GetCaseByExternalRef {
+            bound: Unbound,
             external_case_ref: "ZD/48 213".into(),
             application_id: None,
         };
@@ -692,6 +691,7 @@ mod tests {
         assert_eq!(case.resolved_at, None);
 
         let empty = GetCaseByExternalRef {
+            bound: Unbound,
             external_case_ref: String::new(),
             application_id: None,
         };
@@ -736,6 +736,7 @@ mod tests {
         }
 
         let patch = PatchCase {
+            bound: Unbound,
             case_id: "c".into(),
             status: None,
             priority: None,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::model::usage::{UsageFeatures, UsageHistory, UsageRecordResult};
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::spec::{Auth, RequestSpec};
 
 /// The usage operations of a client: `client.usage()`.
@@ -22,8 +22,8 @@ impl<'a, X: Execute> UsageApi<'a, X> {
     }
 
     /// The user's usage of each metered feature in the current period.
-    pub fn get_features(&self) -> Request<'a, X, GetFeatures> {
-        Request::new(self.client, GetFeatures::new())
+    pub fn get_features(&self) -> GetFeatures<Bound<'a, X>> {
+        GetFeatures::new().on(self.client)
     }
 
     /// Records `quantity` of usage of `feature`.
@@ -33,14 +33,14 @@ impl<'a, X: Execute> UsageApi<'a, X> {
         &self,
         feature: impl Into<String>,
         quantity: f64,
-    ) -> Request<'a, X, RecordUsage> {
-        Request::new(self.client, RecordUsage::new(feature, quantity))
+    ) -> RecordUsage<Bound<'a, X>> {
+        RecordUsage::new(feature, quantity).on(self.client)
     }
 
     /// Usage history.
     /// Optional: `.period(..)`, `.start_date(..)`, `.end_date(..)`, `.feature(..)`, `.format(..)`.
-    pub fn get_history(&self) -> Request<'a, X, GetHistory> {
-        Request::new(self.client, GetHistory::new())
+    pub fn get_history(&self) -> GetHistory<Bound<'a, X>> {
+        GetHistory::new().on(self.client)
     }
 }
 
@@ -48,12 +48,18 @@ impl<'a, X: Execute> UsageApi<'a, X> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetFeatures {}
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetFeatures<B = Unbound> {
+    #[serde(skip)]
+    pub(crate) bound: B,
+}
+
+crate::request::arguments!(GetFeatures() {});
 
 impl GetFeatures {
     /// The request (it takes no arguments).
     pub fn new() -> Self {
-        Self {}
+        Self { bound: Unbound }
     }
 }
 
@@ -71,7 +77,8 @@ impl Endpoint for GetFeatures {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct RecordUsage {
+#[must_use = "a request does nothing until it is sent"]
+pub struct RecordUsage<B = Unbound> {
     /// The feature, e.g. `api_calls`.
     pub feature: String,
     /// How much was used; a whole number is sent without a fraction (`5`, not `5.0`).
@@ -86,17 +93,20 @@ pub struct RecordUsage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
     /// An idempotency key, sent as `X-Idempotency-Key` when not empty (never in the
-    /// body). On a request, set it with the generic `Request::idempotency_key`, which
+    /// body). On a bound request, set it with `.idempotency_key(..)`, which
     /// takes precedence over this field.
     #[serde(default, skip_serializing)]
     pub idempotency_key: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl RecordUsage {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(feature: impl Into<String>, quantity: f64) -> Self {
         Self {
+            bound: Unbound,
             feature: feature.into(),
             quantity,
             metadata: None,
@@ -106,10 +116,7 @@ impl RecordUsage {
     }
 }
 
-crate::setters!(RecordUsage {
-    metadata: serde_json::Map<String, serde_json::Value>,
-    timestamp: String,
-});
+crate::request::arguments!(RecordUsage(feature, quantity, idempotency_key) { metadata: serde_json::Map<String, serde_json::Value>, timestamp: String });
 
 /// Writes a whole `f64` as a JSON integer, like the reference does for an `int` quantity.
 fn whole_as_integer<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
@@ -142,7 +149,8 @@ impl Endpoint for RecordUsage {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetHistory {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetHistory<B = Unbound> {
     /// The granularity, e.g. `daily`.
     #[serde(default)]
     pub period: Option<String>,
@@ -158,6 +166,8 @@ pub struct GetHistory {
     /// The response format the server should use.
     #[serde(default)]
     pub format: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl GetHistory {
@@ -167,13 +177,7 @@ impl GetHistory {
     }
 }
 
-crate::setters!(GetHistory {
-    period: String,
-    start_date: String,
-    end_date: String,
-    feature: String,
-    format: String,
-});
+crate::request::arguments!(GetHistory() { period: String, start_date: String, end_date: String, feature: String, format: String });
 
 impl Endpoint for GetHistory {
     type Output = UsageHistory;
@@ -216,14 +220,18 @@ mod tests {
 
     #[test]
     fn get_features_request_and_parse() {
-        let spec = GetFeatures {}.request().unwrap().validate().unwrap();
+        let spec = GetFeatures { bound: Unbound }
+            .request()
+            .unwrap()
+            .validate()
+            .unwrap();
         assert_eq!(spec.method(), Method::GET);
         assert_eq!(spec.path(), "/api/usage/features");
         assert_eq!(spec.query_string(), "");
         assert_eq!(spec.credentials(), Auth::Bearer);
         assert!(spec.body.is_none());
 
-        let got = GetFeatures {}
+        let got = GetFeatures { bound: Unbound }
             .parse(&response(json!({"success": true, "data": {
                 "user_id": "6f1c2a9e-8b1d-4e7a-9c2f-5d8e1a7b4c60",
                 "tier": "pro",
@@ -246,7 +254,7 @@ mod tests {
         assert_eq!(got.overage.unwrap()["enabled"], json!(false));
 
         // Everything optional may be missing.
-        let got = GetFeatures {}
+        let got = GetFeatures { bound: Unbound }
             .parse(&response(json!({"data": {}})))
             .unwrap();
         assert!(got.features.is_empty());
@@ -368,7 +376,7 @@ mod tests {
     #[test]
     fn malformed_bodies_are_decode_errors() {
         let bad = json!({"data": {"features": [{"name": "a", "used": "lots"}]}});
-        let result = GetFeatures {}.parse(&response(bad));
+        let result = GetFeatures { bound: Unbound }.parse(&response(bad));
         match result {
             Err(Error::Decode(d)) => assert_eq!(d.path, "data.features[0].used"),
             other => panic!("{other:?}"),
@@ -384,7 +392,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            GetFeatures {}.parse(&http::Response::new(Bytes::new())),
+            GetFeatures { bound: Unbound }.parse(&http::Response::new(Bytes::new())),
             Err(Error::Decode(_))
         ));
     }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::model::users::{BatchEmailsResult, BatchUsersResult};
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::spec::{Auth, RequestSpec};
 
 /// The users operations of a client: `client.users()`.
@@ -22,22 +22,22 @@ impl<'a, X: Execute> UsersApi<'a, X> {
     }
 
     /// The email addresses of the users `user_ids`.
-    pub fn get_emails_batch<I, S>(&self, user_ids: I) -> Request<'a, X, GetEmailsBatch>
+    pub fn get_emails_batch<I, S>(&self, user_ids: I) -> GetEmailsBatch<Bound<'a, X>>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Request::new(self.client, GetEmailsBatch::new(user_ids))
+        GetEmailsBatch::new(user_ids).on(self.client)
     }
 
     /// What the server knows of the users `user_ids` (email, active entitlements,
     /// upcoming bookings).
-    pub fn get_users_batch<I, S>(&self, user_ids: I) -> Request<'a, X, GetUsersBatch>
+    pub fn get_users_batch<I, S>(&self, user_ids: I) -> GetUsersBatch<Bound<'a, X>>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Request::new(self.client, GetUsersBatch::new(user_ids))
+        GetUsersBatch::new(user_ids).on(self.client)
     }
 }
 
@@ -45,10 +45,15 @@ impl<'a, X: Execute> UsersApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetEmailsBatch {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetEmailsBatch<B = Unbound> {
     /// The users to look up.
     pub user_ids: Vec<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(GetEmailsBatch(user_ids) {});
 
 impl GetEmailsBatch {
     /// The request for the users `user_ids`.
@@ -58,6 +63,7 @@ impl GetEmailsBatch {
         S: Into<String>,
     {
         Self {
+            bound: Unbound,
             user_ids: user_ids.into_iter().map(Into::into).collect(),
         }
     }
@@ -79,10 +85,15 @@ impl Endpoint for GetEmailsBatch {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetUsersBatch {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetUsersBatch<B = Unbound> {
     /// The users to look up.
     pub user_ids: Vec<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(GetUsersBatch(user_ids) {});
 
 impl GetUsersBatch {
     /// The request for the users `user_ids`.
@@ -92,6 +103,7 @@ impl GetUsersBatch {
         S: Into<String>,
     {
         Self {
+            bound: Unbound,
             user_ids: user_ids.into_iter().map(Into::into).collect(),
         }
     }
@@ -157,7 +169,10 @@ mod tests {
         assert_eq!((got.total, got.with_email), (2, 1));
 
         // An empty list is sent as is; counts default to 0.
-        let e = GetEmailsBatch { user_ids: vec![] };
+        let e = GetEmailsBatch {
+            bound: Unbound,
+            user_ids: vec![],
+        };
         assert_eq!(body(&e.request().unwrap()), Some(json!({"user_ids": []})));
         let got = e.parse(&response(json!({"emails": {}}))).unwrap();
         assert!(got.emails.is_empty());
@@ -198,6 +213,7 @@ mod tests {
     #[test]
     fn malformed_bodies_are_decode_errors() {
         let e = GetEmailsBatch {
+            bound: Unbound,
             user_ids: vec!["x".into()],
         };
         match e.parse(&response(json!({"data": {"emails": {"x": 5}}}))) {
@@ -209,6 +225,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let e = GetUsersBatch {
+            bound: Unbound,
             user_ids: vec!["x".into()],
         };
         match e.parse(&response(

@@ -13,7 +13,7 @@ use crate::error::{DecodeError, Error};
 use crate::model::whitelist::{
     WhitelistCheckResult, WhitelistEntry, WhitelistListResult, WhitelistMessage,
 };
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::spec::{require, Auth, RequestSpec};
 
 type Metadata = serde_json::Map<String, serde_json::Value>;
@@ -31,32 +31,32 @@ impl<'a, X: Execute> WhitelistApi<'a, X> {
     }
 
     /// Checks whether `email` is whitelisted (API key only, no bearer token).
-    pub fn check(&self, email: impl Into<String>) -> Request<'a, X, Check> {
-        Request::new(self.client, Check::new(email))
+    pub fn check(&self, email: impl Into<String>) -> Check<Bound<'a, X>> {
+        Check::new(email).on(self.client)
     }
 
     /// Lists whitelist entries, a page at a time.
     /// Optional: `.limit(..)` (default 10), `.offset(..)` (default 0), `.tier(..)`.
-    pub fn list(&self) -> Request<'a, X, List> {
-        Request::new(self.client, List::new())
+    pub fn list(&self) -> List<Bound<'a, X>> {
+        List::new().on(self.client)
     }
 
     /// Whitelists `email`.
     /// Optional: `.tier(..)` (default `premium`), `.bypass_payment(..)` (default `true`),
     /// `.metadata(..)`.
-    pub fn add(&self, email: impl Into<String>) -> Request<'a, X, Add> {
-        Request::new(self.client, Add::new(email))
+    pub fn add(&self, email: impl Into<String>) -> Add<Bound<'a, X>> {
+        Add::new(email).on(self.client)
     }
 
     /// Changes the whitelist entry of `email`; only the fields set are sent.
     /// Optional: `.tier(..)`, `.bypass_payment(..)`, `.metadata(..)`.
-    pub fn update(&self, email: impl Into<String>) -> Request<'a, X, Update> {
-        Request::new(self.client, Update::new(email))
+    pub fn update(&self, email: impl Into<String>) -> Update<Bound<'a, X>> {
+        Update::new(email).on(self.client)
     }
 
     /// Removes `email` from the whitelist.
-    pub fn remove(&self, email: impl Into<String>) -> Request<'a, X, Remove> {
-        Request::new(self.client, Remove::new(email))
+    pub fn remove(&self, email: impl Into<String>) -> Remove<Bound<'a, X>> {
+        Remove::new(email).on(self.client)
     }
 }
 
@@ -64,15 +64,21 @@ impl<'a, X: Execute> WhitelistApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct Check {
+#[must_use = "a request does nothing until it is sent"]
+pub struct Check<B = Unbound> {
     /// The email address to check.
     pub email: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(Check(email) {});
 
 impl Check {
     /// The request, with its arguments.
     pub fn new(email: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             email: email.into(),
         }
     }
@@ -109,7 +115,8 @@ impl Endpoint for Check {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct List {
+#[must_use = "a request does nothing until it is sent"]
+pub struct List<B = Unbound> {
     /// Page size; 10 when not set.
     #[serde(default)]
     pub limit: Option<u32>,
@@ -119,6 +126,8 @@ pub struct List {
     /// Only entries of this tier (ignored when empty).
     #[serde(default)]
     pub tier: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl List {
@@ -128,11 +137,7 @@ impl List {
     }
 }
 
-crate::setters!(List {
-    limit: u32,
-    offset: u64,
-    tier: String
-});
+crate::request::arguments!(pages List() { limit: u32, offset: u64, tier: String });
 
 impl List {
     const DEFAULT_LIMIT: u32 = 10;
@@ -198,7 +203,8 @@ impl Paginated for List {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct Add {
+#[must_use = "a request does nothing until it is sent"]
+pub struct Add<B = Unbound> {
     /// The email address to whitelist.
     pub email: String,
     /// The tier to grant; `premium` when not set.
@@ -210,13 +216,16 @@ pub struct Add {
     /// Free-form data to store with the entry (sent when set, even empty).
     #[serde(default)]
     pub metadata: Option<Metadata>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl Add {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(email: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             email: email.into(),
             tier: None,
             bypass_payment: None,
@@ -225,11 +234,7 @@ impl Add {
     }
 }
 
-crate::setters!(Add {
-    tier: String,
-    bypass_payment: bool,
-    metadata: Metadata
-});
+crate::request::arguments!(Add(email) { tier: String, bypass_payment: bool, metadata: Metadata });
 
 #[derive(Serialize)]
 struct AddBody<'a> {
@@ -267,7 +272,8 @@ impl Endpoint for Add {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct Update {
+#[must_use = "a request does nothing until it is sent"]
+pub struct Update<B = Unbound> {
     /// The whitelisted email address (percent-encoded into the path).
     pub email: String,
     /// The new tier.
@@ -279,13 +285,16 @@ pub struct Update {
     /// New free-form data (sent when set, even empty).
     #[serde(default)]
     pub metadata: Option<Metadata>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl Update {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(email: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             email: email.into(),
             tier: None,
             bypass_payment: None,
@@ -294,11 +303,7 @@ impl Update {
     }
 }
 
-crate::setters!(Update {
-    tier: String,
-    bypass_payment: bool,
-    metadata: Metadata
-});
+crate::request::arguments!(Update(email) { tier: String, bypass_payment: bool, metadata: Metadata });
 
 #[derive(Serialize)]
 struct UpdateBody<'a> {
@@ -338,15 +343,21 @@ impl Endpoint for Update {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct Remove {
+#[must_use = "a request does nothing until it is sent"]
+pub struct Remove<B = Unbound> {
     /// The email address to remove (percent-encoded into the path).
     pub email: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(Remove(email) {});
 
 impl Remove {
     /// The request, with its arguments.
     pub fn new(email: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             email: email.into(),
         }
     }
@@ -459,6 +470,7 @@ mod tests {
     #[test]
     fn check_request_and_parse() {
         let spec = Check {
+            bound: Unbound,
             email: "ada+beta@example.com".into(),
         }
         .request()
@@ -472,6 +484,7 @@ mod tests {
         assert!(spec.body.is_none());
 
         let ep = Check {
+            bound: Unbound,
             email: "ada@example.com".into(),
         };
         let out = ep
@@ -516,6 +529,7 @@ mod tests {
         assert!(spec.body.is_none());
 
         let spec = List {
+            bound: Unbound,
             limit: Some(25),
             offset: Some(50),
             tier: Some("premium".into()),
@@ -578,6 +592,7 @@ mod tests {
     #[test]
     fn add_request_and_parse() {
         let spec = Add {
+            bound: Unbound,
             email: "ada@example.com".into(),
             tier: None,
             bypass_payment: None,
@@ -599,6 +614,7 @@ mod tests {
         let mut metadata = Metadata::new();
         metadata.insert("source".into(), json!("sales"));
         let ep = Add {
+            bound: Unbound,
             email: "grace@example.com".into(),
             tier: Some("enterprise".into()),
             bypass_payment: Some(false),
@@ -628,6 +644,7 @@ mod tests {
     #[test]
     fn update_request_and_parse() {
         let ep = Update {
+            bound: Unbound,
             email: "a b/c@example.com".into(),
             tier: None,
             bypass_payment: None,
@@ -640,6 +657,7 @@ mod tests {
         assert_eq!(body_json(&spec), Some(json!({})));
 
         let ep = Update {
+            bound: Unbound,
             email: "ada@example.com".into(),
             tier: Some("enterprise".into()),
             bypass_payment: Some(false),
@@ -671,6 +689,7 @@ mod tests {
     #[test]
     fn remove_request_and_parse() {
         let ep = Remove {
+            bound: Unbound,
             email: "ada@example.com".into(),
         };
         let spec = ep.request().unwrap().validate().unwrap();
@@ -687,6 +706,7 @@ mod tests {
         let out = ep.parse(&response(json!({"message": "removed"}))).unwrap();
         assert_eq!(out.message, "removed");
         assert!(Remove {
+            bound: Unbound,
             email: String::new()
         }
         .request()
@@ -710,6 +730,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let add = Add {
+            bound: Unbound,
             email: "a@example.com".into(),
             tier: None,
             bypass_payment: None,
@@ -720,6 +741,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let check = Check {
+            bound: Unbound,
             email: "a@example.com".into(),
         };
         match check.parse(&response(json!({"data": {"message": 7}}))) {

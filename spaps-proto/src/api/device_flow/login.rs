@@ -31,6 +31,7 @@ use crate::endpoint::CallOptions;
 use crate::error::Error;
 use crate::machine::Machine;
 use crate::model::device_flow::{DeviceAuthorization, DeviceTokens};
+use crate::request::Unbound;
 use crate::retry::RetryNotice;
 use crate::secret::Secret;
 use crate::state::ClientState;
@@ -301,6 +302,7 @@ impl Machine for DevicePoll {
             self.next_at = None;
             self.polls += 1;
             let endpoint = RequestDeviceToken {
+                bound: Unbound,
                 device_code: self.device_code.clone(),
             };
             let options = limited(state, self.limit_at, now);

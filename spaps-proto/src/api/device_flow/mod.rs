@@ -22,7 +22,7 @@ use crate::api::device_flow::login::{DeviceLogin, DeviceLoginOptions, DevicePoll
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::model::device_flow::{DeviceAuthorization, DeviceTokens};
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::secret::Secret;
 use crate::spec::{Auth, RequestSpec};
 use crate::tokens::TokenUpdate;
@@ -41,8 +41,8 @@ impl<'a, X: Execute> DeviceFlowApi<'a, X> {
 
     /// Starts a login: the server issues a device code and a user code.
     /// Optional: `.scope(..)`.
-    pub fn start(&self) -> Request<'a, X, StartDeviceFlow> {
-        Request::new(self.client, StartDeviceFlow::new())
+    pub fn start(&self) -> StartDeviceFlow<Bound<'a, X>> {
+        StartDeviceFlow::new().on(self.client)
     }
 
     /// Polls until the user approves `authorization` (or denies it, or it expires);
@@ -123,7 +123,16 @@ impl<'a, X: Execute> DeviceLoginRequest<'a, X> {
             options,
         } = self;
         client.run(move |state, now| {
-            DeviceLogin::with_options(state, now, StartDeviceFlow { scope }, show, options)
+            DeviceLogin::with_options(
+                state,
+                now,
+                StartDeviceFlow {
+                    bound: Unbound,
+                    scope,
+                },
+                show,
+                options,
+            )
         })
     }
 }
@@ -154,20 +163,26 @@ impl<X> fmt::Debug for DeviceLoginRequest<'_, X> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct StartDeviceFlow {
+#[must_use = "a request does nothing until it is sent"]
+pub struct StartDeviceFlow<B = Unbound> {
     /// The scopes asked for, space-separated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl StartDeviceFlow {
     /// The request (every argument is optional).
     pub fn new() -> Self {
-        Self { scope: None }
+        Self {
+            bound: Unbound,
+            scope: None,
+        }
     }
 }
 
-crate::setters!(StartDeviceFlow { scope: String });
+crate::request::arguments!(StartDeviceFlow() { scope: String });
 
 impl Endpoint for StartDeviceFlow {
     type Output = DeviceAuthorization;
@@ -183,15 +198,21 @@ impl Endpoint for StartDeviceFlow {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct RequestDeviceToken {
+#[must_use = "a request does nothing until it is sent"]
+pub struct RequestDeviceToken<B = Unbound> {
     /// The device code from [`DeviceAuthorization`].
     pub device_code: Secret,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(RequestDeviceToken(device_code) {});
 
 impl RequestDeviceToken {
     /// One poll with `device_code`.
     pub fn new(device_code: impl Into<Secret>) -> Self {
         Self {
+            bound: Unbound,
             device_code: device_code.into(),
         }
     }

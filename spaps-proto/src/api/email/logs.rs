@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::endpoint::{Endpoint, Paginated};
 use crate::error::Error;
 use crate::model::email::{EmailLog, EmailLogPage};
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::spec::{Auth, RequestSpec};
 
 use super::EmailApi;
@@ -13,8 +13,8 @@ use super::EmailApi;
 impl<'a, X: Execute> EmailApi<'a, X> {
     /// Lists sent emails, newest first, 50 at a time. Optional: `.owner_id(..)`,
     /// `.user_id(..)`, `.limit(..)` (default 50), `.offset(..)` (default 0).
-    pub fn list_email_logs(&self) -> Request<'a, X, ListEmailLogs> {
-        Request::new(self.client, ListEmailLogs::new())
+    pub fn list_email_logs(&self) -> ListEmailLogs<Bound<'a, X>> {
+        ListEmailLogs::new().on(self.client)
     }
 }
 
@@ -22,7 +22,8 @@ impl<'a, X: Execute> EmailApi<'a, X> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ListEmailLogs {
+#[must_use = "a request does nothing until it is sent"]
+pub struct ListEmailLogs<B = Unbound> {
     /// Only emails sent for this owner.
     #[serde(default)]
     pub owner_id: Option<String>,
@@ -35,6 +36,8 @@ pub struct ListEmailLogs {
     /// Entries to skip; 0 when not set.
     #[serde(default)]
     pub offset: Option<u64>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl ListEmailLogs {
@@ -44,12 +47,7 @@ impl ListEmailLogs {
     }
 }
 
-crate::setters!(ListEmailLogs {
-    owner_id: String,
-    user_id: String,
-    limit: u32,
-    offset: u64,
-});
+crate::request::arguments!(pages ListEmailLogs() { owner_id: String, user_id: String, limit: u32, offset: u64 });
 
 impl Endpoint for ListEmailLogs {
     type Output = EmailLogPage;

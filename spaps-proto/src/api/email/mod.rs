@@ -4,7 +4,7 @@
 //! `preview_template`) carry the bearer token when one is available; template
 //! writes, overrides and logs require one.
 
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute};
 
 mod logs;
 mod overrides;
@@ -34,11 +34,8 @@ impl<'a, X: Execute> EmailApi<'a, X> {
     /// `.description(..)`, `.subject(..)`, `.html_body(..)`, `.text_body(..)`,
     /// `.from_email(..)`, `.from_name(..)`, `.reply_to(..)`, `.variables(..)`,
     /// `.sample_context(..)`, `.is_active(..)`, `.category(..)`.
-    pub fn update_template(
-        &self,
-        template_key: impl Into<String>,
-    ) -> Request<'a, X, UpdateTemplate> {
-        Request::new(self.client, UpdateTemplate::new(template_key))
+    pub fn update_template(&self, template_key: impl Into<String>) -> UpdateTemplate<Bound<'a, X>> {
+        UpdateTemplate::new(template_key).on(self.client)
     }
 }
 
@@ -59,6 +56,7 @@ crate::registry!(
 mod tests {
     use super::test_support::response;
     use super::*;
+    use crate::request::Unbound;
     use bytes::Bytes;
     use serde_json::{json, Map};
 
@@ -70,11 +68,13 @@ mod tests {
         let key = || " ".to_owned();
         let errors = [
             GetTemplate {
+                bound: Unbound,
                 template_key: key(),
             }
             .request()
             .err(),
             PreviewTemplate {
+                bound: Unbound,
                 template_key: key(),
                 context: None,
             }
@@ -82,11 +82,13 @@ mod tests {
             .err(),
             UpdateTemplate::new(key()).request().err(),
             GetOverride {
+                bound: Unbound,
                 template_key: key(),
             }
             .request()
             .err(),
             CreateOrUpdateOverride {
+                bound: Unbound,
                 template_key: key(),
                 r#override: None,
                 subject_override: None,
@@ -95,6 +97,7 @@ mod tests {
             .request()
             .err(),
             DeleteOverride {
+                bound: Unbound,
                 template_key: key(),
             }
             .request()
@@ -119,6 +122,7 @@ mod tests {
         let cases: Vec<(Result<(), Error>, &str)> = vec![
             (
                 GetTemplate {
+                    bound: Unbound,
                     template_key: "t".into(),
                 }
                 .parse(&response(json!({"data": {"id": 1, "template_key": "t",
@@ -127,7 +131,7 @@ mod tests {
                 "data.id",
             ),
             (
-                ListTemplates {}
+                ListTemplates { bound: Unbound }
                     .parse(&response(json!({"data": {"templates": [
                         {"id": "a", "template_key": "t", "name": "n", "subject": "s",
                          "variables": [{"name": 3}]}]}})))
@@ -137,6 +141,7 @@ mod tests {
             ),
             (
                 PreviewTemplate {
+                    bound: Unbound,
                     template_key: "t".into(),
                     context: None,
                 }
@@ -146,6 +151,7 @@ mod tests {
             ),
             (
                 SendEmail {
+                    bound: Unbound,
                     template_key: "t".into(),
                     to: "a@example.com".into(),
                     context: Map::new(),
@@ -168,6 +174,7 @@ mod tests {
             ),
             (
                 GetOverride {
+                    bound: Unbound,
                     template_key: "t".into(),
                 }
                 .parse(&response(json!({"data": {"subject_override": 5}})))
@@ -187,7 +194,8 @@ mod tests {
             }
         }
         for bad in [&b""[..], b"{", b"<html>"] {
-            let r = ListTemplates {}.parse(&http::Response::new(Bytes::from_static(bad)));
+            let r = ListTemplates { bound: Unbound }
+                .parse(&http::Response::new(Bytes::from_static(bad)));
             assert!(matches!(r, Err(Error::Decode(_))));
         }
     }

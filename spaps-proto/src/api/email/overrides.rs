@@ -7,15 +7,15 @@ use serde_json::{Map, Value};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::model::email::{EmailOverride, OverrideDeleted};
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::spec::{require, Auth, RequestSpec};
 
 use super::EmailApi;
 
 impl<'a, X: Execute> EmailApi<'a, X> {
     /// The application's override of a template.
-    pub fn get_override(&self, template_key: impl Into<String>) -> Request<'a, X, GetOverride> {
-        Request::new(self.client, GetOverride::new(template_key))
+    pub fn get_override(&self, template_key: impl Into<String>) -> GetOverride<Bound<'a, X>> {
+        GetOverride::new(template_key).on(self.client)
     }
 }
 
@@ -23,15 +23,21 @@ impl<'a, X: Execute> EmailApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetOverride {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetOverride<B = Unbound> {
     /// The template's key.
     pub template_key: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(GetOverride(template_key) {});
 
 impl GetOverride {
     /// The request, with its arguments.
     pub fn new(template_key: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             template_key: template_key.into(),
         }
     }
@@ -59,8 +65,8 @@ impl<'a, X: Execute> EmailApi<'a, X> {
     pub fn create_or_update_override(
         &self,
         template_key: impl Into<String>,
-    ) -> Request<'a, X, CreateOrUpdateOverride> {
-        Request::new(self.client, CreateOrUpdateOverride::new(template_key))
+    ) -> CreateOrUpdateOverride<Bound<'a, X>> {
+        CreateOrUpdateOverride::new(template_key).on(self.client)
     }
 }
 
@@ -68,7 +74,8 @@ impl<'a, X: Execute> EmailApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct CreateOrUpdateOverride {
+#[must_use = "a request does nothing until it is sent"]
+pub struct CreateOrUpdateOverride<B = Unbound> {
     /// The template's key.
     pub template_key: String,
     /// Fields of the override, sent as they are (`subject_override` and
@@ -81,13 +88,16 @@ pub struct CreateOrUpdateOverride {
     /// The body used instead of the template's.
     #[serde(default)]
     pub body_override: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl CreateOrUpdateOverride {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(template_key: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             template_key: template_key.into(),
             r#override: None,
             subject_override: None,
@@ -96,11 +106,7 @@ impl CreateOrUpdateOverride {
     }
 }
 
-crate::setters!(CreateOrUpdateOverride {
-    r#override: Map<String, Value>,
-    subject_override: String,
-    body_override: String,
-});
+crate::request::arguments!(CreateOrUpdateOverride(template_key) { r#override: Map<String, Value>, subject_override: String, body_override: String });
 
 impl Endpoint for CreateOrUpdateOverride {
     type Output = EmailOverride;
@@ -127,11 +133,8 @@ impl Endpoint for CreateOrUpdateOverride {
 
 impl<'a, X: Execute> EmailApi<'a, X> {
     /// Deletes the application's override of a template.
-    pub fn delete_override(
-        &self,
-        template_key: impl Into<String>,
-    ) -> Request<'a, X, DeleteOverride> {
-        Request::new(self.client, DeleteOverride::new(template_key))
+    pub fn delete_override(&self, template_key: impl Into<String>) -> DeleteOverride<Bound<'a, X>> {
+        DeleteOverride::new(template_key).on(self.client)
     }
 }
 
@@ -139,15 +142,21 @@ impl<'a, X: Execute> EmailApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct DeleteOverride {
+#[must_use = "a request does nothing until it is sent"]
+pub struct DeleteOverride<B = Unbound> {
     /// The template's key.
     pub template_key: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(DeleteOverride(template_key) {});
 
 impl DeleteOverride {
     /// The request, with its arguments.
     pub fn new(template_key: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             template_key: template_key.into(),
         }
     }
@@ -179,6 +188,7 @@ mod tests {
     #[test]
     fn overrides() {
         let get = GetOverride {
+            bound: Unbound,
             template_key: "welcome".into(),
         };
         let spec = get.request().unwrap().validate().unwrap();
@@ -204,6 +214,7 @@ mod tests {
         assert_eq!(bare.subject_override.as_deref(), Some("S"));
 
         let mut put = CreateOrUpdateOverride {
+            bound: Unbound,
             template_key: "welcome".into(),
             r#override: None,
             subject_override: None,
@@ -231,6 +242,7 @@ mod tests {
         );
 
         let del = DeleteOverride {
+            bound: Unbound,
             template_key: "welcome".into(),
         };
         let spec = del.request().unwrap().validate().unwrap();

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::model::email::EmailSendResult;
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::spec::{Auth, RequestSpec};
 
 use super::EmailApi;
@@ -19,8 +19,8 @@ impl<'a, X: Execute> EmailApi<'a, X> {
         template_key: impl Into<String>,
         to: impl Into<String>,
         context: Map<String, Value>,
-    ) -> Request<'a, X, SendEmail> {
-        Request::new(self.client, SendEmail::new(template_key, to, context))
+    ) -> SendEmail<Bound<'a, X>> {
+        SendEmail::new(template_key, to, context).on(self.client)
     }
 }
 
@@ -29,7 +29,8 @@ impl<'a, X: Execute> EmailApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct SendEmail {
+#[must_use = "a request does nothing until it is sent"]
+pub struct SendEmail<B = Unbound> {
     /// The template to send.
     pub template_key: String,
     /// The recipient address.
@@ -48,17 +49,20 @@ pub struct SendEmail {
     /// A body used instead of the template's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_override: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl SendEmail {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(
         template_key: impl Into<String>,
         to: impl Into<String>,
         context: Map<String, Value>,
     ) -> Self {
         Self {
+            bound: Unbound,
             template_key: template_key.into(),
             to: to.into(),
             context,
@@ -70,12 +74,7 @@ impl SendEmail {
     }
 }
 
-crate::setters!(SendEmail {
-    user_id: String,
-    owner_id: String,
-    subject_override: String,
-    body_override: String,
-});
+crate::request::arguments!(SendEmail(template_key, to, context) { user_id: String, owner_id: String, subject_override: String, body_override: String });
 
 impl Endpoint for SendEmail {
     type Output = EmailSendResult;
@@ -100,6 +99,7 @@ mod tests {
     #[test]
     fn send_request_and_result() {
         let mut e = SendEmail {
+            bound: Unbound,
             template_key: "enrollment_reminder".into(),
             to: "patient@example.com".into(),
             context: Map::new(),

@@ -10,15 +10,15 @@ use crate::endpoint::Endpoint;
 use crate::envelope::{Envelope, Shape};
 use crate::error::Error;
 use crate::model::email::{EmailTemplate, EmailTemplatePreview};
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::spec::{require, Auth, RequestSpec};
 
 use super::EmailApi;
 
 impl<'a, X: Execute> EmailApi<'a, X> {
     /// Lists the application's templates.
-    pub fn list_templates(&self) -> Request<'a, X, ListTemplates> {
-        Request::new(self.client, ListTemplates::new())
+    pub fn list_templates(&self) -> ListTemplates<Bound<'a, X>> {
+        ListTemplates::new().on(self.client)
     }
 }
 
@@ -26,12 +26,18 @@ impl<'a, X: Execute> EmailApi<'a, X> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ListTemplates {}
+#[must_use = "a request does nothing until it is sent"]
+pub struct ListTemplates<B = Unbound> {
+    #[serde(skip)]
+    pub(crate) bound: B,
+}
+
+crate::request::arguments!(ListTemplates() {});
 
 impl ListTemplates {
     /// The request (it takes no arguments).
     pub fn new() -> Self {
-        Self {}
+        Self { bound: Unbound }
     }
 }
 
@@ -71,8 +77,8 @@ impl Endpoint for ListTemplates {
 
 impl<'a, X: Execute> EmailApi<'a, X> {
     /// One template by key.
-    pub fn get_template(&self, template_key: impl Into<String>) -> Request<'a, X, GetTemplate> {
-        Request::new(self.client, GetTemplate::new(template_key))
+    pub fn get_template(&self, template_key: impl Into<String>) -> GetTemplate<Bound<'a, X>> {
+        GetTemplate::new(template_key).on(self.client)
     }
 }
 
@@ -80,15 +86,21 @@ impl<'a, X: Execute> EmailApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetTemplate {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetTemplate<B = Unbound> {
     /// The template's key.
     pub template_key: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(GetTemplate(template_key) {});
 
 impl GetTemplate {
     /// The request, with its arguments.
     pub fn new(template_key: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             template_key: template_key.into(),
         }
     }
@@ -113,8 +125,8 @@ impl<'a, X: Execute> EmailApi<'a, X> {
     pub fn preview_template(
         &self,
         template_key: impl Into<String>,
-    ) -> Request<'a, X, PreviewTemplate> {
-        Request::new(self.client, PreviewTemplate::new(template_key))
+    ) -> PreviewTemplate<Bound<'a, X>> {
+        PreviewTemplate::new(template_key).on(self.client)
     }
 }
 
@@ -122,28 +134,30 @@ impl<'a, X: Execute> EmailApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct PreviewTemplate {
+#[must_use = "a request does nothing until it is sent"]
+pub struct PreviewTemplate<B = Unbound> {
     /// The template's key.
     pub template_key: String,
     /// The variables to render with; the template's sample context when not set.
     #[serde(default)]
     pub context: Option<Map<String, Value>>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl PreviewTemplate {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(template_key: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             template_key: template_key.into(),
             context: None,
         }
     }
 }
 
-crate::setters!(PreviewTemplate {
-    context: Map<String, Value>
-});
+crate::request::arguments!(PreviewTemplate(template_key) { context: Map<String, Value> });
 
 #[derive(Serialize)]
 struct PreviewBody<'a> {
@@ -171,7 +185,8 @@ impl Endpoint for PreviewTemplate {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct UpdateTemplate {
+#[must_use = "a request does nothing until it is sent"]
+pub struct UpdateTemplate<B = Unbound> {
     /// The template's key (in the path, not the body).
     #[serde(skip_serializing)]
     pub template_key: String,
@@ -211,27 +226,17 @@ pub struct UpdateTemplate {
     /// A new category.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
-crate::setters!(UpdateTemplate {
-    name: String,
-    description: String,
-    subject: String,
-    html_body: String,
-    text_body: String,
-    from_email: String,
-    from_name: String,
-    reply_to: String,
-    variables: Value,
-    sample_context: Map<String, Value>,
-    is_active: bool,
-    category: String,
-});
+crate::request::arguments!(UpdateTemplate(template_key) { name: String, description: String, subject: String, html_body: String, text_body: String, from_email: String, from_name: String, reply_to: String, variables: Value, sample_context: Map<String, Value>, is_active: bool, category: String });
 
 impl UpdateTemplate {
     /// An update of `template_key` that changes nothing yet.
     pub fn new(template_key: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             template_key: template_key.into(),
             name: None,
             description: None,
@@ -274,11 +279,8 @@ impl<'a, X: Execute> EmailApi<'a, X> {
         name: impl Into<String>,
         subject: impl Into<String>,
         html_body: impl Into<String>,
-    ) -> Request<'a, X, CreateTemplate> {
-        Request::new(
-            self.client,
-            CreateTemplate::new(template_key, name, subject, html_body),
-        )
+    ) -> CreateTemplate<Bound<'a, X>> {
+        CreateTemplate::new(template_key, name, subject, html_body).on(self.client)
     }
 }
 
@@ -286,7 +288,8 @@ impl<'a, X: Execute> EmailApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct CreateTemplate {
+#[must_use = "a request does nothing until it is sent"]
+pub struct CreateTemplate<B = Unbound> {
     /// The key to send it by.
     pub template_key: String,
     /// The display name.
@@ -322,11 +325,13 @@ pub struct CreateTemplate {
     /// A category.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl CreateTemplate {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(
         template_key: impl Into<String>,
         name: impl Into<String>,
@@ -334,6 +339,7 @@ impl CreateTemplate {
         html_body: impl Into<String>,
     ) -> Self {
         Self {
+            bound: Unbound,
             template_key: template_key.into(),
             name: name.into(),
             subject: subject.into(),
@@ -351,17 +357,7 @@ impl CreateTemplate {
     }
 }
 
-crate::setters!(CreateTemplate {
-    description: String,
-    text_body: String,
-    from_email: String,
-    from_name: String,
-    reply_to: String,
-    variables: Value,
-    sample_context: Map<String, Value>,
-    is_active: bool,
-    category: String,
-});
+crate::request::arguments!(CreateTemplate(template_key, name, subject, html_body) { description: String, text_body: String, from_email: String, from_name: String, reply_to: String, variables: Value, sample_context: Map<String, Value>, is_active: bool, category: String });
 
 impl Endpoint for CreateTemplate {
     type Output = EmailTemplate;

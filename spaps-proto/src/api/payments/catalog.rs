@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::model::payments::{
     Archived, DefaultPriceCreated, JsonObject, Product, ProductList, ProductPrice,
 };
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::spec::{require, Auth, RequestSpec};
 
 use super::PaymentsApi;
@@ -18,8 +18,8 @@ use super::PaymentsApi;
 impl<'a, X: Execute> PaymentsApi<'a, X> {
     /// Lists the application's products.
     /// Optional: `.category(..)`, `.active(..)`, `.limit(..)`, `.starting_after(..)`, `.mode(..)`.
-    pub fn list_products(&self) -> Request<'a, X, ListProducts> {
-        Request::new(self.client, ListProducts::new())
+    pub fn list_products(&self) -> ListProducts<Bound<'a, X>> {
+        ListProducts::new().on(self.client)
     }
 }
 
@@ -27,7 +27,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ListProducts {
+#[must_use = "a request does nothing until it is sent"]
+pub struct ListProducts<B = Unbound> {
     /// Only this category; sent when not empty.
     #[serde(default)]
     pub category: Option<String>,
@@ -43,6 +44,8 @@ pub struct ListProducts {
     /// Only products sold in this mode; sent when not empty.
     #[serde(default)]
     pub mode: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl ListProducts {
@@ -52,13 +55,7 @@ impl ListProducts {
     }
 }
 
-crate::setters!(ListProducts {
-    category: String,
-    active: bool,
-    limit: u32,
-    starting_after: String,
-    mode: String,
-});
+crate::request::arguments!(pages ListProducts() { category: String, active: bool, limit: u32, starting_after: String, mode: String });
 
 impl Endpoint for ListProducts {
     type Output = ProductList;
@@ -114,8 +111,8 @@ impl Paginated for ListProducts {
 impl<'a, X: Execute> PaymentsApi<'a, X> {
     /// A product, with its prices unless `.include_prices(false)`.
     /// Optional: `.include_prices(..)`.
-    pub fn get_product(&self, product_id: impl Into<String>) -> Request<'a, X, GetProduct> {
-        Request::new(self.client, GetProduct::new(product_id))
+    pub fn get_product(&self, product_id: impl Into<String>) -> GetProduct<Bound<'a, X>> {
+        GetProduct::new(product_id).on(self.client)
     }
 }
 
@@ -123,29 +120,31 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetProduct {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetProduct<B = Unbound> {
     /// The product.
     pub product_id: String,
     /// Whether to include the prices (`true` when not set); `include_prices=false` is
     /// sent only when `false`.
     #[serde(default)]
     pub include_prices: Option<bool>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl GetProduct {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(product_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             product_id: product_id.into(),
             include_prices: None,
         }
     }
 }
 
-crate::setters!(GetProduct {
-    include_prices: bool
-});
+crate::request::arguments!(GetProduct(product_id) { include_prices: bool });
 
 impl Endpoint for GetProduct {
     type Output = Product;
@@ -165,8 +164,8 @@ impl Endpoint for GetProduct {
 
 impl<'a, X: Execute> PaymentsApi<'a, X> {
     /// Lists the products of every application (super admins).
-    pub fn list_all_products(&self) -> Request<'a, X, ListAllProducts> {
-        Request::new(self.client, ListAllProducts::new())
+    pub fn list_all_products(&self) -> ListAllProducts<Bound<'a, X>> {
+        ListAllProducts::new().on(self.client)
     }
 }
 
@@ -174,12 +173,18 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ListAllProducts {}
+#[must_use = "a request does nothing until it is sent"]
+pub struct ListAllProducts<B = Unbound> {
+    #[serde(skip)]
+    pub(crate) bound: B,
+}
+
+crate::request::arguments!(ListAllProducts() {});
 
 impl ListAllProducts {
     /// The request (it takes no arguments).
     pub fn new() -> Self {
-        Self {}
+        Self { bound: Unbound }
     }
 }
 
@@ -197,8 +202,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
     /// Creates a product.
     /// Optional: `.description(..)`, `.category(..)`, `.images(..)`, `.metadata(..)`,
     /// `.active(..)` (default `true`).
-    pub fn create_product(&self, name: impl Into<String>) -> Request<'a, X, CreateProduct> {
-        Request::new(self.client, CreateProduct::new(name))
+    pub fn create_product(&self, name: impl Into<String>) -> CreateProduct<Bound<'a, X>> {
+        CreateProduct::new(name).on(self.client)
     }
 }
 
@@ -206,7 +211,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct CreateProduct {
+#[must_use = "a request does nothing until it is sent"]
+pub struct CreateProduct<B = Unbound> {
     /// The name.
     pub name: String,
     /// A description; sent when set.
@@ -224,13 +230,16 @@ pub struct CreateProduct {
     /// Whether it can be bought; `true` when not set (always sent).
     #[serde(default)]
     pub active: Option<bool>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl CreateProduct {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(name: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             name: name.into(),
             description: None,
             category: None,
@@ -241,13 +250,7 @@ impl CreateProduct {
     }
 }
 
-crate::setters!(CreateProduct {
-    description: String,
-    category: String,
-    images: Vec<String>,
-    metadata: JsonObject,
-    active: bool,
-});
+crate::request::arguments!(CreateProduct(name) { description: String, category: String, images: Vec<String>, metadata: JsonObject, active: bool });
 
 #[derive(Serialize)]
 struct CreateProductBody<'a> {
@@ -287,8 +290,8 @@ impl Endpoint for CreateProduct {
 impl<'a, X: Execute> PaymentsApi<'a, X> {
     /// Changes a product; only the fields set are sent.
     /// Optional: `.name(..)`, `.description(..)`, `.images(..)`, `.metadata(..)`, `.active(..)`.
-    pub fn update_product(&self, product_id: impl Into<String>) -> Request<'a, X, UpdateProduct> {
-        Request::new(self.client, UpdateProduct::new(product_id))
+    pub fn update_product(&self, product_id: impl Into<String>) -> UpdateProduct<Bound<'a, X>> {
+        UpdateProduct::new(product_id).on(self.client)
     }
 }
 
@@ -296,7 +299,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct UpdateProduct {
+#[must_use = "a request does nothing until it is sent"]
+pub struct UpdateProduct<B = Unbound> {
     /// The product.
     #[serde(skip_serializing)]
     pub product_id: String,
@@ -315,13 +319,16 @@ pub struct UpdateProduct {
     /// Whether it can be bought.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl UpdateProduct {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(product_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             product_id: product_id.into(),
             name: None,
             description: None,
@@ -332,13 +339,7 @@ impl UpdateProduct {
     }
 }
 
-crate::setters!(UpdateProduct {
-    name: String,
-    description: String,
-    images: Vec<String>,
-    metadata: JsonObject,
-    active: bool,
-});
+crate::request::arguments!(UpdateProduct(product_id) { name: String, description: String, images: Vec<String>, metadata: JsonObject, active: bool });
 
 impl Endpoint for UpdateProduct {
     type Output = Product;
@@ -356,8 +357,8 @@ impl Endpoint for UpdateProduct {
 
 impl<'a, X: Execute> PaymentsApi<'a, X> {
     /// Archives a product.
-    pub fn archive_product(&self, product_id: impl Into<String>) -> Request<'a, X, ArchiveProduct> {
-        Request::new(self.client, ArchiveProduct::new(product_id))
+    pub fn archive_product(&self, product_id: impl Into<String>) -> ArchiveProduct<Bound<'a, X>> {
+        ArchiveProduct::new(product_id).on(self.client)
     }
 }
 
@@ -365,15 +366,21 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ArchiveProduct {
+#[must_use = "a request does nothing until it is sent"]
+pub struct ArchiveProduct<B = Unbound> {
     /// The product.
     pub product_id: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(ArchiveProduct(product_id) {});
 
 impl ArchiveProduct {
     /// The request, with its arguments.
     pub fn new(product_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             product_id: product_id.into(),
         }
     }
@@ -400,11 +407,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
         product_id: impl Into<String>,
         unit_amount: i64,
         currency: impl Into<String>,
-    ) -> Request<'a, X, CreatePrice> {
-        Request::new(
-            self.client,
-            CreatePrice::new(product_id, unit_amount, currency),
-        )
+    ) -> CreatePrice<Bound<'a, X>> {
+        CreatePrice::new(product_id, unit_amount, currency).on(self.client)
     }
 }
 
@@ -412,7 +416,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct CreatePrice {
+#[must_use = "a request does nothing until it is sent"]
+pub struct CreatePrice<B = Unbound> {
     /// The product.
     pub product_id: String,
     /// The price, in minor units.
@@ -437,17 +442,20 @@ pub struct CreatePrice {
     /// Whether it can be bought; sent when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl CreatePrice {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(
         product_id: impl Into<String>,
         unit_amount: i64,
         currency: impl Into<String>,
     ) -> Self {
         Self {
+            bound: Unbound,
             product_id: product_id.into(),
             unit_amount,
             currency: currency.into(),
@@ -461,14 +469,7 @@ impl CreatePrice {
     }
 }
 
-crate::setters!(CreatePrice {
-    interval: String,
-    interval_count: u32,
-    recurring: bool,
-    nickname: String,
-    metadata: JsonObject,
-    active: bool,
-});
+crate::request::arguments!(CreatePrice(product_id, unit_amount, currency) { interval: String, interval_count: u32, recurring: bool, nickname: String, metadata: JsonObject, active: bool });
 
 impl Endpoint for CreatePrice {
     type Output = ProductPrice;
@@ -485,8 +486,8 @@ impl Endpoint for CreatePrice {
 
 impl<'a, X: Execute> PaymentsApi<'a, X> {
     /// Archives a price.
-    pub fn archive_price(&self, price_id: impl Into<String>) -> Request<'a, X, ArchivePrice> {
-        Request::new(self.client, ArchivePrice::new(price_id))
+    pub fn archive_price(&self, price_id: impl Into<String>) -> ArchivePrice<Bound<'a, X>> {
+        ArchivePrice::new(price_id).on(self.client)
     }
 }
 
@@ -494,15 +495,21 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ArchivePrice {
+#[must_use = "a request does nothing until it is sent"]
+pub struct ArchivePrice<B = Unbound> {
     /// The price.
     pub price_id: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(ArchivePrice(price_id) {});
 
 impl ArchivePrice {
     /// The request, with its arguments.
     pub fn new(price_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             price_id: price_id.into(),
         }
     }
@@ -526,8 +533,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
         &self,
         product_id: impl Into<String>,
         price_id: impl Into<String>,
-    ) -> Request<'a, X, SetDefaultPrice> {
-        Request::new(self.client, SetDefaultPrice::new(product_id, price_id))
+    ) -> SetDefaultPrice<Bound<'a, X>> {
+        SetDefaultPrice::new(product_id, price_id).on(self.client)
     }
 }
 
@@ -535,17 +542,23 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct SetDefaultPrice {
+#[must_use = "a request does nothing until it is sent"]
+pub struct SetDefaultPrice<B = Unbound> {
     /// The product.
     pub product_id: String,
     /// The price to make the default.
     pub price_id: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(SetDefaultPrice(product_id, price_id) {});
 
 impl SetDefaultPrice {
     /// The request, with its arguments.
     pub fn new(product_id: impl Into<String>, price_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             product_id: product_id.into(),
             price_id: price_id.into(),
         }
@@ -580,11 +593,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
         product_id: impl Into<String>,
         unit_amount: i64,
         currency: impl Into<String>,
-    ) -> Request<'a, X, CreatePriceAndSetDefault> {
-        Request::new(
-            self.client,
-            CreatePriceAndSetDefault::new(product_id, unit_amount, currency),
-        )
+    ) -> CreatePriceAndSetDefault<Bound<'a, X>> {
+        CreatePriceAndSetDefault::new(product_id, unit_amount, currency).on(self.client)
     }
 }
 
@@ -594,7 +604,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct CreatePriceAndSetDefault {
+#[must_use = "a request does nothing until it is sent"]
+pub struct CreatePriceAndSetDefault<B = Unbound> {
     /// The product (path only).
     #[serde(skip_serializing)]
     pub product_id: String,
@@ -623,17 +634,20 @@ pub struct CreatePriceAndSetDefault {
     /// Whether to use the super-admin route (`true` when not set; never sent).
     #[serde(default, skip_serializing)]
     pub super_admin: Option<bool>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl CreatePriceAndSetDefault {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(
         product_id: impl Into<String>,
         unit_amount: i64,
         currency: impl Into<String>,
     ) -> Self {
         Self {
+            bound: Unbound,
             product_id: product_id.into(),
             unit_amount,
             currency: currency.into(),
@@ -648,15 +662,7 @@ impl CreatePriceAndSetDefault {
     }
 }
 
-crate::setters!(CreatePriceAndSetDefault {
-    interval: String,
-    interval_count: u32,
-    recurring: bool,
-    nickname: String,
-    metadata: JsonObject,
-    deactivate_previous: bool,
-    super_admin: bool,
-});
+crate::request::arguments!(CreatePriceAndSetDefault(product_id, unit_amount, currency) { interval: String, interval_count: u32, recurring: bool, nickname: String, metadata: JsonObject, deactivate_previous: bool, super_admin: bool });
 
 impl Endpoint for CreatePriceAndSetDefault {
     type Output = DefaultPriceCreated;

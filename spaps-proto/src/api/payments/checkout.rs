@@ -9,7 +9,7 @@ use crate::model::payments::{
     AuthenticatedCheckoutSession, CheckoutSession, CheckoutSessionDetails, CheckoutSessionList,
     CheckoutSessionSummary, ExpireCheckoutSessionResult, JsonObject, LineItem,
 };
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::spec::{Auth, RequestSpec};
 
 use super::PaymentsApi;
@@ -23,11 +23,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
         mode: impl Into<String>,
         success_url: impl Into<String>,
         cancel_url: impl Into<String>,
-    ) -> Request<'a, X, CreateCheckoutSession> {
-        Request::new(
-            self.client,
-            CreateCheckoutSession::new(price_id, mode, success_url, cancel_url),
-        )
+    ) -> CreateCheckoutSession<Bound<'a, X>> {
+        CreateCheckoutSession::new(price_id, mode, success_url, cancel_url).on(self.client)
     }
 }
 
@@ -35,7 +32,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct CreateCheckoutSession {
+#[must_use = "a request does nothing until it is sent"]
+pub struct CreateCheckoutSession<B = Unbound> {
     /// The price to sell.
     pub price_id: String,
     /// `payment`, `subscription` or `setup`.
@@ -53,11 +51,13 @@ pub struct CreateCheckoutSession {
     /// The legal terms' text; sent when not empty.
     #[serde(default, skip_serializing_if = "crate::spec::skip::blank")]
     pub legal_consent_text: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl CreateCheckoutSession {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(
         price_id: impl Into<String>,
         mode: impl Into<String>,
@@ -65,6 +65,7 @@ impl CreateCheckoutSession {
         cancel_url: impl Into<String>,
     ) -> Self {
         Self {
+            bound: Unbound,
             price_id: price_id.into(),
             mode: mode.into(),
             success_url: success_url.into(),
@@ -76,11 +77,7 @@ impl CreateCheckoutSession {
     }
 }
 
-crate::setters!(CreateCheckoutSession {
-    metadata: JsonObject,
-    require_legal_consent: bool,
-    legal_consent_text: String,
-});
+crate::request::arguments!(CreateCheckoutSession(price_id, mode, success_url, cancel_url) { metadata: JsonObject, require_legal_consent: bool, legal_consent_text: String });
 
 impl Endpoint for CreateCheckoutSession {
     type Output = CheckoutSession;
@@ -102,11 +99,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
         line_items: Vec<LineItem>,
         success_url: impl Into<String>,
         cancel_url: impl Into<String>,
-    ) -> Request<'a, X, CreateAuthenticatedCheckoutSession> {
-        Request::new(
-            self.client,
-            CreateAuthenticatedCheckoutSession::new(line_items, success_url, cancel_url),
-        )
+    ) -> CreateAuthenticatedCheckoutSession<Bound<'a, X>> {
+        CreateAuthenticatedCheckoutSession::new(line_items, success_url, cancel_url).on(self.client)
     }
 }
 
@@ -114,7 +108,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct CreateAuthenticatedCheckoutSession {
+#[must_use = "a request does nothing until it is sent"]
+pub struct CreateAuthenticatedCheckoutSession<B = Unbound> {
     /// What to sell.
     pub line_items: Vec<LineItem>,
     /// Where Stripe sends the user after paying.
@@ -130,17 +125,20 @@ pub struct CreateAuthenticatedCheckoutSession {
     /// The customer's email address; sent when not empty.
     #[serde(default)]
     pub customer_email: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl CreateAuthenticatedCheckoutSession {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(
         line_items: Vec<LineItem>,
         success_url: impl Into<String>,
         cancel_url: impl Into<String>,
     ) -> Self {
         Self {
+            bound: Unbound,
             line_items,
             success_url: success_url.into(),
             cancel_url: cancel_url.into(),
@@ -151,11 +149,7 @@ impl CreateAuthenticatedCheckoutSession {
     }
 }
 
-crate::setters!(CreateAuthenticatedCheckoutSession {
-    mode: String,
-    metadata: JsonObject,
-    customer_email: String,
-});
+crate::request::arguments!(CreateAuthenticatedCheckoutSession(line_items, success_url, cancel_url) { mode: String, metadata: JsonObject, customer_email: String });
 
 #[derive(Serialize)]
 struct AuthenticatedCheckoutBody<'a> {
@@ -194,8 +188,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
     pub fn get_checkout_session(
         &self,
         session_id: impl Into<String>,
-    ) -> Request<'a, X, GetCheckoutSession> {
-        Request::new(self.client, GetCheckoutSession::new(session_id))
+    ) -> GetCheckoutSession<Bound<'a, X>> {
+        GetCheckoutSession::new(session_id).on(self.client)
     }
 }
 
@@ -203,15 +197,21 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetCheckoutSession {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetCheckoutSession<B = Unbound> {
     /// The checkout session.
     pub session_id: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(GetCheckoutSession(session_id) {});
 
 impl GetCheckoutSession {
     /// The request, with its arguments.
     pub fn new(session_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             session_id: session_id.into(),
         }
     }
@@ -233,8 +233,8 @@ impl Endpoint for GetCheckoutSession {
 
 impl<'a, X: Execute> PaymentsApi<'a, X> {
     /// Lists the user's checkout sessions. Optional: `.limit(..)`, `.starting_after(..)`.
-    pub fn list_checkout_sessions(&self) -> Request<'a, X, ListCheckoutSessions> {
-        Request::new(self.client, ListCheckoutSessions::new())
+    pub fn list_checkout_sessions(&self) -> ListCheckoutSessions<Bound<'a, X>> {
+        ListCheckoutSessions::new().on(self.client)
     }
 }
 
@@ -242,13 +242,16 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ListCheckoutSessions {
+#[must_use = "a request does nothing until it is sent"]
+pub struct ListCheckoutSessions<B = Unbound> {
     /// Page size.
     #[serde(default)]
     pub limit: Option<u32>,
     /// The cursor: the previous page's `next_cursor` (or its last session id).
     #[serde(default)]
     pub starting_after: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl ListCheckoutSessions {
@@ -258,10 +261,7 @@ impl ListCheckoutSessions {
     }
 }
 
-crate::setters!(ListCheckoutSessions {
-    limit: u32,
-    starting_after: String,
-});
+crate::request::arguments!(pages ListCheckoutSessions() { limit: u32, starting_after: String });
 
 impl Endpoint for ListCheckoutSessions {
     type Output = CheckoutSessionList;
@@ -307,8 +307,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
     pub fn expire_checkout_session(
         &self,
         session_id: impl Into<String>,
-    ) -> Request<'a, X, ExpireCheckoutSession> {
-        Request::new(self.client, ExpireCheckoutSession::new(session_id))
+    ) -> ExpireCheckoutSession<Bound<'a, X>> {
+        ExpireCheckoutSession::new(session_id).on(self.client)
     }
 }
 
@@ -316,15 +316,21 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ExpireCheckoutSession {
+#[must_use = "a request does nothing until it is sent"]
+pub struct ExpireCheckoutSession<B = Unbound> {
     /// The checkout session.
     pub session_id: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(ExpireCheckoutSession(session_id) {});
 
 impl ExpireCheckoutSession {
     /// The request, with its arguments.
     pub fn new(session_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             session_id: session_id.into(),
         }
     }
@@ -446,6 +452,7 @@ mod tests {
         let details = json!({"id": "cs_1", "status": "complete", "amount_total": 2000,
             "metadata": {"k": "v"}, "payment_intent": null, "expires_at": 1736985600});
         let e = GetCheckoutSession {
+            bound: Unbound,
             session_id: "cs_1".into(),
         };
         check(
@@ -461,6 +468,7 @@ mod tests {
         assert_eq!(out.expires_at.unwrap().unix_seconds(), 1_736_985_600);
 
         let g = GetGuestCheckoutSession {
+            bound: Unbound,
             session_id: "cs_1".into(),
         };
         check(
@@ -517,6 +525,7 @@ mod tests {
     #[test]
     fn expire_checkout_session_sends_an_empty_object() {
         let e = ExpireCheckoutSession {
+            bound: Unbound,
             session_id: "cs_1".into(),
         };
         check(

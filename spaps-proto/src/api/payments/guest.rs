@@ -9,7 +9,7 @@ use crate::model::payments::{
     CheckoutSessionDetails, GuestCheckoutConversionResult, GuestCheckoutSession,
     GuestCheckoutSessionList, GuestCheckoutSessionSummary, JsonObject, LineItem,
 };
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::secret::Secret;
 use crate::spec::{require, Auth, RequestSpec};
 
@@ -31,17 +31,9 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
         line_items: Vec<LineItem>,
         success_url: impl Into<String>,
         cancel_url: impl Into<String>,
-    ) -> Request<'a, X, CreateGuestCheckoutSession> {
-        Request::new(
-            self.client,
-            CreateGuestCheckoutSession::new(
-                customer_email,
-                mode,
-                line_items,
-                success_url,
-                cancel_url,
-            ),
-        )
+    ) -> CreateGuestCheckoutSession<Bound<'a, X>> {
+        CreateGuestCheckoutSession::new(customer_email, mode, line_items, success_url, cancel_url)
+            .on(self.client)
     }
 }
 
@@ -49,7 +41,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct CreateGuestCheckoutSession {
+#[must_use = "a request does nothing until it is sent"]
+pub struct CreateGuestCheckoutSession<B = Unbound> {
     /// The guest's email address.
     pub customer_email: String,
     /// `payment`, `subscription` or `setup`.
@@ -78,11 +71,13 @@ pub struct CreateGuestCheckoutSession {
     /// The checkout page's locale; sent when not empty.
     #[serde(default, skip_serializing_if = "crate::spec::skip::blank")]
     pub locale: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl CreateGuestCheckoutSession {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(
         customer_email: impl Into<String>,
         mode: impl Into<String>,
@@ -91,6 +86,7 @@ impl CreateGuestCheckoutSession {
         cancel_url: impl Into<String>,
     ) -> Self {
         Self {
+            bound: Unbound,
             customer_email: customer_email.into(),
             mode: mode.into(),
             line_items,
@@ -106,14 +102,7 @@ impl CreateGuestCheckoutSession {
     }
 }
 
-crate::setters!(CreateGuestCheckoutSession {
-    metadata: JsonObject,
-    client_reference_id: String,
-    payment_intent_data: JsonObject,
-    subscription_data: JsonObject,
-    allow_promotion_codes: bool,
-    locale: String,
-});
+crate::request::arguments!(CreateGuestCheckoutSession(customer_email, mode, line_items, success_url, cancel_url) { metadata: JsonObject, client_reference_id: String, payment_intent_data: JsonObject, subscription_data: JsonObject, allow_promotion_codes: bool, locale: String });
 
 impl Endpoint for CreateGuestCheckoutSession {
     type Output = GuestCheckoutSession;
@@ -139,8 +128,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
     pub fn get_guest_checkout_session(
         &self,
         session_id: impl Into<String>,
-    ) -> Request<'a, X, GetGuestCheckoutSession> {
-        Request::new(self.client, GetGuestCheckoutSession::new(session_id))
+    ) -> GetGuestCheckoutSession<Bound<'a, X>> {
+        GetGuestCheckoutSession::new(session_id).on(self.client)
     }
 }
 
@@ -148,15 +137,21 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetGuestCheckoutSession {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetGuestCheckoutSession<B = Unbound> {
     /// The checkout session.
     pub session_id: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(GetGuestCheckoutSession(session_id) {});
 
 impl GetGuestCheckoutSession {
     /// The request, with its arguments.
     pub fn new(session_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             session_id: session_id.into(),
         }
     }
@@ -179,8 +174,8 @@ impl Endpoint for GetGuestCheckoutSession {
 impl<'a, X: Execute> PaymentsApi<'a, X> {
     /// Lists guest checkout sessions (API key only).
     /// Optional: `.limit(..)`, `.starting_after(..)`, `.customer_email(..)`.
-    pub fn list_guest_checkout_sessions(&self) -> Request<'a, X, ListGuestCheckoutSessions> {
-        Request::new(self.client, ListGuestCheckoutSessions::new())
+    pub fn list_guest_checkout_sessions(&self) -> ListGuestCheckoutSessions<Bound<'a, X>> {
+        ListGuestCheckoutSessions::new().on(self.client)
     }
 }
 
@@ -188,7 +183,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ListGuestCheckoutSessions {
+#[must_use = "a request does nothing until it is sent"]
+pub struct ListGuestCheckoutSessions<B = Unbound> {
     /// Page size.
     #[serde(default)]
     pub limit: Option<u32>,
@@ -198,6 +194,8 @@ pub struct ListGuestCheckoutSessions {
     /// Only this guest's sessions; sent when not empty.
     #[serde(default)]
     pub customer_email: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl ListGuestCheckoutSessions {
@@ -207,11 +205,7 @@ impl ListGuestCheckoutSessions {
     }
 }
 
-crate::setters!(ListGuestCheckoutSessions {
-    limit: u32,
-    starting_after: String,
-    customer_email: String,
-});
+crate::request::arguments!(pages ListGuestCheckoutSessions() { limit: u32, starting_after: String, customer_email: String });
 
 impl Endpoint for ListGuestCheckoutSessions {
     type Output = GuestCheckoutSessionList;
@@ -256,11 +250,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
         &self,
         session_id: impl Into<String>,
         email: impl Into<String>,
-    ) -> Request<'a, X, ConvertGuestCheckoutSession> {
-        Request::new(
-            self.client,
-            ConvertGuestCheckoutSession::new(session_id, email),
-        )
+    ) -> ConvertGuestCheckoutSession<Bound<'a, X>> {
+        ConvertGuestCheckoutSession::new(session_id, email).on(self.client)
     }
 }
 
@@ -268,7 +259,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ConvertGuestCheckoutSession {
+#[must_use = "a request does nothing until it is sent"]
+pub struct ConvertGuestCheckoutSession<B = Unbound> {
     /// The guest checkout session.
     pub session_id: String,
     /// The account's email address.
@@ -279,13 +271,16 @@ pub struct ConvertGuestCheckoutSession {
     /// Whether to email a magic sign-in link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub send_magic_link: Option<bool>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl ConvertGuestCheckoutSession {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(session_id: impl Into<String>, email: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             session_id: session_id.into(),
             email: email.into(),
             password: None,
@@ -294,10 +289,7 @@ impl ConvertGuestCheckoutSession {
     }
 }
 
-crate::setters!(ConvertGuestCheckoutSession {
-    password: Secret,
-    send_magic_link: bool,
-});
+crate::request::arguments!(ConvertGuestCheckoutSession(session_id, email) { password: Secret, send_magic_link: bool });
 
 impl Endpoint for ConvertGuestCheckoutSession {
     type Output = GuestCheckoutConversionResult;

@@ -6,7 +6,7 @@ use crate::endpoint::{Endpoint, Paginated};
 use crate::envelope::Shape;
 use crate::error::Error;
 use crate::model::payments::{PaymentHistory, PaymentRecord};
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::spec::{Auth, RequestSpec};
 
 use super::PaymentsApi;
@@ -14,8 +14,8 @@ use super::PaymentsApi;
 impl<'a, X: Execute> PaymentsApi<'a, X> {
     /// Lists the user's payments.
     /// Optional: `.limit(..)`, `.starting_after(..)`, `.ending_before(..)`, `.status(..)`.
-    pub fn list_payment_history(&self) -> Request<'a, X, ListPaymentHistory> {
-        Request::new(self.client, ListPaymentHistory::new())
+    pub fn list_payment_history(&self) -> ListPaymentHistory<Bound<'a, X>> {
+        ListPaymentHistory::new().on(self.client)
     }
 }
 
@@ -23,7 +23,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ListPaymentHistory {
+#[must_use = "a request does nothing until it is sent"]
+pub struct ListPaymentHistory<B = Unbound> {
     /// Page size.
     #[serde(default)]
     pub limit: Option<u32>,
@@ -36,6 +37,8 @@ pub struct ListPaymentHistory {
     /// Only payments with this status; sent when not empty.
     #[serde(default)]
     pub status: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl ListPaymentHistory {
@@ -45,12 +48,7 @@ impl ListPaymentHistory {
     }
 }
 
-crate::setters!(ListPaymentHistory {
-    limit: u32,
-    starting_after: String,
-    ending_before: String,
-    status: String,
-});
+crate::request::arguments!(pages ListPaymentHistory() { limit: u32, starting_after: String, ending_before: String, status: String });
 
 impl Endpoint for ListPaymentHistory {
     type Output = PaymentHistory;
@@ -104,8 +102,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
     pub fn get_payment_detail(
         &self,
         payment_id: impl Into<String>,
-    ) -> Request<'a, X, GetPaymentDetail> {
-        Request::new(self.client, GetPaymentDetail::new(payment_id))
+    ) -> GetPaymentDetail<Bound<'a, X>> {
+        GetPaymentDetail::new(payment_id).on(self.client)
     }
 }
 
@@ -113,15 +111,21 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetPaymentDetail {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetPaymentDetail<B = Unbound> {
     /// The payment.
     pub payment_id: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(GetPaymentDetail(payment_id) {});
 
 impl GetPaymentDetail {
     /// The request, with its arguments.
     pub fn new(payment_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             payment_id: payment_id.into(),
         }
     }
@@ -184,6 +188,7 @@ mod tests {
     #[test]
     fn get_payment_detail_reads_payment_or_data() {
         let e = GetPaymentDetail {
+            bound: Unbound,
             payment_id: "pi_1".into(),
         };
         check(

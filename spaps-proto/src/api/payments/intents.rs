@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::model::payments::{JsonObject, PaymentIntent, PaymentMethodUpdateResult};
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::spec::{require, Auth, RequestSpec};
 
 use super::PaymentsApi;
@@ -17,8 +17,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
         &self,
         amount: i64,
         currency: impl Into<String>,
-    ) -> Request<'a, X, CreatePaymentIntent> {
-        Request::new(self.client, CreatePaymentIntent::new(amount, currency))
+    ) -> CreatePaymentIntent<Bound<'a, X>> {
+        CreatePaymentIntent::new(amount, currency).on(self.client)
     }
 }
 
@@ -26,7 +26,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct CreatePaymentIntent {
+#[must_use = "a request does nothing until it is sent"]
+pub struct CreatePaymentIntent<B = Unbound> {
     /// The amount, in minor units (cents).
     pub amount: i64,
     /// The currency.
@@ -37,13 +38,16 @@ pub struct CreatePaymentIntent {
     /// Intent metadata; sent when not empty.
     #[serde(default, skip_serializing_if = "crate::spec::skip::empty_map")]
     pub metadata: Option<JsonObject>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl CreatePaymentIntent {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(amount: i64, currency: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             amount,
             currency: currency.into(),
             payment_method_types: None,
@@ -52,10 +56,7 @@ impl CreatePaymentIntent {
     }
 }
 
-crate::setters!(CreatePaymentIntent {
-    payment_method_types: Vec<String>,
-    metadata: JsonObject,
-});
+crate::request::arguments!(CreatePaymentIntent(amount, currency) { payment_method_types: Vec<String>, metadata: JsonObject });
 
 impl Endpoint for CreatePaymentIntent {
     type Output = PaymentIntent;
@@ -74,8 +75,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
     pub fn update_payment_method(
         &self,
         payment_method_id: impl Into<String>,
-    ) -> Request<'a, X, UpdatePaymentMethod> {
-        Request::new(self.client, UpdatePaymentMethod::new(payment_method_id))
+    ) -> UpdatePaymentMethod<Bound<'a, X>> {
+        UpdatePaymentMethod::new(payment_method_id).on(self.client)
     }
 }
 
@@ -83,26 +84,30 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct UpdatePaymentMethod {
+#[must_use = "a request does nothing until it is sent"]
+pub struct UpdatePaymentMethod<B = Unbound> {
     /// The Stripe payment method.
     pub payment_method_id: String,
     /// Whether to make it the default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set_default: Option<bool>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl UpdatePaymentMethod {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(payment_method_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             payment_method_id: payment_method_id.into(),
             set_default: None,
         }
     }
 }
 
-crate::setters!(UpdatePaymentMethod { set_default: bool });
+crate::request::arguments!(UpdatePaymentMethod(payment_method_id) { set_default: bool });
 
 impl Endpoint for UpdatePaymentMethod {
     type Output = PaymentMethodUpdateResult;

@@ -93,6 +93,7 @@ crate::registry!(
 mod tests {
     use super::test_support::{respond, wrap};
     use super::*;
+    use crate::request::Unbound;
     use bytes::Bytes;
     use serde_json::json;
 
@@ -104,6 +105,7 @@ mod tests {
         let cases: Vec<(Result<(), Error>, &str)> = vec![
             (
                 GetSubscription {
+                    bound: Unbound,
                     subscription_id: "s".into(),
                 }
                 .parse(&wrap(json!({"id": "s", "current_period_start": "soon"})))
@@ -112,6 +114,7 @@ mod tests {
             ),
             (
                 GetProduct {
+                    bound: Unbound,
                     product_id: "p".into(),
                     include_prices: None,
                 }
@@ -121,7 +124,7 @@ mod tests {
                 "data.prices[0].unit_amount",
             ),
             (
-                GetBalance {}
+                GetBalance { bound: Unbound }
                     .parse(&wrap(json!({"balance": {"available": true, "pending": 0,
                         "currency": "USD"}, "usage": {}})))
                     .map(drop),
@@ -129,6 +132,7 @@ mod tests {
             ),
             (
                 GetPaymentDetail {
+                    bound: Unbound,
                     payment_id: "p".into(),
                 }
                 .parse(&wrap(json!({"payment": {"id": 7}})))
@@ -149,11 +153,12 @@ mod tests {
             }
         }
         assert!(matches!(
-            GetBalance {}.parse(&respond(json!("nope"))),
+            GetBalance { bound: Unbound }.parse(&respond(json!("nope"))),
             Err(Error::Decode(_))
         ));
         assert!(matches!(
             ArchivePrice {
+                bound: Unbound,
                 price_id: "p".into()
             }
             .parse(&http::Response::new(Bytes::new())),

@@ -7,7 +7,7 @@ use super::PriceIdBody;
 use crate::endpoint::{Endpoint, Paginated};
 use crate::error::Error;
 use crate::model::payments::{SubscriptionCancellation, SubscriptionDetail, SubscriptionList};
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::spec::{require, Auth, RequestSpec};
 
 use super::PaymentsApi;
@@ -17,8 +17,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
     pub fn get_subscription(
         &self,
         subscription_id: impl Into<String>,
-    ) -> Request<'a, X, GetSubscription> {
-        Request::new(self.client, GetSubscription::new(subscription_id))
+    ) -> GetSubscription<Bound<'a, X>> {
+        GetSubscription::new(subscription_id).on(self.client)
     }
 }
 
@@ -26,15 +26,21 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetSubscription {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetSubscription<B = Unbound> {
     /// The subscription.
     pub subscription_id: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(GetSubscription(subscription_id) {});
 
 impl GetSubscription {
     /// The request, with its arguments.
     pub fn new(subscription_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             subscription_id: subscription_id.into(),
         }
     }
@@ -57,8 +63,8 @@ impl Endpoint for GetSubscription {
 impl<'a, X: Execute> PaymentsApi<'a, X> {
     /// Lists the user's subscriptions.
     /// Optional: `.status(..)`, `.limit(..)`, `.starting_after(..)`.
-    pub fn list_subscriptions(&self) -> Request<'a, X, ListSubscriptions> {
-        Request::new(self.client, ListSubscriptions::new())
+    pub fn list_subscriptions(&self) -> ListSubscriptions<Bound<'a, X>> {
+        ListSubscriptions::new().on(self.client)
     }
 }
 
@@ -66,7 +72,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ListSubscriptions {
+#[must_use = "a request does nothing until it is sent"]
+pub struct ListSubscriptions<B = Unbound> {
     /// Only subscriptions with this status; sent when not empty.
     #[serde(default)]
     pub status: Option<String>,
@@ -76,6 +83,8 @@ pub struct ListSubscriptions {
     /// The cursor: the last subscription id of the previous page.
     #[serde(default)]
     pub starting_after: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl ListSubscriptions {
@@ -85,11 +94,7 @@ impl ListSubscriptions {
     }
 }
 
-crate::setters!(ListSubscriptions {
-    status: String,
-    limit: u32,
-    starting_after: String,
-});
+crate::request::arguments!(pages ListSubscriptions() { status: String, limit: u32, starting_after: String });
 
 impl Endpoint for ListSubscriptions {
     type Output = SubscriptionList;
@@ -137,8 +142,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
     pub fn cancel_subscription(
         &self,
         subscription_id: impl Into<String>,
-    ) -> Request<'a, X, CancelSubscription> {
-        Request::new(self.client, CancelSubscription::new(subscription_id))
+    ) -> CancelSubscription<Bound<'a, X>> {
+        CancelSubscription::new(subscription_id).on(self.client)
     }
 }
 
@@ -146,26 +151,30 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct CancelSubscription {
+#[must_use = "a request does nothing until it is sent"]
+pub struct CancelSubscription<B = Unbound> {
     /// The subscription.
     pub subscription_id: String,
     /// Cancel now rather than at the period end; the body is `{}` when not set.
     #[serde(default)]
     pub immediately: Option<bool>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl CancelSubscription {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(subscription_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             subscription_id: subscription_id.into(),
             immediately: None,
         }
     }
 }
 
-crate::setters!(CancelSubscription { immediately: bool });
+crate::request::arguments!(CancelSubscription(subscription_id) { immediately: bool });
 
 #[derive(Serialize)]
 struct CancelSubscriptionBody {
@@ -197,11 +206,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
         &self,
         subscription_id: impl Into<String>,
         price_id: impl Into<String>,
-    ) -> Request<'a, X, UpdateSubscription> {
-        Request::new(
-            self.client,
-            UpdateSubscription::new(subscription_id, price_id),
-        )
+    ) -> UpdateSubscription<Bound<'a, X>> {
+        UpdateSubscription::new(subscription_id, price_id).on(self.client)
     }
 }
 
@@ -209,17 +215,23 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct UpdateSubscription {
+#[must_use = "a request does nothing until it is sent"]
+pub struct UpdateSubscription<B = Unbound> {
     /// The subscription.
     pub subscription_id: String,
     /// The new price.
     pub price_id: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(UpdateSubscription(subscription_id, price_id) {});
 
 impl UpdateSubscription {
     /// The request, with its arguments.
     pub fn new(subscription_id: impl Into<String>, price_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             subscription_id: subscription_id.into(),
             price_id: price_id.into(),
         }
@@ -266,6 +278,7 @@ mod tests {
     #[test]
     fn get_subscription_accepts_id_or_subscription_id() {
         let e = GetSubscription {
+            bound: Unbound,
             subscription_id: "sub_1".into(),
         };
         check(
@@ -344,6 +357,7 @@ mod tests {
     #[test]
     fn cancel_subscription_sends_an_object() {
         let mut e = CancelSubscription {
+            bound: Unbound,
             subscription_id: "sub_1".into(),
             immediately: None,
         };
@@ -365,6 +379,7 @@ mod tests {
     #[test]
     fn update_subscription() {
         let e = UpdateSubscription {
+            bound: Unbound,
             subscription_id: "sub_1".into(),
             price_id: "price_2".into(),
         };
@@ -378,6 +393,7 @@ mod tests {
         );
         assert_eq!(e.parse(&respond(subscription())).unwrap().id, "sub_1");
         let empty = UpdateSubscription {
+            bound: Unbound,
             subscription_id: "sub_1".into(),
             price_id: String::new(),
         };

@@ -7,15 +7,15 @@ use crate::decimal::Decimal;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::model::payments::{BalanceOverview, WalletDepositResult, WalletTransaction};
-use crate::request::{Execute, Request};
+use crate::request::{Bound, Execute, Unbound};
 use crate::spec::{Auth, RequestSpec};
 
 use super::PaymentsApi;
 
 impl<'a, X: Execute> PaymentsApi<'a, X> {
     /// The user's balance, tier and usage.
-    pub fn get_balance(&self) -> Request<'a, X, GetBalance> {
-        Request::new(self.client, GetBalance::new())
+    pub fn get_balance(&self) -> GetBalance<Bound<'a, X>> {
+        GetBalance::new().on(self.client)
     }
 }
 
@@ -23,12 +23,18 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetBalance {}
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetBalance<B = Unbound> {
+    #[serde(skip)]
+    pub(crate) bound: B,
+}
+
+crate::request::arguments!(GetBalance() {});
 
 impl GetBalance {
     /// The request (it takes no arguments).
     pub fn new() -> Self {
-        Self {}
+        Self { bound: Unbound }
     }
 }
 
@@ -51,11 +57,9 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
         transaction_id: impl Into<String>,
         amount: Decimal,
         currency: impl Into<String>,
-    ) -> Request<'a, X, WalletDeposit> {
-        Request::new(
-            self.client,
-            WalletDeposit::new(wallet_address, chain_type, transaction_id, amount, currency),
-        )
+    ) -> WalletDeposit<Bound<'a, X>> {
+        WalletDeposit::new(wallet_address, chain_type, transaction_id, amount, currency)
+            .on(self.client)
     }
 }
 
@@ -63,7 +67,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct WalletDeposit {
+#[must_use = "a request does nothing until it is sent"]
+pub struct WalletDeposit<B = Unbound> {
     /// The wallet the deposit came from.
     pub wallet_address: String,
     /// The chain (`ethereum`, `solana`, ...).
@@ -78,11 +83,13 @@ pub struct WalletDeposit {
     /// The tier bought; sent when not empty.
     #[serde(default, skip_serializing_if = "crate::spec::skip::blank")]
     pub tier: Option<String>,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
 
 impl WalletDeposit {
     /// The request, with its required arguments; optional ones are set on the fields
-    /// or with the [`Request`] setters.
+    /// or with its setters.
     pub fn new(
         wallet_address: impl Into<String>,
         chain_type: impl Into<String>,
@@ -91,6 +98,7 @@ impl WalletDeposit {
         currency: impl Into<String>,
     ) -> Self {
         Self {
+            bound: Unbound,
             wallet_address: wallet_address.into(),
             chain_type: chain_type.into(),
             transaction_id: transaction_id.into(),
@@ -101,7 +109,7 @@ impl WalletDeposit {
     }
 }
 
-crate::setters!(WalletDeposit { tier: String });
+crate::request::arguments!(WalletDeposit(wallet_address, chain_type, transaction_id, amount, currency) { tier: String });
 
 impl Endpoint for WalletDeposit {
     type Output = WalletDepositResult;
@@ -120,8 +128,8 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
     pub fn get_wallet_transaction(
         &self,
         transaction_id: impl Into<String>,
-    ) -> Request<'a, X, GetWalletTransaction> {
-        Request::new(self.client, GetWalletTransaction::new(transaction_id))
+    ) -> GetWalletTransaction<Bound<'a, X>> {
+        GetWalletTransaction::new(transaction_id).on(self.client)
     }
 }
 
@@ -129,15 +137,21 @@ impl<'a, X: Execute> PaymentsApi<'a, X> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct GetWalletTransaction {
+#[must_use = "a request does nothing until it is sent"]
+pub struct GetWalletTransaction<B = Unbound> {
     /// The on-chain transaction.
     pub transaction_id: String,
+    #[serde(skip)]
+    pub(crate) bound: B,
 }
+
+crate::request::arguments!(GetWalletTransaction(transaction_id) {});
 
 impl GetWalletTransaction {
     /// The request, with its arguments.
     pub fn new(transaction_id: impl Into<String>) -> Self {
         Self {
+            bound: Unbound,
             transaction_id: transaction_id.into(),
         }
     }
@@ -167,7 +181,7 @@ mod tests {
 
     #[test]
     fn get_balance() {
-        let e = GetBalance {};
+        let e = GetBalance { bound: Unbound };
         check(
             &built(&e),
             Method::GET,
@@ -222,6 +236,7 @@ mod tests {
     #[test]
     fn get_wallet_transaction() {
         let e = GetWalletTransaction {
+            bound: Unbound,
             transaction_id: "0x9f/8e".into(),
         };
         check(

@@ -28,7 +28,7 @@ fn template_json() -> Value {
 
 #[test]
 fn list_templates_request_and_shapes() {
-    let e = ListTemplates {};
+    let e = ListTemplates { bound: Unbound };
     let spec = e.request().unwrap().validate().unwrap();
     assert_eq!(spec.method(), Method::GET);
     assert_eq!(spec.path(), "/api/email/templates");
@@ -78,6 +78,7 @@ fn list_templates_request_and_shapes() {
 #[test]
 fn get_template_request_and_result() {
     let e = GetTemplate {
+        bound: Unbound,
         template_key: "a b/c".into(),
     };
     let spec = e.request().unwrap().validate().unwrap();
@@ -104,6 +105,7 @@ fn get_template_request_and_result() {
 #[test]
 fn preview_is_get_without_context_and_post_with_one() {
     let mut e = PreviewTemplate {
+        bound: Unbound,
         template_key: "enrollment_reminder".into(),
         context: None,
     };
@@ -175,6 +177,7 @@ fn update_template_sends_only_what_is_set() {
 #[test]
 fn create_template_request_and_result() {
     let mut e = CreateTemplate {
+        bound: Unbound,
         template_key: "new_template".into(),
         name: "New Template".into(),
         subject: "Welcome!".into(),

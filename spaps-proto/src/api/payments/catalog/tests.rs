@@ -51,6 +51,7 @@ fn list_products_and_its_pages() {
 #[test]
 fn get_product() {
     let mut e = GetProduct {
+        bound: Unbound,
         product_id: "prod_1".into(),
         include_prices: None,
     };
@@ -82,7 +83,7 @@ fn get_product() {
 
 #[test]
 fn list_all_products() {
-    let e = ListAllProducts {};
+    let e = ListAllProducts { bound: Unbound };
     check(
         &built(&e),
         Method::GET,
@@ -153,6 +154,7 @@ fn update_product() {
 #[test]
 fn archive_product_and_price() {
     let p = ArchiveProduct {
+        bound: Unbound,
         product_id: "prod_1".into(),
     };
     check(
@@ -172,6 +174,7 @@ fn archive_product_and_price() {
     assert_eq!(out.extra.get("n"), Some(&json!(1)));
 
     let q = ArchivePrice {
+        bound: Unbound,
         price_id: "price_1".into(),
     };
     check(
@@ -214,6 +217,7 @@ fn create_price() {
 #[test]
 fn set_default_price() {
     let e = SetDefaultPrice {
+        bound: Unbound,
         product_id: "prod_1".into(),
         price_id: "price_9".into(),
     };
