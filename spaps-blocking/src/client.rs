@@ -147,16 +147,16 @@ where
     let mut store_lock: Option<RefreshLock> = None;
     loop {
         let seen = *runtime.settles();
-        let (output, effects) = shared.poll(guard.machine_mut());
+        let (output, effects) = guard.poll();
         apply(client, effects)?;
         match output {
             Output::Send(request) => {
                 crate::trace::sending(&span, guard.machine());
                 // Interceptors run around the exchange, outside the lock.
-                let (request, sending) = shared.before_send(guard.machine(), request)?;
-                let result = runtime.transport.send(request, guard.time_left());
+                let (request, sending) = guard.before_send(request)?;
+                let result = runtime.transport.send(request, sending.time_left());
                 crate::trace::received(&span, &result);
-                let (effects, hooked) = shared.after_send(guard.machine_mut(), sending, result);
+                let (effects, hooked) = guard.after_send(sending, result);
                 apply(client, effects)?;
                 hooked?;
             }

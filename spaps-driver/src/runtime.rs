@@ -5,9 +5,11 @@ use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::Duration;
 
-use spaps_proto::{ClientState, Config, Error, Machine, Now, Tokens};
+use bytes::Bytes;
+use spaps_proto::{ClientState, Config, Error, Machine, Now, Output, SendError, Tokens};
 
 use crate::client::Client;
+use crate::shared::{Effects, Sending};
 use crate::tls::NetOptions;
 
 /// A way to run SPAPS calls: an async runtime (`spaps_tokio::Tokio`) or plain threads
@@ -63,15 +65,20 @@ pub trait Runtime: Debug + Send + Sync + Sized + 'static {
 pub struct CallGuard<'a, R: Runtime, M: Machine> {
     client: &'a Client<R>,
     machine: M,
+    /// The clock reading of the step just taken, for the poll that follows it (the
+    /// two are microseconds apart: one reading serves both).
+    fresh: Option<Now>,
     done: bool,
 }
 
 impl<'a, R: Runtime, M: Machine> CallGuard<'a, R, M> {
     /// Starts the machine `start` builds, with the client's state and time.
     pub fn start<F: FnOnce(&ClientState, Now) -> M>(client: &'a Client<R>, start: F) -> Self {
+        let now = client.shared().now();
         Self {
-            machine: client.shared().start(start),
+            machine: client.shared().start_at(start, now),
             client,
+            fresh: Some(now),
             done: false,
         }
     }
@@ -84,6 +91,42 @@ impl<'a, R: Runtime, M: Machine> CallGuard<'a, R, M> {
     /// The machine, to feed.
     pub fn machine_mut(&mut self) -> &mut M {
         &mut self.machine
+    }
+
+    /// Polls the machine ([`Shared::poll`](crate::Shared::poll)), at the time of the
+    /// step just taken when there was one (the start, or an exchange's end), else at
+    /// a new reading of the clock (after a wait).
+    pub fn poll(&mut self) -> (Output<M::Output>, Effects) {
+        let shared = self.client.shared();
+        let now = self.fresh.take().unwrap_or_else(|| shared.now());
+        shared.poll_at(&mut self.machine, now)
+    }
+
+    /// Runs the interceptors before an exchange and starts timing it
+    /// ([`Shared::before_send`](crate::Shared::before_send)); the [`Sending`] it
+    /// gives carries what is left of the call's deadline.
+    ///
+    /// # Errors
+    /// [`Error::Interceptor`] when an interceptor panicked: do not send.
+    pub fn before_send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<(http::Request<Bytes>, Sending), Error> {
+        self.client.shared().before_send(&self.machine, request)
+    }
+
+    /// Ends an exchange ([`Shared::after_send`](crate::Shared::after_send)) with one
+    /// clock reading, kept for the next poll.
+    pub fn after_send(
+        &mut self,
+        sending: Sending,
+        result: Result<http::Response<Bytes>, SendError>,
+    ) -> (Effects, Result<(), Error>) {
+        let shared = self.client.shared();
+        let now = shared.now();
+        let outcome = shared.after_send_at(&mut self.machine, sending, result, now);
+        self.fresh = Some(now);
+        outcome
     }
 
     /// What is left of the machine's deadline, by the client's clock (`None`: no

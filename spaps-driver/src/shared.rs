@@ -2,7 +2,7 @@
 //! transport and their way of waiting.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -172,7 +172,17 @@ impl Shared {
         );
         self.interceptors.before_send(&exchange, &mut request)?;
         let started = self.instant();
-        Ok((request, Sending { exchange, started }))
+        let time_left = machine
+            .deadline()
+            .map(|deadline| deadline.saturating_duration_since(started));
+        Ok((
+            request,
+            Sending {
+                exchange,
+                started,
+                time_left,
+            },
+        ))
     }
 
     /// Ends an exchange begun with [`Shared::before_send`]: runs the interceptors'
@@ -190,8 +200,22 @@ impl Shared {
         sending: Sending,
         result: Result<http::Response<Bytes>, SendError>,
     ) -> (Effects, Result<(), Error>) {
-        let Sending { exchange, started } = sending;
-        let elapsed = self.instant().saturating_duration_since(started);
+        self.after_send_at(machine, sending, result, self.now())
+    }
+
+    /// [`Shared::after_send`] at `now`, read when the exchange ended (the same reading
+    /// times the exchange and feeds the machine).
+    pub fn after_send_at<M: Machine>(
+        &self,
+        machine: &mut M,
+        sending: Sending,
+        result: Result<http::Response<Bytes>, SendError>,
+        now: Now,
+    ) -> (Effects, Result<(), Error>) {
+        let Sending {
+            exchange, started, ..
+        } = sending;
+        let elapsed = now.instant.saturating_duration_since(started);
         tracing::debug!(
             target: "spaps",
             attempt = exchange.attempt(),
@@ -205,7 +229,7 @@ impl Shared {
                 .interceptors
                 .on_transport_error(&exchange, error, elapsed),
         };
-        let effects = self.feed(machine, result);
+        let effects = self.feed_at(machine, result, now);
         let retried = match &effects.retry {
             Some(retry) => {
                 tracing::debug!(
@@ -247,7 +271,11 @@ impl Shared {
 
     /// Builds a machine with the state and the time.
     pub fn start<M, F: FnOnce(&ClientState, Now) -> M>(&self, start: F) -> M {
-        let now = self.now();
+        self.start_at(start, self.now())
+    }
+
+    /// [`Shared::start`] at `now`.
+    pub fn start_at<M, F: FnOnce(&ClientState, Now) -> M>(&self, start: F, now: Now) -> M {
         let state = self.lock();
         start(&state, now)
     }
@@ -255,7 +283,12 @@ impl Shared {
     /// Polls `machine` (reading the clock before taking the lock), then runs the user
     /// callbacks it queued once the lock is released.
     pub fn poll<M: Machine>(&self, machine: &mut M) -> (Output<M::Output>, Effects) {
-        let now = self.now();
+        self.poll_at(machine, self.now())
+    }
+
+    /// [`Shared::poll`] at `now` (a reading taken just before, by the step that led
+    /// here).
+    pub fn poll_at<M: Machine>(&self, machine: &mut M, now: Now) -> (Output<M::Output>, Effects) {
         let (output, effects) = {
             let mut state = self.lock();
             let output = machine.poll(now, &mut state);
@@ -271,11 +304,20 @@ impl Shared {
         machine: &mut M,
         result: Result<http::Response<Bytes>, SendError>,
     ) -> Effects {
+        self.feed_at(machine, result, self.now())
+    }
+
+    /// [`Shared::feed`] at `now`.
+    pub fn feed_at<M: Machine>(
+        &self,
+        machine: &mut M,
+        result: Result<http::Response<Bytes>, SendError>,
+        now: Now,
+    ) -> Effects {
         if let Ok(response) = &result {
             // Decoding the body is the slow part of an answer: done before the lock.
             machine.prepare_response(response);
         }
-        let now = self.now();
         let mut state = self.lock();
         match result {
             Ok(response) => machine.handle_response(now, &mut state, response),
@@ -330,6 +372,15 @@ impl Shared {
 pub struct Sending {
     exchange: Exchange,
     started: Instant,
+    time_left: Option<Duration>,
+}
+
+impl Sending {
+    /// What was left of the call's deadline when the exchange started (`None`: no
+    /// deadline): the driver bounds the exchange by it.
+    pub fn time_left(&self) -> Option<Duration> {
+        self.time_left
+    }
 }
 
 fn drain(state: &mut ClientState) -> Effects {

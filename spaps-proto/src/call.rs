@@ -42,7 +42,7 @@ use crate::retry::{decide, Decision, RetryBudget, RetryNotice, RetryReason};
 use crate::secret::Secret;
 use crate::spec::{Auth, RequestSpec};
 use crate::state::ClientState;
-use crate::tokens::{Acquire, RefreshOutcome, Reload, StoreSnapshot};
+use crate::tokens::{bearer_header, Acquire, RefreshOutcome, Reload, StoreSnapshot};
 
 impl ClientState {
     /// Starts a call of `endpoint`.
@@ -145,6 +145,9 @@ struct Prepared {
     auth: Auth,
     template: &'static str,
     has_idempotency_key: bool,
+    /// `headers` holds a placeholder `Authorization` entry, so that the bearer token is
+    /// written in place rather than growing a cloned map on every attempt.
+    bearer_slot: bool,
 }
 
 impl<E: Endpoint> Call<E> {
@@ -317,10 +320,12 @@ impl<E: Endpoint> Call<E> {
         let (bearer, generation) = if !prepared.auth.uses_bearer() {
             (None, None)
         } else if let Some(token) = &self.override_token {
-            (Some(token.clone()), None)
+            (Some(bearer_header(token)), None)
         } else {
             match state.tokens.acquire(now.wall, now.instant, !self.refreshed) {
-                Acquire::Use { token, generation } => (Some(token), Some(generation)),
+                Acquire::Use {
+                    header, generation, ..
+                } => (Some(header), Some(generation)),
                 acquire @ (Acquire::Refresh { .. } | Acquire::Wait { .. }) => {
                     self.phase = Phase::for_refresh(acquire);
                     return None;
@@ -332,7 +337,7 @@ impl<E: Endpoint> Call<E> {
                 Acquire::Missing => (None, None),
             }
         };
-        match prepared.build(bearer.as_ref()) {
+        match prepared.build(bearer) {
             Ok(request) => {
                 self.attempt += 1;
                 self.phase = Phase::AwaitMain { generation };
@@ -756,6 +761,12 @@ impl Prepared {
         if !spec.headers.iter().any(|(n, _)| n == ACCEPT) {
             headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         }
+        let bearer_slot =
+            spec.auth.uses_bearer() && !spec.headers.iter().any(|(n, _)| n == AUTHORIZATION);
+        if bearer_slot {
+            // Never sent as it is: `build` writes the token over it, or removes it.
+            headers.insert(AUTHORIZATION, HeaderValue::from_static(""));
+        }
         for (name, value) in spec.headers {
             headers.insert(name, value);
         }
@@ -777,22 +788,31 @@ impl Prepared {
             auth: spec.auth,
             template: spec.template,
             has_idempotency_key: key.is_some(),
+            bearer_slot,
         })
     }
 
-    fn build(&self, bearer: Option<&Secret>) -> Result<http::Request<Bytes>, Error> {
+    /// The request of one attempt. `bearer` is the `Authorization` value to send:
+    /// `None` for none, `Some(None)` for a token that cannot be sent in a header.
+    fn build(&self, bearer: Option<Option<HeaderValue>>) -> Result<http::Request<Bytes>, Error> {
         let mut request = http::Request::new(self.body.clone());
         *request.method_mut() = self.method.clone();
         *request.uri_mut() = self.uri.clone();
         *request.headers_mut() = self.headers.clone();
-        if let Some(token) = bearer {
-            // The formatted string becomes the header's bytes, without a second copy.
-            let mut value =
-                HeaderValue::try_from(format!("Bearer {}", token.expose())).map_err(|_| {
-                    Error::invalid("access_token", "holds characters a header cannot carry")
-                })?;
-            value.set_sensitive(true);
-            request.headers_mut().insert(AUTHORIZATION, value);
+        match bearer {
+            Some(Some(value)) => {
+                request.headers_mut().insert(AUTHORIZATION, value);
+            }
+            Some(None) => {
+                return Err(Error::invalid(
+                    "access_token",
+                    "holds characters a header cannot carry",
+                ))
+            }
+            None if self.bearer_slot => {
+                request.headers_mut().remove(AUTHORIZATION);
+            }
+            None => {}
         }
         Ok(request)
     }

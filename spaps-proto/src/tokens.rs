@@ -9,6 +9,7 @@
 
 use std::time::{Duration, Instant};
 
+use http::HeaderValue;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, StoreError};
@@ -145,6 +146,9 @@ pub enum Acquire {
     Use {
         /// The access token.
         token: Secret,
+        /// Its `Authorization` header value (`Bearer ..`, marked sensitive), built once
+        /// per token; `None` when the token holds characters a header cannot carry.
+        header: Option<HeaderValue>,
         /// The token generation it belongs to.
         generation: u64,
     },
@@ -238,6 +242,8 @@ pub const DEFAULT_REFRESH_LEASE: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone)]
 pub struct TokenManager {
     tokens: Option<Tokens>,
+    /// The access token's `Authorization` value, built when the tokens are set.
+    header: Option<HeaderValue>,
     generation: u64,
     /// When the current tokens are due for refresh; fixed at the first look after
     /// they were set (so that the skew is clamped to their remaining lifetime then).
@@ -262,6 +268,7 @@ impl TokenManager {
     pub fn new(skew: Duration) -> Self {
         Self {
             tokens: None,
+            header: None,
             generation: 0,
             refresh_at: None,
             epoch: 0,
@@ -297,6 +304,9 @@ impl TokenManager {
     /// flight: its result, when it comes, is dropped. Returns true when a refresh was
     /// cancelled (its waiters must be woken).
     pub fn set(&mut self, tokens: Option<Tokens>) -> bool {
+        self.header = tokens
+            .as_ref()
+            .and_then(|tokens| bearer_header(&tokens.access_token));
         self.tokens = tokens;
         self.generation += 1;
         self.refresh_at = None;
@@ -322,6 +332,7 @@ impl TokenManager {
         }
         Acquire::Use {
             token: tokens.access_token.clone(),
+            header: self.header.clone(),
             generation: self.generation,
         }
     }
@@ -345,6 +356,7 @@ impl TokenManager {
         if self.generation != generation {
             return Acquire::Use {
                 token: tokens.access_token.clone(),
+                header: self.header.clone(),
                 generation: self.generation,
             };
         }
@@ -655,4 +667,14 @@ pub fn decode_token_file(bytes: &[u8]) -> Result<Tokens, Error> {
             .map_err(|e| StoreError::with_source("the token file is not UTF-8", e))?,
     )
     .map_err(|e| StoreError::with_source(format!("the token file is corrupt: {e}"), e).into())
+}
+
+/// The `Authorization` header value for `token` (`Bearer ..`, marked sensitive so that
+/// HTTP libraries leave it out of their logs); `None` when the token holds characters a
+/// header cannot carry.
+pub fn bearer_header(token: &Secret) -> Option<HeaderValue> {
+    // The formatted string becomes the header's bytes, without a second copy.
+    let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose())).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
