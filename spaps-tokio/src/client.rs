@@ -169,17 +169,24 @@ where
 
 /// Wakes waiting calls, then persists token changes on a blocking thread. A write that
 /// started finishes even if this future is dropped.
-async fn apply(client: &Client, effects: Effects) -> Result<(), Error> {
+///
+/// The waking and the spawning happen before the future is first polled, so the future
+/// holds only the write's handle: it is part of every call's future, awaited after each
+/// step, and most steps have nothing to write.
+fn apply(client: &Client, effects: Effects) -> impl Future<Output = Result<(), Error>> + Send {
     if effects.refresh_settled {
         client.runtime().wake_waiters();
     }
-    if effects.persist.is_none() {
-        return Ok(());
+    let write = effects.persist.is_some().then(|| {
+        let writer = client.shared().writer().clone();
+        tokio::task::spawn_blocking(move || writer.persist(effects.persist))
+    });
+    async move {
+        match write {
+            None => Ok(()),
+            Some(write) => write.await.unwrap_or_else(|e| Err(store_panicked(e))),
+        }
     }
-    let writer = client.shared().writer().clone();
-    tokio::task::spawn_blocking(move || writer.persist(effects.persist))
-        .await
-        .unwrap_or_else(|e| Err(store_panicked(e)))
 }
 
 /// Takes the store's refresh lock and re-reads it, on a blocking thread.

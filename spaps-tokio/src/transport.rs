@@ -83,11 +83,46 @@ impl Transport {
 
     /// Sends `request`, within the per-attempt timeout or `within` (what is left of
     /// the call's overall deadline), whichever is shorter.
-    pub(crate) async fn send(
+    ///
+    /// The request is converted and handed to reqwest before this returns; the future
+    /// only awaits and reads the response, so it holds no copy of the request (it is
+    /// kept inside every in-flight call's future, where its size is memory).
+    pub(crate) fn send(
         &self,
         request: http::Request<Bytes>,
         within: Option<Duration>,
-    ) -> Result<http::Response<Bytes>, SendError> {
+    ) -> impl std::future::Future<Output = Result<http::Response<Bytes>, SendError>> + Send + '_
+    {
+        let started = self.start(request, within);
+        async move {
+            let (pending, timeout, bound) = started?;
+            match bound {
+                // A caller's client with its own timeout: a per-request timeout would
+                // replace it, so the call's overall deadline bounds the attempt here.
+                Some(within) => tokio::time::timeout(within, self.read(pending, timeout))
+                    .await
+                    .unwrap_or(Err(SendError::Timeout(within))),
+                None => self.read(pending, timeout).await,
+            }
+        }
+    }
+
+    /// Converts `request` and starts it on reqwest: the response future, the timeout a
+    /// timeout error reports, and the bound the caller must still apply (only for a
+    /// caller's client with its own timeout).
+    #[allow(clippy::type_complexity)]
+    fn start(
+        &self,
+        request: http::Request<Bytes>,
+        within: Option<Duration>,
+    ) -> Result<
+        (
+            impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + Send,
+            Duration,
+            Option<Duration>,
+        ),
+        SendError,
+    > {
         crate::trace::record_server(request.uri());
         let mut request = request;
         if self.own_user_agent {
@@ -99,33 +134,27 @@ impl Transport {
                 e.to_string(),
             ))
         })?;
-        let Some(own) = self.timeout else {
-            // A caller's client with its own timeout: a per-request timeout would
-            // replace it, so the call's overall deadline bounds the attempt from here.
-            let reported = within.unwrap_or(self.nominal_timeout);
-            let exchange = self.exchange(request, reported);
-            return match within {
-                Some(within) => tokio::time::timeout(within, exchange)
-                    .await
-                    .unwrap_or(Err(SendError::Timeout(within))),
-                None => exchange.await,
-            };
-        };
-        let timeout = within.map_or(own, |w| w.min(own));
-        *request.timeout_mut() = Some(timeout);
-        self.exchange(request, timeout).await
+        Ok(match self.timeout {
+            None => {
+                let reported = within.unwrap_or(self.nominal_timeout);
+                (self.http.execute(request), reported, within)
+            }
+            Some(own) => {
+                let timeout = within.map_or(own, |w| w.min(own));
+                *request.timeout_mut() = Some(timeout);
+                (self.http.execute(request), timeout, None)
+            }
+        })
     }
 
-    /// Executes `request` and reads the response within the size limit; `timeout` is
-    /// what a timeout error reports.
-    async fn exchange(
+    /// Awaits the response and reads it within the size limit; `timeout` is what a
+    /// timeout error reports.
+    async fn read(
         &self,
-        request: reqwest::Request,
+        pending: impl std::future::Future<Output = reqwest::Result<reqwest::Response>>,
         timeout: Duration,
     ) -> Result<http::Response<Bytes>, SendError> {
-        let mut response = self
-            .http
-            .execute(request)
+        let mut response = pending
             .await
             .map_err(|e| map_error(e, TransportErrorKind::Send, timeout))?;
         if response
@@ -133,12 +162,6 @@ impl Transport {
             .is_some_and(|len| len > self.limit as u64)
         {
             return Err(SendError::ResponseTooLarge { limit: self.limit });
-        }
-        let mut builder = http::Response::builder()
-            .status(response.status())
-            .version(response.version());
-        if let Some(headers) = builder.headers_mut() {
-            *headers = std::mem::take(response.headers_mut());
         }
         // A body that arrives in one chunk (the usual small JSON body) is kept as it
         // came; only a second chunk starts a buffer.
@@ -163,13 +186,11 @@ impl Transport {
                 None => body.extend_from_slice(&chunk),
             }
         }
-        let body = first.unwrap_or_else(|| body.freeze());
-        builder.body(body).map_err(|e| {
-            SendError::Transport(TransportError::new(
-                TransportErrorKind::Other,
-                e.to_string(),
-            ))
-        })
+        let mut out = http::Response::new(first.unwrap_or_else(|| body.freeze()));
+        *out.status_mut() = response.status();
+        *out.version_mut() = response.version();
+        *out.headers_mut() = std::mem::take(response.headers_mut());
+        Ok(out)
     }
 }
 
