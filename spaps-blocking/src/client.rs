@@ -1,6 +1,7 @@
 //! [`Blocking`]: the blocking runtime of the SPAPS client, and its drive loop.
 //! [`Client`] and [`ClientBuilder`] are the driver's generic client on it.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -53,6 +54,8 @@ pub struct Blocking {
     /// Counts settled refreshes; waiting calls sleep on `settled` until it moves.
     settles: Mutex<u64>,
     settled: Condvar,
+    /// The count in `settles`, readable without the lock ([`Runtime::settled_count`]).
+    count: AtomicU64,
     sleeper: Arc<dyn Sleeper>,
 }
 
@@ -75,6 +78,7 @@ impl Runtime for Blocking {
             transport,
             settles: Mutex::new(0),
             settled: Condvar::new(),
+            count: AtomicU64::new(0),
             sleeper: sleeper.unwrap_or_else(|| Arc::new(ThreadSleeper)),
         })
     }
@@ -93,8 +97,17 @@ impl Runtime for Blocking {
     }
 
     fn wake_waiters(&self) {
-        *self.settles() += 1;
+        let mut settles = self.settles();
+        *settles += 1;
+        // Stored under the lock: a reading of it is never ahead of the count a waiter
+        // compares under the lock, so no wake-up is missed.
+        self.count.store(*settles, Ordering::SeqCst);
+        drop(settles);
         self.settled.notify_all();
+    }
+
+    fn settled_count(&self) -> u64 {
+        self.count.load(Ordering::SeqCst)
     }
 }
 
@@ -146,7 +159,6 @@ where
     // Held from a store reload until the refresh it guards is persisted.
     let mut store_lock: Option<RefreshLock> = None;
     loop {
-        let seen = *runtime.settles();
         let (output, effects) = guard.poll();
         apply(client, effects)?;
         match output {
@@ -173,7 +185,7 @@ where
                 }
             }
             Output::AwaitRefresh(until) => {
-                runtime.await_settle(seen, until, || shared.instant());
+                runtime.await_settle(guard.seen(), until, || shared.instant());
             }
             Output::Done(result) => {
                 guard.disarm();

@@ -55,6 +55,12 @@ pub trait Runtime: Debug + Send + Sync + Sized + 'static {
 
     /// Wakes the calls waiting for a token refresh to settle.
     fn wake_waiters(&self);
+
+    /// How many times [`Runtime::wake_waiters`] has run. A call reads it before each
+    /// poll ([`CallGuard::seen`]) and, told to await a refresh, waits until it moves
+    /// past that reading: a refresh that settles between the poll and the wait is not
+    /// missed. Read on every step of every call, so it should be a plain atomic load.
+    fn settled_count(&self) -> u64;
 }
 
 /// Holds the machine of one call, and abandons it when dropped before the call is
@@ -68,6 +74,8 @@ pub struct CallGuard<'a, R: Runtime, M: Machine> {
     /// The clock reading of the step just taken, for the poll that follows it (the
     /// two are microseconds apart: one reading serves both).
     fresh: Option<Now>,
+    /// [`Runtime::settled_count`] read before the poll that gave the current output.
+    seen: u64,
     done: bool,
 }
 
@@ -79,8 +87,15 @@ impl<'a, R: Runtime, M: Machine> CallGuard<'a, R, M> {
             machine: client.shared().start_at(start, now),
             client,
             fresh: Some(now),
+            seen: 0,
             done: false,
         }
+    }
+
+    /// [`Runtime::settled_count`] as read before the poll that gave the last output:
+    /// on [`Output::AwaitRefresh`], wait until the count moves past it.
+    pub fn seen(&self) -> u64 {
+        self.seen
     }
 
     /// The machine.
@@ -97,6 +112,7 @@ impl<'a, R: Runtime, M: Machine> CallGuard<'a, R, M> {
     /// step just taken when there was one (the start, or an exchange's end), else at
     /// a new reading of the clock (after a wait).
     pub fn poll(&mut self) -> (Output<M::Output>, Effects) {
+        self.seen = self.client.runtime().settled_count();
         let shared = self.client.shared();
         let now = self.fresh.take().unwrap_or_else(|| shared.now());
         shared.poll_at(&mut self.machine, now)

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -63,7 +64,9 @@ impl Sleeper for TokioSleeper {
 #[derive(Debug)]
 pub struct Tokio {
     transport: Transport,
-    /// Bumped every time a token refresh settles; waiting calls watch it.
+    /// Counts settled refreshes ([`Runtime::settled_count`]).
+    settles: AtomicU64,
+    /// Signalled every time a token refresh settles; waiting calls watch it.
     settled: watch::Sender<u64>,
     sleeper: Arc<dyn Sleeper>,
 }
@@ -85,6 +88,7 @@ impl Runtime for Tokio {
         };
         Ok(Self {
             transport,
+            settles: AtomicU64::new(0),
             settled: watch::Sender::new(0),
             sleeper: sleeper.unwrap_or_else(|| Arc::new(TokioSleeper)),
         })
@@ -106,7 +110,14 @@ impl Runtime for Tokio {
     }
 
     fn wake_waiters(&self) {
+        // Counted before the signal: a waiter subscribes, then compares the count, so
+        // it either sees the new count or gets the signal.
+        self.settles.fetch_add(1, Ordering::SeqCst);
         self.settled.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    fn settled_count(&self) -> u64 {
+        self.settles.load(Ordering::SeqCst)
     }
 }
 
@@ -121,20 +132,21 @@ where
     let runtime = client.runtime();
     let mut guard = CallGuard::start(&client, start);
     let span = crate::trace::call_span(guard.machine());
+    // The call's own span, for its events (cheaper than looking up the current one).
+    let call_span = span.clone();
     async {
         // Held from a store reload until the refresh it guards is persisted.
         let mut store_lock: Option<RefreshLock> = None;
         loop {
-            let seen = *runtime.settled.borrow();
             let (output, effects) = guard.poll();
             apply(&client, effects).await?;
             match output {
                 Output::Send(request) => {
-                    crate::trace::sending(&tracing::Span::current(), guard.machine());
+                    crate::trace::sending(&call_span, guard.machine());
                     // Interceptors run around the exchange, outside the lock.
                     let (request, sending) = guard.before_send(request)?;
                     let result = runtime.transport.send(request, sending.time_left()).await;
-                    crate::trace::received(&tracing::Span::current(), &result);
+                    crate::trace::received(&call_span, &result);
                     let (effects, hooked) = guard.after_send(sending, result);
                     apply(&client, effects).await?;
                     hooked?;
@@ -151,7 +163,9 @@ where
                         runtime.sleeper.sleep(until - now).await;
                     }
                 }
-                Output::AwaitRefresh(until) => await_settle(&client, seen, until).await,
+                Output::AwaitRefresh(until) => {
+                    await_settle(&client, guard.seen(), until).await;
+                }
                 Output::Done(result) => {
                     guard.disarm();
                     return result;
@@ -201,7 +215,7 @@ async fn reload(client: &Client) -> (Result<StoreSnapshot, Error>, Option<Refres
 async fn await_settle(client: &Client, seen: u64, until: Option<Instant>) {
     let runtime = client.runtime();
     let mut settled = runtime.settled.subscribe();
-    if *settled.borrow_and_update() != seen {
+    if runtime.settled_count() != seen {
         return;
     }
     let wait = until.map(|until| until.saturating_duration_since(client.shared().instant()));
