@@ -107,7 +107,6 @@ fn retry_after_secs(r: &RecordedResponse) -> Option<u64> {
 }
 
 fn cassette(seeds: &mut Seeds, c: &Cassette, retry_afters: &mut BTreeSet<String>) {
-    let names = spaps_proto::api::names();
     for (i, step) in c.steps.iter().enumerate() {
         let name = format!("{}.{}", step.call.client, step.call.method);
         let seed_name = format!("{}.{i}", c.name);
@@ -140,7 +139,7 @@ fn cassette(seeds: &mut Seeds, c: &Cassette, retry_afters: &mut BTreeSet<String>
                 seeds.add("fuzz_error", &format!("{seed_name}.{}", r.status), input);
             }
         }
-        if let Some(index) = names.iter().position(|n| *n == name) {
+        if spaps_proto::api::names().contains(&name.as_str()) {
             let setup = c.setup_for(step);
             let mut flags = 0;
             if setup.access_token.is_none() && setup.stored_tokens.is_none() {
@@ -152,8 +151,9 @@ fn cassette(seeds: &mut Seeds, c: &Cassette, retry_afters: &mut BTreeSet<String>
             if step.call.args.contains_key("idempotency_key") {
                 flags |= IDEMPOTENT;
             }
-            let input = encode_response_input(index, flags, &responses);
-            seeds.add("fuzz_response", &seed_name, input);
+            if let Some(input) = encode_response_input(&name, flags, &responses) {
+                seeds.add("fuzz_response", &seed_name, input);
+            }
         }
         match name.as_str() {
             "device_flow.poll" => {

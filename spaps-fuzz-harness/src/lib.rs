@@ -454,13 +454,26 @@ pub const IDEMPOTENT: u8 = 8;
 /// `fuzz_response` setup flag: a per-call access token.
 pub const TOKEN_OVERRIDE: u8 = 16;
 
+/// Every endpoint name in alphabetical order: the `fuzz_response` input picks one by
+/// its index here, so an input keeps naming the same endpoint however the registry is
+/// ordered or split (only adding or renaming an endpoint shifts the ones after it).
+pub fn endpoint_names() -> &'static [&'static str] {
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names = spaps_proto::api::names();
+        names.sort_unstable();
+        names
+    })
+}
+
 /// `fuzz_response`: `[endpoint u16][setup flags u8]` then responses (see
-/// [`decode_response`]) joined by [`SEP`]. Runs the endpoint (index modulo the registry
-/// size, arguments from [`endpoint_args`]) as a full call through `ClientState::call`
-/// against those responses: retries, the token refresh and the replay after a 401
-/// included. Must never panic; the call must end within 64 steps.
+/// [`decode_response`]) joined by [`SEP`]. Runs the endpoint (index into
+/// [`endpoint_names`] modulo its length, arguments from [`endpoint_args`]) as a full
+/// call through `ClientState::call` against those responses: retries, the token
+/// refresh and the replay after a 401 included. Must never panic; the call must end
+/// within 64 steps.
 pub fn response(data: &[u8]) {
-    let names = spaps_proto::api::names();
+    let names = endpoint_names();
     let mut input = Input::new(data);
     let name = names[usize::from(input.u16()) % names.len()];
     let flags = input.u8();
@@ -476,12 +489,14 @@ pub fn response(data: &[u8]) {
     spaps_proto::api::visit(name, run);
 }
 
-/// Encodes a `fuzz_response` input.
-pub fn encode_response_input(endpoint_index: usize, flags: u8, responses: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = (endpoint_index as u16).to_le_bytes().to_vec();
+/// Encodes a `fuzz_response` input for the endpoint named `endpoint`; `None` when no
+/// endpoint has that name.
+pub fn encode_response_input(endpoint: &str, flags: u8, responses: &[Vec<u8>]) -> Option<Vec<u8>> {
+    let index = endpoint_names().iter().position(|n| *n == endpoint)?;
+    let mut out = u16::try_from(index).ok()?.to_le_bytes().to_vec();
     out.push(flags);
     out.extend_from_slice(&join_responses(responses));
-    out
+    Some(out)
 }
 
 struct RunCall<'a> {

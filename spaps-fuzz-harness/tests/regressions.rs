@@ -64,3 +64,20 @@ fn every_endpoint_has_fuzz_arguments() {
         .collect();
     assert!(missing.is_empty(), "no usable arguments for {missing:?}");
 }
+
+/// A `fuzz_response` input names its endpoint by its place in the alphabetical list,
+/// so that it keeps naming the same one however the registry is ordered or split.
+#[test]
+fn response_inputs_name_endpoints_by_their_alphabetical_place() {
+    let names = harness::endpoint_names();
+    let mut registry = spaps_proto::api::names();
+    registry.sort_unstable();
+    assert_eq!(names, registry.as_slice());
+    for name in names {
+        let input = harness::encode_response_input(name, 0, &[]).unwrap();
+        let index = usize::from(u16::from_le_bytes([input[0], input[1]]));
+        assert_eq!(names[index], *name);
+    }
+    assert_eq!(names[0], "auth.confirm_password_reset");
+    assert!(harness::encode_response_input("auth.nope", 0, &[]).is_none());
+}

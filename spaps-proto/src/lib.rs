@@ -54,6 +54,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+mod arguments;
 mod call;
 mod config;
 pub mod decimal;

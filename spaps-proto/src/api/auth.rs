@@ -139,7 +139,7 @@ impl RequestNonce {
     }
 }
 
-crate::request::arguments!(RequestNonce(wallet_address) { chain: String });
+crate::arguments::arguments!(RequestNonce(wallet_address) { chain: String });
 
 impl Endpoint for RequestNonce {
     type Output = Nonce;
@@ -193,7 +193,7 @@ impl VerifyWallet {
     }
 }
 
-crate::request::arguments!(VerifyWallet(wallet_address, signature, message) { chain: String });
+crate::arguments::arguments!(VerifyWallet(wallet_address, signature, message) { chain: String });
 
 impl Endpoint for VerifyWallet {
     type Output = TokenPair;
@@ -224,7 +224,7 @@ pub struct SignInWithPassword<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(SignInWithPassword(email, password) {});
+crate::arguments::arguments!(SignInWithPassword(email, password) {});
 
 impl SignInWithPassword {
     /// The request, with its arguments.
@@ -263,7 +263,7 @@ pub struct RefreshTokens<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(RefreshTokens(refresh_token) {});
+crate::arguments::arguments!(RefreshTokens(refresh_token) {});
 
 impl RefreshTokens {
     /// A refresh with `refresh_token`.
@@ -331,7 +331,7 @@ impl Register {
     }
 }
 
-crate::request::arguments!(Register(email, password) { username: String, phone_number: String, referral_click_id: String, r#ref: String });
+crate::arguments::arguments!(Register(email, password) { username: String, phone_number: String, referral_click_id: String, r#ref: String });
 
 impl Endpoint for Register {
     type Output = AccountSession;
@@ -390,7 +390,7 @@ pub struct SendMagicLink<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(SendMagicLink(email) {});
+crate::arguments::arguments!(SendMagicLink(email) {});
 
 impl SendMagicLink {
     /// The request, with its arguments.
@@ -445,7 +445,7 @@ impl VerifyMagicLink {
     }
 }
 
-crate::request::arguments!(VerifyMagicLink(token) { r#type: String });
+crate::arguments::arguments!(VerifyMagicLink(token) { r#type: String });
 
 #[derive(Serialize)]
 struct VerifyMagicLinkBody<'a> {
@@ -516,7 +516,7 @@ pub struct GetCurrentUser<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetCurrentUser() {});
+crate::arguments::arguments!(GetCurrentUser() {});
 
 impl GetCurrentUser {
     /// The request (it takes no arguments).
@@ -558,7 +558,7 @@ pub struct Logout<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(Logout() {});
+crate::arguments::arguments!(Logout() {});
 
 impl Logout {
     /// The request (it takes no arguments).
@@ -617,7 +617,7 @@ impl RequestPasswordReset {
     }
 }
 
-crate::request::arguments!(RequestPasswordReset(email) { redirect_url: String });
+crate::arguments::arguments!(RequestPasswordReset(email) { redirect_url: String });
 
 impl Endpoint for RequestPasswordReset {
     type Output = EmailSent;
@@ -648,7 +648,7 @@ pub struct ConfirmPasswordReset<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(ConfirmPasswordReset(token, new_password) {});
+crate::arguments::arguments!(ConfirmPasswordReset(token, new_password) {});
 
 impl ConfirmPasswordReset {
     /// The request, with its arguments.
@@ -703,7 +703,7 @@ impl SetPassword {
     }
 }
 
-crate::request::arguments!(SetPassword(new_password) { current_password: Secret });
+crate::arguments::arguments!(SetPassword(new_password) { current_password: Secret });
 
 impl Endpoint for SetPassword {
     type Output = Message;

@@ -97,7 +97,7 @@ impl CreateInvoice {
     }
 }
 
-crate::request::arguments!(CreateInvoice(asset, network, amount) { expires_in_seconds: u64, beneficiary: serde_json::Map<String, serde_json::Value>, metadata: serde_json::Map<String, serde_json::Value> });
+crate::arguments::arguments!(CreateInvoice(asset, network, amount) { expires_in_seconds: u64, beneficiary: serde_json::Map<String, serde_json::Value>, metadata: serde_json::Map<String, serde_json::Value> });
 
 impl Endpoint for CreateInvoice {
     type Output = CryptoInvoice;
@@ -124,7 +124,7 @@ pub struct GetInvoice<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetInvoice(invoice_id) {});
+crate::arguments::arguments!(GetInvoice(invoice_id) {});
 
 impl GetInvoice {
     /// The request, with its arguments.
@@ -164,7 +164,7 @@ pub struct GetInvoiceStatus<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetInvoiceStatus(invoice_id) {});
+crate::arguments::arguments!(GetInvoiceStatus(invoice_id) {});
 
 impl GetInvoiceStatus {
     /// The request, with its arguments.
@@ -215,7 +215,7 @@ impl Reconcile {
     }
 }
 
-crate::request::arguments!(Reconcile() { recon_token: Secret, cursor: serde_json::Map<String, serde_json::Value> });
+crate::arguments::arguments!(Reconcile() { recon_token: Secret, cursor: serde_json::Map<String, serde_json::Value> });
 
 /// The reconcile body: `{"cursor": ..}`, or `{}` without a cursor.
 #[derive(Serialize)]

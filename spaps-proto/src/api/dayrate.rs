@@ -84,7 +84,7 @@ pub struct GetAvailability<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetAvailability() {});
+crate::arguments::arguments!(GetAvailability() {});
 
 impl GetAvailability {
     /// The request (it takes no arguments).
@@ -134,7 +134,7 @@ impl GetAllotment {
     }
 }
 
-crate::request::arguments!(GetAllotment(policy_key) { user_id: String, email: String });
+crate::arguments::arguments!(GetAllotment(policy_key) { user_id: String, email: String });
 
 impl Endpoint for GetAllotment {
     type Output = Allotment;
@@ -211,7 +211,7 @@ impl CreateBooking {
     }
 }
 
-crate::request::arguments!(CreateBooking(date, slot, client_email, client_name, success_url, cancel_url) { policy_key: String, enrollment_id: String, replaces_booking_id: String, user_id: String });
+crate::arguments::arguments!(CreateBooking(date, slot, client_email, client_name, success_url, cancel_url) { policy_key: String, enrollment_id: String, replaces_booking_id: String, user_id: String });
 
 impl Endpoint for CreateBooking {
     type Output = BookingCreated;
@@ -256,7 +256,7 @@ impl CancelBooking {
     }
 }
 
-crate::request::arguments!(CancelBooking(booking_id) { user_id: String, email: String });
+crate::arguments::arguments!(CancelBooking(booking_id) { user_id: String, email: String });
 
 impl Endpoint for CancelBooking {
     type Output = BookingCancelled;
@@ -314,7 +314,7 @@ impl GetAdminBookings {
     }
 }
 
-crate::request::arguments!(pages GetAdminBookings() { status: String, start_date: String, end_date: String, client_email: String, enrollment_id: String, user_id: String, is_free: bool, limit: u32, offset: u64 });
+crate::arguments::arguments!(pages GetAdminBookings() { status: String, start_date: String, end_date: String, client_email: String, enrollment_id: String, user_id: String, is_free: bool, limit: u32, offset: u64 });
 
 impl GetAdminBookings {
     const DEFAULT_LIMIT: u32 = 100;

@@ -120,7 +120,7 @@ impl GetUserEntitlements {
     }
 }
 
-crate::request::arguments!(GetUserEntitlements() { user_id: String, email: String, entitlement_key: String, include_expired: bool, include_revoked: bool, limit: u32, resource_type: String, resource_id: String });
+crate::arguments::arguments!(GetUserEntitlements() { user_id: String, email: String, entitlement_key: String, include_expired: bool, include_revoked: bool, limit: u32, resource_type: String, resource_id: String });
 
 /// Rejects a lookup with neither a user id nor an email, before anything is sent.
 fn require_user_or_email(user_id: Option<&str>, email: Option<&str>) -> Result<(), Error> {
@@ -193,7 +193,7 @@ impl CheckAccess {
     }
 }
 
-crate::request::arguments!(CheckAccess(user_id, entitlement_key) { resource_type: String, resource_id: String });
+crate::arguments::arguments!(CheckAccess(user_id, entitlement_key) { resource_type: String, resource_id: String });
 
 impl Endpoint for CheckAccess {
     type Output = AccessCheck;
@@ -233,7 +233,7 @@ impl GetChanges {
     }
 }
 
-crate::request::arguments!(pages GetChanges() { since: String, limit: u32 });
+crate::arguments::arguments!(pages GetChanges() { since: String, limit: u32 });
 
 impl GetChanges {
     const DEFAULT_LIMIT: u32 = 100;
@@ -289,7 +289,7 @@ pub struct GetPurchaseHistory<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetPurchaseHistory(user_id) {});
+crate::arguments::arguments!(GetPurchaseHistory(user_id) {});
 
 impl GetPurchaseHistory {
     /// The request, with its arguments.
@@ -321,7 +321,7 @@ pub struct ClaimPending<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(ClaimPending() {});
+crate::arguments::arguments!(ClaimPending() {});
 
 impl ClaimPending {
     /// The request (it takes no arguments).
@@ -382,7 +382,7 @@ pub struct GrantManual<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GrantManual(entitlement_key) { beneficiary_user_id: String, beneficiary_email: String, starts_at: String, ends_at: String, reason: String, metadata: serde_json::Map<String, serde_json::Value>, resource_type: String, resource_id: String });
+crate::arguments::arguments!(GrantManual(entitlement_key) { beneficiary_user_id: String, beneficiary_email: String, starts_at: String, ends_at: String, reason: String, metadata: serde_json::Map<String, serde_json::Value>, resource_type: String, resource_id: String });
 
 impl GrantManual {
     /// A grant of `entitlement_key` with nothing else set.
@@ -504,7 +504,7 @@ impl Revoke {
     }
 }
 
-crate::request::arguments!(Revoke(entitlement_id) { reason: String });
+crate::arguments::arguments!(Revoke(entitlement_id) { reason: String });
 
 #[derive(Serialize)]
 struct RevokeBody<'a> {

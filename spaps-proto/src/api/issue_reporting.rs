@@ -110,7 +110,7 @@ impl CreateIssueReport {
     }
 }
 
-crate::request::arguments!(CreateIssueReport(target, note) { reporter_role_hint: String });
+crate::arguments::arguments!(CreateIssueReport(target, note) { reporter_role_hint: String });
 
 impl Endpoint for CreateIssueReport {
     type Output = IssueReport;
@@ -150,7 +150,7 @@ impl ListIssueReports {
     }
 }
 
-crate::request::arguments!(pages ListIssueReports() { status: String, limit: u32, offset: u64 });
+crate::arguments::arguments!(pages ListIssueReports() { status: String, limit: u32, offset: u64 });
 
 impl Endpoint for ListIssueReports {
     type Output = IssueReportList;
@@ -197,7 +197,7 @@ pub struct GetIssueReportStatus<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetIssueReportStatus() {});
+crate::arguments::arguments!(GetIssueReportStatus() {});
 
 impl GetIssueReportStatus {
     /// The request (it takes no arguments).
@@ -228,7 +228,7 @@ pub struct GetIssueReport<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetIssueReport(issue_report_id) {});
+crate::arguments::arguments!(GetIssueReport(issue_report_id) {});
 
 impl GetIssueReport {
     /// The request, with its arguments.
@@ -267,7 +267,7 @@ pub struct UpdateIssueReport<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(UpdateIssueReport(issue_report_id, note) {});
+crate::arguments::arguments!(UpdateIssueReport(issue_report_id, note) {});
 
 impl UpdateIssueReport {
     /// The request, with its arguments.
@@ -338,7 +338,7 @@ impl ReplyToIssueReport {
     }
 }
 
-crate::request::arguments!(ReplyToIssueReport(issue_report_id, note) { reporter_role_hint: String });
+crate::arguments::arguments!(ReplyToIssueReport(issue_report_id, note) { reporter_role_hint: String });
 
 impl Endpoint for ReplyToIssueReport {
     type Output = IssueReport;

@@ -56,7 +56,7 @@ pub struct GetPrometheusMetrics<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetPrometheusMetrics() {});
+crate::arguments::arguments!(GetPrometheusMetrics() {});
 
 impl GetPrometheusMetrics {
     /// The request (it takes no arguments).
@@ -100,7 +100,7 @@ pub struct GetMetricsJson<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetMetricsJson() {});
+crate::arguments::arguments!(GetMetricsJson() {});
 
 impl GetMetricsJson {
     /// The request (it takes no arguments).
@@ -132,7 +132,7 @@ pub struct Health<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(Health() {});
+crate::arguments::arguments!(Health() {});
 
 impl Health {
     /// The request (it takes no arguments).
@@ -162,7 +162,7 @@ pub struct Readiness<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(Readiness() {});
+crate::arguments::arguments!(Readiness() {});
 
 impl Readiness {
     /// The request (it takes no arguments).

@@ -1,17 +1,17 @@
 //! Every SPAPS operation, by group. Each group module holds its endpoint structs, the
-//! accessor struct that `client.<group>()` returns, and its line of the registry.
+//! accessor struct that `client.<group>()` returns, and its registry (`payments` and
+//! `email` have one file per topic, each with its own; their `mod.rs` chains them).
 //!
 //! Adding an endpoint touches one file: its struct with `#[non_exhaustive]` and a
 //! `new(..)` taking the required arguments, its [`Endpoint`] impl (the request, and the
 //! body's [`Shape`](crate::envelope::Shape) and wire type instead of a parser), an
 //! `arguments!` line naming its fields (it writes, on the endpoint's own type, a setter
-//! per optional argument, `on(client)`, the call options, `send` and `IntoFuture`), and
-//! its accessor method in an `impl<'a, X: Execute> <Group>Api<'a, X>` block next to it.
+//! per optional argument, `on(client)`, the call options, `send` and `IntoFuture`), its
+//! accessor method in an `impl<'a, X: Execute> <Group>Api<'a, X>` block next to it, and
+//! its name in the `registry!` of the file. Both clients pick it up from there.
+//!
 //! An endpoint struct's type parameter is its binding: [`Unbound`](crate::Unbound) (the
-//! default) for a plain value, [`Bound`](crate::Bound) once on a client. Then its name goes in the
-//! group's `registry!` (in the group module: for `payments` and `email`, whose endpoints
-//! live in one file per topic, `mod.rs`, appended at the end, since the fuzz inputs
-//! name endpoints by their registry position). Both clients pick it up from there.
+//! default) for a plain value, [`Bound`](crate::Bound) once on a client.
 
 #![warn(clippy::exhaustive_structs, clippy::exhaustive_enums)]
 
@@ -105,12 +105,55 @@ pub trait Visitor {
         E::Output: Serialize;
 }
 
+/// Declares a group whose endpoints live in topic modules, each with its own
+/// `registry!` (payments, email): chains their `NAMES` and `visit`, topic by topic.
+macro_rules! registry_of {
+    ($($topic:ident),* $(,)?) => {
+        /// The names of this group's endpoints.
+        pub const NAMES: &[&str] = &$crate::api::concat_names::<{ 0 $(+ $topic::NAMES.len())* }>(
+            &[$($topic::NAMES),*],
+        );
+
+        /// Visits the endpoint of this group named `name`, or gives the visitor back.
+        pub(crate) fn visit<V: $crate::api::Visitor>(name: &str, visitor: V) -> Result<V::Out, V> {
+            $(
+                let visitor = match $topic::visit(name, visitor) {
+                    Ok(out) => return Ok(out),
+                    Err(v) => v,
+                };
+            )*
+            Err(visitor)
+        }
+    };
+}
+pub(crate) use registry_of;
+
+/// The `N` names of `parts`, one after the other (for [`registry_of!`]).
+pub(crate) const fn concat_names<const N: usize>(parts: &[&[&'static str]]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    let mut p = 0;
+    while p < parts.len() {
+        let part = parts[p];
+        let mut j = 0;
+        while j < part.len() {
+            out[i] = part[j];
+            i += 1;
+            j += 1;
+        }
+        p += 1;
+    }
+    out
+}
+
 /// Declares a group's endpoints: generates `NAMES` and `visit`.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! registry {
     ($($endpoint:ty),* $(,)?) => {
         /// The names of this group's endpoints.
+        // In a topic module of payments or email (private), its group's list is public.
+        #[allow(unreachable_pub)]
         pub const NAMES: &[&str] = &[$(<$endpoint as $crate::Endpoint>::NAME),*];
 
         /// Visits the endpoint of this group named `name`, or gives the visitor back.

@@ -82,7 +82,7 @@ impl CreateMessage {
     }
 }
 
-crate::request::arguments!(CreateMessage(patient_id, practitioner_id, content) { metadata: Metadata });
+crate::arguments::arguments!(CreateMessage(patient_id, practitioner_id, content) { metadata: Metadata });
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -124,7 +124,7 @@ pub struct ListMessages<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(ListMessages() {});
+crate::arguments::arguments!(ListMessages() {});
 
 impl ListMessages {
     /// The request (it takes no arguments).

@@ -60,7 +60,7 @@ pub struct GetCurrentSession<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetCurrentSession() {});
+crate::arguments::arguments!(GetCurrentSession() {});
 
 impl GetCurrentSession {
     /// The request (it takes no arguments).
@@ -90,7 +90,7 @@ pub struct ValidateSession<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(ValidateSession() {});
+crate::arguments::arguments!(ValidateSession() {});
 
 impl ValidateSession {
     /// The request (it takes no arguments).
@@ -134,7 +134,7 @@ impl ListSessions {
     }
 }
 
-crate::request::arguments!(pages ListSessions() { limit: u32, starting_after: String });
+crate::arguments::arguments!(pages ListSessions() { limit: u32, starting_after: String });
 
 impl Endpoint for ListSessions {
     type Output = SessionList;
@@ -181,7 +181,7 @@ pub struct TouchSession<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(TouchSession() {});
+crate::arguments::arguments!(TouchSession() {});
 
 impl TouchSession {
     /// The request (it takes no arguments).
@@ -214,7 +214,7 @@ pub struct RevokeSession<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(RevokeSession(session_id) {});
+crate::arguments::arguments!(RevokeSession(session_id) {});
 
 impl RevokeSession {
     /// The request, with its arguments.

@@ -158,7 +158,7 @@ impl IngestEvent {
     }
 }
 
-crate::request::arguments!(IngestEvent(event_key, occurred_at, source_channel, event_type, severity, actor, payload) { application_id: String, correlation_id: String, external_case_ref: String, title: String });
+crate::arguments::arguments!(IngestEvent(event_key, occurred_at, source_channel, event_type, severity, actor, payload) { application_id: String, correlation_id: String, external_case_ref: String, title: String });
 
 impl Endpoint for IngestEvent {
     type Output = IngestedEvent;
@@ -210,7 +210,7 @@ impl ListCases {
     }
 }
 
-crate::request::arguments!(pages ListCases() { application_id: String, status: String, priority: String, severity_gte: String, assigned_to_user_id: String, limit: u32, offset: u64 });
+crate::arguments::arguments!(pages ListCases() { application_id: String, status: String, priority: String, severity_gte: String, assigned_to_user_id: String, limit: u32, offset: u64 });
 
 impl Endpoint for ListCases {
     type Output = SupportCaseList;
@@ -282,7 +282,7 @@ impl GetCase {
     }
 }
 
-crate::request::arguments!(GetCase(case_id) { event_limit: u32, event_offset: u64 });
+crate::arguments::arguments!(GetCase(case_id) { event_limit: u32, event_offset: u64 });
 
 impl Endpoint for GetCase {
     type Output = SupportCaseDetail;
@@ -343,7 +343,7 @@ impl PatchCase {
     }
 }
 
-crate::request::arguments!(PatchCase(case_id) { status: String, priority: String, assigned_to_user_id: String, resolution_note: String });
+crate::arguments::arguments!(PatchCase(case_id) { status: String, priority: String, assigned_to_user_id: String, resolution_note: String });
 
 /// The body of [`PatchCase`]: only the fields set (`{}` when none is).
 #[derive(Serialize)]
@@ -407,7 +407,7 @@ impl GetCaseByExternalRef {
     }
 }
 
-crate::request::arguments!(GetCaseByExternalRef(external_case_ref) { application_id: String });
+crate::arguments::arguments!(GetCaseByExternalRef(external_case_ref) { application_id: String });
 
 impl Endpoint for GetCaseByExternalRef {
     type Output = ExternalSupportCase;

@@ -54,7 +54,7 @@ pub struct GetFeatures<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetFeatures() {});
+crate::arguments::arguments!(GetFeatures() {});
 
 impl GetFeatures {
     /// The request (it takes no arguments).
@@ -116,7 +116,7 @@ impl RecordUsage {
     }
 }
 
-crate::request::arguments!(RecordUsage(feature, quantity, idempotency_key) { metadata: serde_json::Map<String, serde_json::Value>, timestamp: String });
+crate::arguments::arguments!(RecordUsage(feature, quantity, idempotency_key) { metadata: serde_json::Map<String, serde_json::Value>, timestamp: String });
 
 /// Writes a whole `f64` as a JSON integer, like the reference does for an `int` quantity.
 fn whole_as_integer<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
@@ -177,7 +177,7 @@ impl GetHistory {
     }
 }
 
-crate::request::arguments!(GetHistory() { period: String, start_date: String, end_date: String, feature: String, format: String });
+crate::arguments::arguments!(GetHistory() { period: String, start_date: String, end_date: String, feature: String, format: String });
 
 impl Endpoint for GetHistory {
     type Output = UsageHistory;

@@ -53,7 +53,7 @@ pub struct GetEmailsBatch<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetEmailsBatch(user_ids) {});
+crate::arguments::arguments!(GetEmailsBatch(user_ids) {});
 
 impl GetEmailsBatch {
     /// The request for the users `user_ids`.
@@ -93,7 +93,7 @@ pub struct GetUsersBatch<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetUsersBatch(user_ids) {});
+crate::arguments::arguments!(GetUsersBatch(user_ids) {});
 
 impl GetUsersBatch {
     /// The request for the users `user_ids`.

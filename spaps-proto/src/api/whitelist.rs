@@ -72,7 +72,7 @@ pub struct Check<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(Check(email) {});
+crate::arguments::arguments!(Check(email) {});
 
 impl Check {
     /// The request, with its arguments.
@@ -137,7 +137,7 @@ impl List {
     }
 }
 
-crate::request::arguments!(pages List() { limit: u32, offset: u64, tier: String });
+crate::arguments::arguments!(pages List() { limit: u32, offset: u64, tier: String });
 
 impl List {
     const DEFAULT_LIMIT: u32 = 10;
@@ -234,7 +234,7 @@ impl Add {
     }
 }
 
-crate::request::arguments!(Add(email) { tier: String, bypass_payment: bool, metadata: Metadata });
+crate::arguments::arguments!(Add(email) { tier: String, bypass_payment: bool, metadata: Metadata });
 
 #[derive(Serialize)]
 struct AddBody<'a> {
@@ -303,7 +303,7 @@ impl Update {
     }
 }
 
-crate::request::arguments!(Update(email) { tier: String, bypass_payment: bool, metadata: Metadata });
+crate::arguments::arguments!(Update(email) { tier: String, bypass_payment: bool, metadata: Metadata });
 
 #[derive(Serialize)]
 struct UpdateBody<'a> {
@@ -351,7 +351,7 @@ pub struct Remove<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(Remove(email) {});
+crate::arguments::arguments!(Remove(email) {});
 
 impl Remove {
     /// The request, with its arguments.

@@ -182,7 +182,7 @@ impl StartDeviceFlow {
     }
 }
 
-crate::request::arguments!(StartDeviceFlow() { scope: String });
+crate::arguments::arguments!(StartDeviceFlow() { scope: String });
 
 impl Endpoint for StartDeviceFlow {
     type Output = DeviceAuthorization;
@@ -206,7 +206,7 @@ pub struct RequestDeviceToken<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(RequestDeviceToken(device_code) {});
+crate::arguments::arguments!(RequestDeviceToken(device_code) {});
 
 impl RequestDeviceToken {
     /// One poll with `device_code`.

@@ -47,7 +47,7 @@ impl ListEmailLogs {
     }
 }
 
-crate::request::arguments!(pages ListEmailLogs() { owner_id: String, user_id: String, limit: u32, offset: u64 });
+crate::arguments::arguments!(pages ListEmailLogs() { owner_id: String, user_id: String, limit: u32, offset: u64 });
 
 impl Endpoint for ListEmailLogs {
     type Output = EmailLogPage;
@@ -84,6 +84,8 @@ impl Paginated for ListEmailLogs {
         page.logs
     }
 }
+
+crate::registry!(ListEmailLogs,);
 
 #[cfg(test)]
 mod tests {

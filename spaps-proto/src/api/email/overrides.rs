@@ -31,7 +31,7 @@ pub struct GetOverride<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetOverride(template_key) {});
+crate::arguments::arguments!(GetOverride(template_key) {});
 
 impl GetOverride {
     /// The request, with its arguments.
@@ -106,7 +106,7 @@ impl CreateOrUpdateOverride {
     }
 }
 
-crate::request::arguments!(CreateOrUpdateOverride(template_key) { r#override: Map<String, Value>, subject_override: String, body_override: String });
+crate::arguments::arguments!(CreateOrUpdateOverride(template_key) { r#override: Map<String, Value>, subject_override: String, body_override: String });
 
 impl Endpoint for CreateOrUpdateOverride {
     type Output = EmailOverride;
@@ -150,7 +150,7 @@ pub struct DeleteOverride<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(DeleteOverride(template_key) {});
+crate::arguments::arguments!(DeleteOverride(template_key) {});
 
 impl DeleteOverride {
     /// The request, with its arguments.
@@ -176,6 +176,8 @@ impl Endpoint for DeleteOverride {
         )
     }
 }
+
+crate::registry!(GetOverride, CreateOrUpdateOverride, DeleteOverride,);
 
 #[cfg(test)]
 mod tests {

@@ -74,7 +74,7 @@ impl SendEmail {
     }
 }
 
-crate::request::arguments!(SendEmail(template_key, to, context) { user_id: String, owner_id: String, subject_override: String, body_override: String });
+crate::arguments::arguments!(SendEmail(template_key, to, context) { user_id: String, owner_id: String, subject_override: String, body_override: String });
 
 impl Endpoint for SendEmail {
     type Output = EmailSendResult;
@@ -87,6 +87,8 @@ impl Endpoint for SendEmail {
             .auth(Auth::OptionalBearer))
     }
 }
+
+crate::registry!(SendEmail,);
 
 #[cfg(test)]
 mod tests {

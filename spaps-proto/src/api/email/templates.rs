@@ -32,7 +32,7 @@ pub struct ListTemplates<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(ListTemplates() {});
+crate::arguments::arguments!(ListTemplates() {});
 
 impl ListTemplates {
     /// The request (it takes no arguments).
@@ -94,7 +94,7 @@ pub struct GetTemplate<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetTemplate(template_key) {});
+crate::arguments::arguments!(GetTemplate(template_key) {});
 
 impl GetTemplate {
     /// The request, with its arguments.
@@ -157,7 +157,7 @@ impl PreviewTemplate {
     }
 }
 
-crate::request::arguments!(PreviewTemplate(template_key) { context: Map<String, Value> });
+crate::arguments::arguments!(PreviewTemplate(template_key) { context: Map<String, Value> });
 
 #[derive(Serialize)]
 struct PreviewBody<'a> {
@@ -230,7 +230,7 @@ pub struct UpdateTemplate<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(UpdateTemplate(template_key) { name: String, description: String, subject: String, html_body: String, text_body: String, from_email: String, from_name: String, reply_to: String, variables: Value, sample_context: Map<String, Value>, is_active: bool, category: String });
+crate::arguments::arguments!(UpdateTemplate(template_key) { name: String, description: String, subject: String, html_body: String, text_body: String, from_email: String, from_name: String, reply_to: String, variables: Value, sample_context: Map<String, Value>, is_active: bool, category: String });
 
 impl UpdateTemplate {
     /// An update of `template_key` that changes nothing yet.
@@ -357,7 +357,7 @@ impl CreateTemplate {
     }
 }
 
-crate::request::arguments!(CreateTemplate(template_key, name, subject, html_body) { description: String, text_body: String, from_email: String, from_name: String, reply_to: String, variables: Value, sample_context: Map<String, Value>, is_active: bool, category: String });
+crate::arguments::arguments!(CreateTemplate(template_key, name, subject, html_body) { description: String, text_body: String, from_email: String, from_name: String, reply_to: String, variables: Value, sample_context: Map<String, Value>, is_active: bool, category: String });
 
 impl Endpoint for CreateTemplate {
     type Output = EmailTemplate;
@@ -371,6 +371,14 @@ impl Endpoint for CreateTemplate {
             .auth(Auth::Bearer))
     }
 }
+
+crate::registry!(
+    ListTemplates,
+    GetTemplate,
+    PreviewTemplate,
+    UpdateTemplate,
+    CreateTemplate,
+);
 
 #[cfg(test)]
 mod tests;

@@ -55,7 +55,7 @@ impl ListProducts {
     }
 }
 
-crate::request::arguments!(pages ListProducts() { category: String, active: bool, limit: u32, starting_after: String, mode: String });
+crate::arguments::arguments!(pages ListProducts() { category: String, active: bool, limit: u32, starting_after: String, mode: String });
 
 impl Endpoint for ListProducts {
     type Output = ProductList;
@@ -144,7 +144,7 @@ impl GetProduct {
     }
 }
 
-crate::request::arguments!(GetProduct(product_id) { include_prices: bool });
+crate::arguments::arguments!(GetProduct(product_id) { include_prices: bool });
 
 impl Endpoint for GetProduct {
     type Output = Product;
@@ -179,7 +179,7 @@ pub struct ListAllProducts<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(ListAllProducts() {});
+crate::arguments::arguments!(ListAllProducts() {});
 
 impl ListAllProducts {
     /// The request (it takes no arguments).
@@ -250,7 +250,7 @@ impl CreateProduct {
     }
 }
 
-crate::request::arguments!(CreateProduct(name) { description: String, category: String, images: Vec<String>, metadata: JsonObject, active: bool });
+crate::arguments::arguments!(CreateProduct(name) { description: String, category: String, images: Vec<String>, metadata: JsonObject, active: bool });
 
 #[derive(Serialize)]
 struct CreateProductBody<'a> {
@@ -339,7 +339,7 @@ impl UpdateProduct {
     }
 }
 
-crate::request::arguments!(UpdateProduct(product_id) { name: String, description: String, images: Vec<String>, metadata: JsonObject, active: bool });
+crate::arguments::arguments!(UpdateProduct(product_id) { name: String, description: String, images: Vec<String>, metadata: JsonObject, active: bool });
 
 impl Endpoint for UpdateProduct {
     type Output = Product;
@@ -374,7 +374,7 @@ pub struct ArchiveProduct<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(ArchiveProduct(product_id) {});
+crate::arguments::arguments!(ArchiveProduct(product_id) {});
 
 impl ArchiveProduct {
     /// The request, with its arguments.
@@ -469,7 +469,7 @@ impl CreatePrice {
     }
 }
 
-crate::request::arguments!(CreatePrice(product_id, unit_amount, currency) { interval: String, interval_count: u32, recurring: bool, nickname: String, metadata: JsonObject, active: bool });
+crate::arguments::arguments!(CreatePrice(product_id, unit_amount, currency) { interval: String, interval_count: u32, recurring: bool, nickname: String, metadata: JsonObject, active: bool });
 
 impl Endpoint for CreatePrice {
     type Output = ProductPrice;
@@ -503,7 +503,7 @@ pub struct ArchivePrice<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(ArchivePrice(price_id) {});
+crate::arguments::arguments!(ArchivePrice(price_id) {});
 
 impl ArchivePrice {
     /// The request, with its arguments.
@@ -552,7 +552,7 @@ pub struct SetDefaultPrice<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(SetDefaultPrice(product_id, price_id) {});
+crate::arguments::arguments!(SetDefaultPrice(product_id, price_id) {});
 
 impl SetDefaultPrice {
     /// The request, with its arguments.
@@ -662,7 +662,7 @@ impl CreatePriceAndSetDefault {
     }
 }
 
-crate::request::arguments!(CreatePriceAndSetDefault(product_id, unit_amount, currency) { interval: String, interval_count: u32, recurring: bool, nickname: String, metadata: JsonObject, deactivate_previous: bool, super_admin: bool });
+crate::arguments::arguments!(CreatePriceAndSetDefault(product_id, unit_amount, currency) { interval: String, interval_count: u32, recurring: bool, nickname: String, metadata: JsonObject, deactivate_previous: bool, super_admin: bool });
 
 impl Endpoint for CreatePriceAndSetDefault {
     type Output = DefaultPriceCreated;
@@ -681,6 +681,19 @@ impl Endpoint for CreatePriceAndSetDefault {
             .auth(Auth::Bearer))
     }
 }
+
+crate::registry!(
+    ListProducts,
+    GetProduct,
+    ListAllProducts,
+    CreateProduct,
+    UpdateProduct,
+    ArchiveProduct,
+    CreatePrice,
+    ArchivePrice,
+    SetDefaultPrice,
+    CreatePriceAndSetDefault,
+);
 
 #[cfg(test)]
 mod tests;

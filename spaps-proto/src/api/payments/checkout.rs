@@ -77,7 +77,7 @@ impl CreateCheckoutSession {
     }
 }
 
-crate::request::arguments!(CreateCheckoutSession(price_id, mode, success_url, cancel_url) { metadata: JsonObject, require_legal_consent: bool, legal_consent_text: String });
+crate::arguments::arguments!(CreateCheckoutSession(price_id, mode, success_url, cancel_url) { metadata: JsonObject, require_legal_consent: bool, legal_consent_text: String });
 
 impl Endpoint for CreateCheckoutSession {
     type Output = CheckoutSession;
@@ -149,7 +149,7 @@ impl CreateAuthenticatedCheckoutSession {
     }
 }
 
-crate::request::arguments!(CreateAuthenticatedCheckoutSession(line_items, success_url, cancel_url) { mode: String, metadata: JsonObject, customer_email: String });
+crate::arguments::arguments!(CreateAuthenticatedCheckoutSession(line_items, success_url, cancel_url) { mode: String, metadata: JsonObject, customer_email: String });
 
 #[derive(Serialize)]
 struct AuthenticatedCheckoutBody<'a> {
@@ -205,7 +205,7 @@ pub struct GetCheckoutSession<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetCheckoutSession(session_id) {});
+crate::arguments::arguments!(GetCheckoutSession(session_id) {});
 
 impl GetCheckoutSession {
     /// The request, with its arguments.
@@ -261,7 +261,7 @@ impl ListCheckoutSessions {
     }
 }
 
-crate::request::arguments!(pages ListCheckoutSessions() { limit: u32, starting_after: String });
+crate::arguments::arguments!(pages ListCheckoutSessions() { limit: u32, starting_after: String });
 
 impl Endpoint for ListCheckoutSessions {
     type Output = CheckoutSessionList;
@@ -324,7 +324,7 @@ pub struct ExpireCheckoutSession<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(ExpireCheckoutSession(session_id) {});
+crate::arguments::arguments!(ExpireCheckoutSession(session_id) {});
 
 impl ExpireCheckoutSession {
     /// The request, with its arguments.
@@ -350,6 +350,14 @@ impl Endpoint for ExpireCheckoutSession {
         )
     }
 }
+
+crate::registry!(
+    CreateCheckoutSession,
+    CreateAuthenticatedCheckoutSession,
+    GetCheckoutSession,
+    ListCheckoutSessions,
+    ExpireCheckoutSession,
+);
 
 #[cfg(test)]
 mod tests {

@@ -102,7 +102,7 @@ impl CreateGuestCheckoutSession {
     }
 }
 
-crate::request::arguments!(CreateGuestCheckoutSession(customer_email, mode, line_items, success_url, cancel_url) { metadata: JsonObject, client_reference_id: String, payment_intent_data: JsonObject, subscription_data: JsonObject, allow_promotion_codes: bool, locale: String });
+crate::arguments::arguments!(CreateGuestCheckoutSession(customer_email, mode, line_items, success_url, cancel_url) { metadata: JsonObject, client_reference_id: String, payment_intent_data: JsonObject, subscription_data: JsonObject, allow_promotion_codes: bool, locale: String });
 
 impl Endpoint for CreateGuestCheckoutSession {
     type Output = GuestCheckoutSession;
@@ -145,7 +145,7 @@ pub struct GetGuestCheckoutSession<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetGuestCheckoutSession(session_id) {});
+crate::arguments::arguments!(GetGuestCheckoutSession(session_id) {});
 
 impl GetGuestCheckoutSession {
     /// The request, with its arguments.
@@ -205,7 +205,7 @@ impl ListGuestCheckoutSessions {
     }
 }
 
-crate::request::arguments!(pages ListGuestCheckoutSessions() { limit: u32, starting_after: String, customer_email: String });
+crate::arguments::arguments!(pages ListGuestCheckoutSessions() { limit: u32, starting_after: String, customer_email: String });
 
 impl Endpoint for ListGuestCheckoutSessions {
     type Output = GuestCheckoutSessionList;
@@ -289,7 +289,7 @@ impl ConvertGuestCheckoutSession {
     }
 }
 
-crate::request::arguments!(ConvertGuestCheckoutSession(session_id, email) { password: Secret, send_magic_link: bool });
+crate::arguments::arguments!(ConvertGuestCheckoutSession(session_id, email) { password: Secret, send_magic_link: bool });
 
 impl Endpoint for ConvertGuestCheckoutSession {
     type Output = GuestCheckoutConversionResult;
@@ -304,6 +304,13 @@ impl Endpoint for ConvertGuestCheckoutSession {
         )
     }
 }
+
+crate::registry!(
+    CreateGuestCheckoutSession,
+    GetGuestCheckoutSession,
+    ListGuestCheckoutSessions,
+    ConvertGuestCheckoutSession,
+);
 
 #[cfg(test)]
 mod tests {

@@ -48,7 +48,7 @@ impl ListPaymentHistory {
     }
 }
 
-crate::request::arguments!(pages ListPaymentHistory() { limit: u32, starting_after: String, ending_before: String, status: String });
+crate::arguments::arguments!(pages ListPaymentHistory() { limit: u32, starting_after: String, ending_before: String, status: String });
 
 impl Endpoint for ListPaymentHistory {
     type Output = PaymentHistory;
@@ -119,7 +119,7 @@ pub struct GetPaymentDetail<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetPaymentDetail(payment_id) {});
+crate::arguments::arguments!(GetPaymentDetail(payment_id) {});
 
 impl GetPaymentDetail {
     /// The request, with its arguments.
@@ -143,6 +143,8 @@ impl Endpoint for GetPaymentDetail {
             .auth(Auth::Bearer))
     }
 }
+
+crate::registry!(ListPaymentHistory, GetPaymentDetail,);
 
 #[cfg(test)]
 mod tests {

@@ -56,7 +56,7 @@ impl CreatePaymentIntent {
     }
 }
 
-crate::request::arguments!(CreatePaymentIntent(amount, currency) { payment_method_types: Vec<String>, metadata: JsonObject });
+crate::arguments::arguments!(CreatePaymentIntent(amount, currency) { payment_method_types: Vec<String>, metadata: JsonObject });
 
 impl Endpoint for CreatePaymentIntent {
     type Output = PaymentIntent;
@@ -107,7 +107,7 @@ impl UpdatePaymentMethod {
     }
 }
 
-crate::request::arguments!(UpdatePaymentMethod(payment_method_id) { set_default: bool });
+crate::arguments::arguments!(UpdatePaymentMethod(payment_method_id) { set_default: bool });
 
 impl Endpoint for UpdatePaymentMethod {
     type Output = PaymentMethodUpdateResult;
@@ -121,6 +121,8 @@ impl Endpoint for UpdatePaymentMethod {
             .auth(Auth::Bearer))
     }
 }
+
+crate::registry!(CreatePaymentIntent, UpdatePaymentMethod,);
 
 #[cfg(test)]
 mod tests {

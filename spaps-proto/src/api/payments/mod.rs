@@ -56,37 +56,14 @@ struct PriceIdBody<'a> {
     price_id: &'a str,
 }
 
-crate::registry!(
-    CreateCheckoutSession,
-    CreateAuthenticatedCheckoutSession,
-    GetBalance,
-    CreatePaymentIntent,
-    UpdatePaymentMethod,
-    WalletDeposit,
-    GetWalletTransaction,
-    GetSubscription,
-    ListSubscriptions,
-    CancelSubscription,
-    UpdateSubscription,
-    GetCheckoutSession,
-    ListCheckoutSessions,
-    ExpireCheckoutSession,
-    CreateGuestCheckoutSession,
-    GetGuestCheckoutSession,
-    ListGuestCheckoutSessions,
-    ConvertGuestCheckoutSession,
-    ListPaymentHistory,
-    GetPaymentDetail,
-    ListProducts,
-    GetProduct,
-    ListAllProducts,
-    CreateProduct,
-    UpdateProduct,
-    ArchiveProduct,
-    CreatePrice,
-    ArchivePrice,
-    SetDefaultPrice,
-    CreatePriceAndSetDefault,
+crate::api::registry_of!(
+    catalog,
+    checkout,
+    guest,
+    history,
+    intents,
+    subscriptions,
+    wallet
 );
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ pub struct GetSubscription<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetSubscription(subscription_id) {});
+crate::arguments::arguments!(GetSubscription(subscription_id) {});
 
 impl GetSubscription {
     /// The request, with its arguments.
@@ -94,7 +94,7 @@ impl ListSubscriptions {
     }
 }
 
-crate::request::arguments!(pages ListSubscriptions() { status: String, limit: u32, starting_after: String });
+crate::arguments::arguments!(pages ListSubscriptions() { status: String, limit: u32, starting_after: String });
 
 impl Endpoint for ListSubscriptions {
     type Output = SubscriptionList;
@@ -174,7 +174,7 @@ impl CancelSubscription {
     }
 }
 
-crate::request::arguments!(CancelSubscription(subscription_id) { immediately: bool });
+crate::arguments::arguments!(CancelSubscription(subscription_id) { immediately: bool });
 
 #[derive(Serialize)]
 struct CancelSubscriptionBody {
@@ -225,7 +225,7 @@ pub struct UpdateSubscription<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(UpdateSubscription(subscription_id, price_id) {});
+crate::arguments::arguments!(UpdateSubscription(subscription_id, price_id) {});
 
 impl UpdateSubscription {
     /// The request, with its arguments.
@@ -255,6 +255,13 @@ impl Endpoint for UpdateSubscription {
         )
     }
 }
+
+crate::registry!(
+    GetSubscription,
+    ListSubscriptions,
+    CancelSubscription,
+    UpdateSubscription,
+);
 
 #[cfg(test)]
 mod tests {

@@ -29,7 +29,7 @@ pub struct GetBalance<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetBalance() {});
+crate::arguments::arguments!(GetBalance() {});
 
 impl GetBalance {
     /// The request (it takes no arguments).
@@ -109,7 +109,7 @@ impl WalletDeposit {
     }
 }
 
-crate::request::arguments!(WalletDeposit(wallet_address, chain_type, transaction_id, amount, currency) { tier: String });
+crate::arguments::arguments!(WalletDeposit(wallet_address, chain_type, transaction_id, amount, currency) { tier: String });
 
 impl Endpoint for WalletDeposit {
     type Output = WalletDepositResult;
@@ -145,7 +145,7 @@ pub struct GetWalletTransaction<B = Unbound> {
     pub(crate) bound: B,
 }
 
-crate::request::arguments!(GetWalletTransaction(transaction_id) {});
+crate::arguments::arguments!(GetWalletTransaction(transaction_id) {});
 
 impl GetWalletTransaction {
     /// The request, with its arguments.
@@ -170,6 +170,8 @@ impl Endpoint for GetWalletTransaction {
         )
     }
 }
+
+crate::registry!(GetBalance, WalletDeposit, GetWalletTransaction,);
 
 #[cfg(test)]
 mod tests {
