@@ -99,7 +99,7 @@ impl Runtime for Tokio {
         M: Machine,
         F: FnOnce(&ClientState, Now) -> M + Send + 'static,
     {
-        Box::pin(drive(client.clone(), start))
+        Box::pin(drive(client, start))
     }
 
     fn replace_tokens(client: &Client, tokens: Option<Tokens>) -> BoxFuture<'_, Result<(), Error>> {
@@ -123,14 +123,14 @@ impl Runtime for Tokio {
 
 /// Runs one call. Dropping this future at any await point drops the guard, which hands
 /// a refresh the call owned back to the client.
-async fn drive<M, F>(client: Client, start: F) -> Result<M::Output, Error>
+async fn drive<M, F>(client: &Client, start: F) -> Result<M::Output, Error>
 where
     M: Machine,
     F: FnOnce(&ClientState, Now) -> M,
 {
     let shared = client.shared();
     let runtime = client.runtime();
-    let mut guard = CallGuard::start(&client, start);
+    let mut guard = CallGuard::start(client, start);
     let span = crate::trace::call_span(guard.machine());
     // The call's own span, for its events (cheaper than looking up the current one).
     let call_span = span.clone();
@@ -139,7 +139,7 @@ where
         let mut store_lock: Option<RefreshLock> = None;
         loop {
             let (output, effects) = guard.poll();
-            apply(&client, effects).await?;
+            apply(client, effects).await?;
             match output {
                 Output::Send(request) => {
                     crate::trace::sending(&call_span, guard.machine());
@@ -148,14 +148,14 @@ where
                     let result = runtime.transport.send(request, sending.time_left()).await;
                     crate::trace::received(&call_span, &result);
                     let (effects, hooked) = guard.after_send(sending, result);
-                    apply(&client, effects).await?;
+                    apply(client, effects).await?;
                     hooked?;
                 }
                 Output::ReloadStore => {
-                    let (snapshot, lock) = reload(&client).await;
+                    let (snapshot, lock) = reload(client).await;
                     store_lock = lock;
                     let effects = shared.feed_reload(guard.machine_mut(), snapshot);
-                    apply(&client, effects).await?;
+                    apply(client, effects).await?;
                 }
                 Output::Sleep(until) => {
                     let now = shared.instant();
@@ -164,7 +164,7 @@ where
                     }
                 }
                 Output::AwaitRefresh(until) => {
-                    await_settle(&client, guard.seen(), until).await;
+                    await_settle(client, guard.seen(), until).await;
                 }
                 Output::Done(result) => {
                     guard.disarm();
