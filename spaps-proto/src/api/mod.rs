@@ -65,7 +65,9 @@ macro_rules! groups {
             None
         }
 
-        /// The names of every endpoint, in registry order.
+        /// The names of every endpoint, in registry order: group by group, and within
+        /// payments and email topic by topic. The order is no format: sort the names
+        /// for a stable one (the fuzz inputs do).
         pub fn names() -> Vec<&'static str> {
             let mut names = Vec::new();
             $(names.extend_from_slice($group::NAMES);)*
