@@ -38,6 +38,7 @@ both_clients!(
     saturated_offset_ends_the_walk_with_a_typed_error,
     duration_max_timeout_is_refused_without_a_panic,
     dot_segment_ids_send_nothing,
+    an_endpoint_built_alone_sends_what_its_accessor_sends,
 );
 
 /// Which client a test drives.
@@ -428,4 +429,55 @@ fn dot_segment_ids_send_nothing(flavor: Flavor) {
         paths[0].starts_with("/api/sessions/a%2F..%2Fb%3Fc%23d%252e"),
         "{paths:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// An endpoint built on its own, bound to the client later
+// ---------------------------------------------------------------------------------------
+
+/// `ListSessions::new().limit(20).on(&client)` (the README's plain value, bound later)
+/// sends what `client.sessions().list_sessions().limit(20)` sends, call options included.
+fn an_endpoint_built_alone_sends_what_its_accessor_sends(flavor: Flavor) {
+    use spaps_proto::api::sessions::ListSessions;
+    let server = MockServer::start(|_req: &ObservedRequest| {
+        Reply::json(200, &json!({"success": true, "data": {"sessions": []}}))
+    })
+    .expect("the server starts");
+    let url = server.url();
+    within(move || match flavor {
+        Flavor::Tokio => {
+            let client = tokio_client(&url);
+            runtime().block_on(async {
+                let plain = ListSessions::new().limit(20u32);
+                plain.on(&client).access_token("at_call").await.unwrap();
+                client
+                    .sessions()
+                    .list_sessions()
+                    .limit(20u32)
+                    .access_token("at_call")
+                    .await
+                    .unwrap();
+            });
+        }
+        Flavor::Blocking => {
+            let client = blocking_client(&url);
+            let plain = ListSessions::new().limit(20u32);
+            plain.on(&client).access_token("at_call").send().unwrap();
+            client
+                .sessions()
+                .list_sessions()
+                .limit(20u32)
+                .access_token("at_call")
+                .send()
+                .unwrap();
+        }
+    });
+    let sent = server.requests();
+    assert_eq!(sent.len(), 2);
+    for request in &sent {
+        assert_eq!(request.path, "/api/sessions");
+        assert_eq!(request.query, [("limit".to_owned(), "20".to_owned())]);
+        assert_eq!(request.header("authorization"), Some("Bearer at_call"));
+    }
+    assert_eq!(sent[0].headers, sent[1].headers);
 }
