@@ -56,6 +56,24 @@ fn no_public_type_shows_a_secret() {
     check("Secret", &Secret::new("PW_password_hunter2"));
     let tokens = Tokens::new("AT_ACCESS_abcdef").with_refresh_token("RT_REFRESH_abcdef");
     check("Tokens", &tokens);
+    // The `Authorization` value built once per token, and what hands it to a call.
+    let header = spaps_proto::tokens::bearer_header(&tokens.access_token).unwrap();
+    check("bearer header", &header);
+    let mut manager = spaps_proto::tokens::TokenManager::new(std::time::Duration::ZERO);
+    manager.set(Some(tokens.clone()));
+    let acquired = manager.acquire(
+        Timestamp::from_unix_seconds(1_700_000_000).unwrap(),
+        Instant::now(),
+        true,
+    );
+    assert!(matches!(
+        &acquired,
+        spaps_proto::tokens::Acquire::Use {
+            header: Some(_),
+            ..
+        }
+    ));
+    check("Acquire", &acquired);
     check(
         "MemoryTokenStore",
         &MemoryTokenStore::with_tokens(tokens.clone()),
