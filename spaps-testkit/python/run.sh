@@ -12,7 +12,7 @@ if ! "$venv/bin/python" -c "import spaps_client" 2>/dev/null; then
 fi
 cargo build -q -p spaps-testkit --bin spaps-mock
 out=$(mktemp)
-target/debug/spaps-mock 300 > "$out" &
+"${CARGO_TARGET_DIR:-target}/debug/spaps-mock" 300 > "$out" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -f "$out"' EXIT
 for _ in $(seq 100); do [ -s "$out" ] && break; sleep 0.1; done
