@@ -4,8 +4,6 @@
 //! `<case>::blocking`) on a watchdog thread, so a hang fails the test instead of
 //! stalling the run.
 
-use std::sync::mpsc;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -16,21 +14,11 @@ use spaps_proto::{Error, RetryPolicy, Tokens};
 use spaps_testkit::observed::ObservedRequest;
 use spaps_testkit::server::{MockServer, Reply};
 
-/// Runs each named `fn(Flavor)` as two tests, `<name>::tokio` and `<name>::blocking`.
-macro_rules! both_clients {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[test]
-            fn tokio() {
-                super::$name(super::Flavor::Tokio);
-            }
-            #[test]
-            fn blocking() {
-                super::$name(super::Flavor::Blocking);
-            }
-        }
-    )*};
-}
+#[allow(dead_code)] // Shared with faults.rs; this file uses part of it.
+#[macro_use]
+mod support;
+
+use support::{count_path, runtime, Flavor};
 
 both_clients!(
     device_interval_zero_is_polled_at_the_minimum,
@@ -41,34 +29,12 @@ both_clients!(
     an_endpoint_built_alone_sends_what_its_accessor_sends,
 );
 
-/// Which client a test drives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Flavor {
-    Tokio,
-    Blocking,
-}
-
 /// How long any one case may take before it counts as a hang.
 const WATCHDOG: Duration = Duration::from_secs(20);
 
-/// Runs `f` on its own thread; fails the test if it has not returned within [`WATCHDOG`].
+/// Runs `f` on a watchdog thread ([`support::within`] with [`WATCHDOG`]).
 fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(WATCHDOG) {
-        Ok(value) => value,
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("no result within {WATCHDOG:?}"),
-        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the call panicked"),
-    }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
+    support::within(WATCHDOG, f)
 }
 
 fn tokio_client(url: &str) -> spaps_tokio::Client {
@@ -92,10 +58,6 @@ fn blocking_client(url: &str) -> spaps_blocking::Client {
         .expect("the blocking client builds");
     client.set_tokens(Tokens::new("at")).unwrap();
     client
-}
-
-fn count(server: &MockServer, path: &str) -> usize {
-    server.requests().iter().filter(|r| r.path == path).count()
 }
 
 fn query<'r>(req: &'r ObservedRequest, name: &str) -> Option<&'r str> {
@@ -153,7 +115,7 @@ fn device_interval_zero_is_polled_at_the_minimum(flavor: Flavor) {
         ),
         "{result:?}"
     );
-    let polls = count(&server, "/api/cli/device/token");
+    let polls = count_path(&server, "/api/cli/device/token");
     let bound = (elapsed.as_secs_f64() / MIN_INTERVAL.as_secs_f64()).floor() as usize + 1;
     assert!(
         (1..=bound).contains(&polls),
