@@ -51,11 +51,12 @@ impl Sleeper for ThreadSleeper {
 #[derive(Debug)]
 pub struct Blocking {
     transport: Transport,
-    /// Counts settled refreshes; waiting calls sleep on `settled` until it moves.
-    settles: Mutex<u64>,
-    settled: Condvar,
-    /// The count in `settles`, readable without the lock ([`Runtime::settled_count`]).
+    /// Counts settled refreshes ([`Runtime::settled_count`]); changed only under
+    /// `settles`, so that a waiter that compared it under the lock gets the signal.
     count: AtomicU64,
+    /// Waiting calls sleep on `settled` until `count` moves.
+    settles: Mutex<()>,
+    settled: Condvar,
     sleeper: Arc<dyn Sleeper>,
 }
 
@@ -76,9 +77,9 @@ impl Runtime for Blocking {
         };
         Ok(Self {
             transport,
-            settles: Mutex::new(0),
-            settled: Condvar::new(),
             count: AtomicU64::new(0),
+            settles: Mutex::new(()),
+            settled: Condvar::new(),
             sleeper: sleeper.unwrap_or_else(|| Arc::new(ThreadSleeper)),
         })
     }
@@ -97,11 +98,8 @@ impl Runtime for Blocking {
     }
 
     fn wake_waiters(&self) {
-        let mut settles = self.settles();
-        *settles += 1;
-        // Stored under the lock: a reading of it is never ahead of the count a waiter
-        // compares under the lock, so no wake-up is missed.
-        self.count.store(*settles, Ordering::SeqCst);
+        let settles = self.settles();
+        self.count.fetch_add(1, Ordering::SeqCst);
         drop(settles);
         self.settled.notify_all();
     }
@@ -112,14 +110,14 @@ impl Runtime for Blocking {
 }
 
 impl Blocking {
-    fn settles(&self) -> MutexGuard<'_, u64> {
+    fn settles(&self) -> MutexGuard<'_, ()> {
         self.settles.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Blocks until a refresh settles after `seen`, or until `until` by `now`'s clock.
     fn await_settle(&self, seen: u64, until: Option<Instant>, now: impl Fn() -> Instant) {
         let mut settles = self.settles();
-        while *settles == seen {
+        while self.settled_count() == seen {
             settles = match until {
                 None => self
                     .settled

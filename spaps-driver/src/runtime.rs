@@ -3,7 +3,6 @@
 
 use std::fmt::Debug;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use spaps_proto::{ClientState, Config, Error, Machine, Now, Output, SendError, Tokens};
@@ -143,15 +142,6 @@ impl<'a, R: Runtime, M: Machine> CallGuard<'a, R, M> {
         let outcome = shared.after_send_at(&mut self.machine, sending, result, now);
         self.fresh = Some(now);
         outcome
-    }
-
-    /// What is left of the machine's deadline, by the client's clock (`None`: no
-    /// deadline). A driver bounds the request it sends by it.
-    pub fn time_left(&self) -> Option<Duration> {
-        let now = self.client.shared().instant();
-        self.machine
-            .deadline()
-            .map(|deadline| deadline.saturating_duration_since(now))
     }
 
     /// The machine is done: nothing to abandon.

@@ -67,7 +67,7 @@ pub struct Tokio {
     /// Counts settled refreshes ([`Runtime::settled_count`]).
     settles: AtomicU64,
     /// Signalled every time a token refresh settles; waiting calls watch it.
-    settled: watch::Sender<u64>,
+    settled: watch::Sender<()>,
     sleeper: Arc<dyn Sleeper>,
 }
 
@@ -89,7 +89,7 @@ impl Runtime for Tokio {
         Ok(Self {
             transport,
             settles: AtomicU64::new(0),
-            settled: watch::Sender::new(0),
+            settled: watch::Sender::new(()),
             sleeper: sleeper.unwrap_or_else(|| Arc::new(TokioSleeper)),
         })
     }
@@ -113,7 +113,7 @@ impl Runtime for Tokio {
         // Counted before the signal: a waiter subscribes, then compares the count, so
         // it either sees the new count or gets the signal.
         self.settles.fetch_add(1, Ordering::SeqCst);
-        self.settled.send_modify(|n| *n = n.wrapping_add(1));
+        self.settled.send_replace(());
     }
 
     fn settled_count(&self) -> u64 {
