@@ -139,28 +139,24 @@ fn cassette(seeds: &mut Seeds, c: &Cassette, retry_afters: &mut BTreeSet<String>
                 seeds.add("fuzz_error", &format!("{seed_name}.{}", r.status), input);
             }
         }
-        if spaps_proto::api::names().contains(&name.as_str()) {
-            let setup = c.setup_for(step);
-            let mut flags = 0;
-            if setup.access_token.is_none() && setup.stored_tokens.is_none() {
-                flags |= NO_TOKENS;
-            }
-            if setup.retry_config.is_some() {
-                flags |= RETRIES;
-            }
-            if step.call.args.contains_key("idempotency_key") {
-                flags |= IDEMPOTENT;
-            }
-            if let Some(input) = encode_response_input(&name, flags, &responses) {
-                seeds.add("fuzz_response", &seed_name, input);
-            }
+        let setup = c.setup_for(step);
+        let mut flags = 0;
+        if setup.access_token.is_none() && setup.stored_tokens.is_none() {
+            flags |= NO_TOKENS;
+        }
+        if setup.retry_config.is_some() {
+            flags |= RETRIES;
+        }
+        if step.call.args.contains_key("idempotency_key") {
+            flags |= IDEMPOTENT;
+        }
+        // Only a step that calls a registry endpoint gives an input.
+        if let Some(input) = encode_response_input(&name, flags, &responses) {
+            seeds.add("fuzz_response", &seed_name, input);
         }
         match name.as_str() {
             "device_flow.poll" => {
-                let interval_ms = c
-                    .setup_for(step)
-                    .poll_interval
-                    .map_or(5_000, |s| (s * 1000.0) as u64);
+                let interval_ms = setup.poll_interval.map_or(5_000, |s| (s * 1000.0) as u64);
                 let input = encode_device_input(0, interval_ms, 15 * 60 * 1000, &responses);
                 seeds.add("fuzz_device", &format!("{seed_name}.new"), input);
                 let secs = (interval_ms / 1000).max(1);
