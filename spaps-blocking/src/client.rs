@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use spaps_driver::tls::NetOptions;
 use spaps_driver::{CallGuard, Effects, Runtime};
-use spaps_proto::{ClientState, Config, Error, Machine, Now, Output, RefreshLock, Tokens};
+use spaps_proto::{Config, Error, Machine, Now, Output, RefreshLock, Tokens};
 
 use crate::transport::Transport;
 
@@ -87,7 +87,7 @@ impl Runtime for Blocking {
     fn run<M, F>(client: &Client, start: F) -> Result<M::Output, Error>
     where
         M: Machine,
-        F: FnOnce(&ClientState, Now) -> M + Send + 'static,
+        F: FnOnce(&Config, Now) -> M + Send + 'static,
     {
         drive(client, start)
     }
@@ -147,7 +147,7 @@ impl Blocking {
 fn drive<M, F>(client: &Client, start: F) -> Result<M::Output, Error>
 where
     M: Machine,
-    F: FnOnce(&ClientState, Now) -> M,
+    F: FnOnce(&Config, Now) -> M,
 {
     let shared = client.shared();
     let runtime = client.runtime();

@@ -367,21 +367,23 @@ impl Harness {
         endpoint: E,
         options: CallOptions,
     ) -> Result<E::Output, Error> {
-        self.run(move |state: &ClientState, _now: Now| state.call(endpoint, options))
+        self.run(move |config: &Config, _now: Now| {
+            spaps_proto::Call::new(config, endpoint, options)
+        })
     }
 
     /// Runs a machine on this harness's client.
     pub fn run<M, F>(&mut self, start: F) -> Result<M::Output, Error>
     where
         M: Machine,
-        F: FnOnce(&ClientState, Now) -> M + Send + 'static,
+        F: FnOnce(&Config, Now) -> M + Send + 'static,
     {
         match &mut self.backend {
             Backend::Unconfigured => Err(Error::Misuse(spaps_proto::Misuse::Other(
                 "harness not configured",
             ))),
             Backend::SansIo(sim) => {
-                let machine = start(sim.state(), sim.now());
+                let machine = start(sim.state().config(), sim.now());
                 let mut responder = ScriptResponder {
                     script: &self.script,
                     clock: &self.clock,
@@ -416,8 +418,8 @@ impl Harness {
                 let scope = args.get("scope").and_then(Value::as_str).map(str::to_owned);
                 let mut start = StartDeviceFlow::new();
                 start.scope = scope;
-                self.run(move |state, _now| {
-                    DeviceLogin::new(state, start, Box::new(|_: &DeviceAuthorization| {}))
+                self.run(move |config, _now| {
+                    DeviceLogin::new(config, start, Box::new(|_: &DeviceAuthorization| {}))
                 })
             }
             _ => return None,

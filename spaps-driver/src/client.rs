@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use spaps_proto::intercept::Interceptor;
 use spaps_proto::{
-    api, ClientState, Clock, Config, Error, Execute, Machine, Now, RetryPolicy, Secret, TokenStore,
-    Tokens,
+    api, Clock, Config, Error, Execute, Machine, Now, RetryPolicy, Secret, TokenStore, Tokens,
 };
 
 use crate::clock::SystemClock;
@@ -76,7 +75,7 @@ impl<R: Runtime> Client<R> {
     }
 
     /// The configuration.
-    pub fn config(&self) -> Config {
+    pub fn config(&self) -> &Config {
         self.inner.shared.config()
     }
 
@@ -214,7 +213,7 @@ impl<R: Runtime> Execute for Client<R> {
     fn run<M, F>(&self, start: F) -> R::Outcome<'_, M::Output>
     where
         M: Machine,
-        F: FnOnce(&ClientState, Now) -> M + Send + 'static,
+        F: FnOnce(&Config, Now) -> M + Send + 'static,
     {
         R::run(self, start)
     }

@@ -5,7 +5,7 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use spaps_proto::{ClientState, Config, Error, Machine, Now, Output, SendError, Tokens};
+use spaps_proto::{Config, Error, Machine, Now, Output, SendError, Tokens};
 
 use crate::client::Client;
 use crate::shared::{Effects, Sending};
@@ -47,7 +47,7 @@ pub trait Runtime: Debug + Send + Sync + Sized + 'static {
     fn run<M, F>(client: &Client<Self>, start: F) -> Self::Outcome<'_, M::Output>
     where
         M: Machine,
-        F: FnOnce(&ClientState, Now) -> M + Send + 'static;
+        F: FnOnce(&Config, Now) -> M + Send + 'static;
 
     /// Replaces the client's tokens (`None` clears them) and persists the change.
     fn replace_tokens(client: &Client<Self>, tokens: Option<Tokens>) -> Self::Outcome<'_, ()>;
@@ -79,8 +79,8 @@ pub struct CallGuard<'a, R: Runtime, M: Machine> {
 }
 
 impl<'a, R: Runtime, M: Machine> CallGuard<'a, R, M> {
-    /// Starts the machine `start` builds, with the client's state and time.
-    pub fn start<F: FnOnce(&ClientState, Now) -> M>(client: &'a Client<R>, start: F) -> Self {
+    /// Starts the machine `start` builds, with the client's configuration and time (outside the state lock).
+    pub fn start<F: FnOnce(&Config, Now) -> M>(client: &'a Client<R>, start: F) -> Self {
         let now = client.shared().now();
         Self {
             machine: client.shared().start_at(start, now),

@@ -20,6 +20,8 @@ use spaps_proto::{
 #[derive(Debug)]
 pub struct Shared {
     state: Mutex<ClientState>,
+    /// The state's configuration, which never changes: read without the lock.
+    config: Config,
     writer: Arc<StoreWriter>,
     clock: Arc<dyn Clock>,
     interceptors: Interceptors,
@@ -127,6 +129,7 @@ impl Shared {
         state.coordinate_refreshes(store.coordinates_refresh());
         let written = state.token_manager().generation();
         Ok(Self {
+            config: state.config().clone(),
             state: Mutex::new(state),
             writer: Arc::new(StoreWriter {
                 store,
@@ -269,15 +272,14 @@ impl Shared {
         &self.writer
     }
 
-    /// Builds a machine with the state and the time.
-    pub fn start<M, F: FnOnce(&ClientState, Now) -> M>(&self, start: F) -> M {
+    /// Builds a machine with the configuration and the time (without the state lock).
+    pub fn start<M, F: FnOnce(&Config, Now) -> M>(&self, start: F) -> M {
         self.start_at(start, self.now())
     }
 
     /// [`Shared::start`] at `now`.
-    pub fn start_at<M, F: FnOnce(&ClientState, Now) -> M>(&self, start: F, now: Now) -> M {
-        let state = self.lock();
-        start(&state, now)
+    pub fn start_at<M, F: FnOnce(&Config, Now) -> M>(&self, start: F, now: Now) -> M {
+        start(&self.config, now)
     }
 
     /// Polls `machine` (reading the clock before taking the lock), then runs the user
@@ -287,8 +289,12 @@ impl Shared {
     }
 
     /// [`Shared::poll`] at `now` (a reading taken just before, by the step that led
-    /// here).
+    /// here). A machine that is done hands its result over without the lock
+    /// ([`Machine::take_result`]).
     pub fn poll_at<M: Machine>(&self, machine: &mut M, now: Now) -> (Output<M::Output>, Effects) {
+        if let Some(result) = machine.take_result() {
+            return (Output::Done(result), Effects::default());
+        }
         let (output, effects) = {
             let mut state = self.lock();
             let output = machine.poll(now, &mut state);
@@ -348,8 +354,8 @@ impl Shared {
     }
 
     /// The configuration.
-    pub fn config(&self) -> Config {
-        self.lock().config().clone()
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// The tokens in use.
@@ -508,17 +514,22 @@ mod tests {
     use crate::clock::SystemClock;
 
     /// A call that checks, when asked to read its response ahead, that the state lock
-    /// is free.
+    /// is free, and counts the polls made under the lock.
     struct Probe {
         call: Call<Health>,
         shared: Arc<Shared>,
         unlocked: Arc<AtomicBool>,
+        locked_polls: usize,
     }
 
     impl Machine for Probe {
         type Output = <Health as Endpoint>::Output;
         fn poll(&mut self, now: Now, state: &mut ClientState) -> Output<Self::Output> {
+            self.locked_polls += 1;
             self.call.poll(now, state)
+        }
+        fn take_result(&mut self) -> Option<Result<Self::Output, Error>> {
+            Machine::take_result(&mut self.call)
         }
         fn prepare_response(&mut self, response: &http::Response<Bytes>) {
             let free = self.shared.state.try_lock().is_ok();
@@ -564,22 +575,67 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_response_body_is_decoded_outside_the_state_lock() {
+    fn shared() -> Arc<Shared> {
         let config = Config::new("https://api.example.com").unwrap();
-        let shared = Arc::new(
+        Arc::new(
             Shared::new(
                 ClientState::new(config, 1),
                 Arc::new(MemoryTokenStore::new()),
                 Arc::new(SystemClock),
             )
             .unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_call_is_built_outside_the_state_lock() {
+        let shared = shared();
+        let free = shared.start(|config, _| {
+            let _call = Call::new(config, Health::new(), CallOptions::default());
+            shared.state.try_lock().is_ok()
+        });
+        assert!(free, "the call was built under the state lock");
+    }
+
+    #[test]
+    fn a_done_call_hands_its_result_over_without_the_state_lock() {
+        let shared = shared();
+        let mut probe = shared.start(|config, _| Probe {
+            call: Call::new(config, Health::new(), CallOptions::default()),
+            shared: shared.clone(),
+            unlocked: Arc::new(AtomicBool::new(false)),
+            locked_polls: 0,
+        });
+        let (output, _) = shared.poll(&mut probe);
+        assert!(matches!(output, Output::Send(_)));
+        let ok = http::Response::new(Bytes::from_static(br#"{"status":"healthy"}"#));
+        let _ = shared.feed(&mut probe, Ok(ok));
+        let (output, _) = shared.poll(&mut probe);
+        assert!(matches!(output, Output::Done(Ok(_))), "{output:?}");
+        assert_eq!(
+            probe.locked_polls, 1,
+            "the result was polled under the lock"
         );
+        // Taken once: a poll after it is a misuse, answered by the locked poll.
+        let (output, _) = shared.poll(&mut probe);
+        assert!(
+            matches!(
+                output,
+                Output::Done(Err(Error::Misuse(spaps_proto::Misuse::PolledAfterDone)))
+            ),
+            "{output:?}"
+        );
+    }
+
+    #[test]
+    fn a_response_body_is_decoded_outside_the_state_lock() {
+        let shared = shared();
         let unlocked = Arc::new(AtomicBool::new(false));
-        let mut probe = shared.start(|state, _| Probe {
-            call: state.call(Health::new(), CallOptions::default()),
+        let mut probe = shared.start(|config, _| Probe {
+            call: Call::new(config, Health::new(), CallOptions::default()),
             shared: shared.clone(),
             unlocked: unlocked.clone(),
+            locked_polls: 0,
         });
         let (output, _) = shared.poll(&mut probe);
         assert!(matches!(output, Output::Send(_)));

@@ -1074,7 +1074,7 @@ pub fn device(data: &[u8]) {
         }
         _ => {
             let login = DeviceLogin::new(
-                driver.state(),
+                driver.state().config(),
                 StartDeviceFlow::default(),
                 Box::new(|_: &DeviceAuthorization| {}),
             );

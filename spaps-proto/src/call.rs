@@ -623,6 +623,14 @@ impl<E: Endpoint> crate::machine::Machine for Call<E> {
         Call::poll(self, now, state)
     }
 
+    fn take_result(&mut self) -> Option<Result<E::Output, Error>> {
+        if matches!(self.phase, Phase::Finished) {
+            self.result.take()
+        } else {
+            None
+        }
+    }
+
     fn prepare_response(&mut self, response: &http::Response<Bytes>) {
         self.decoded = (matches!(self.phase, Phase::AwaitMain { .. })
             && response.status().is_success())

@@ -22,6 +22,14 @@ pub trait Machine: Send + 'static {
     /// What to do next.
     fn poll(&mut self, now: Now, state: &mut ClientState) -> Output<Self::Output>;
 
+    /// The result, when the machine is done and its next [`poll`](Machine::poll) would
+    /// only hand it over: a driver that shares state may take it here, without the
+    /// state lock, and treat it as [`Output::Done`]. `None` means: poll as usual (the
+    /// default).
+    fn take_result(&mut self) -> Option<Result<Self::Output, Error>> {
+        None
+    }
+
     /// Reads the response to the request last returned by [`Output::Send`] before the
     /// same response is fed to [`Machine::handle_response`], without the client state: a machine may decode a success body here, so
     /// that [`Machine::handle_response`] (which a shared driver calls under its state

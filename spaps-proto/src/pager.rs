@@ -198,7 +198,6 @@ mod tests {
     use crate::driver::Now;
     use crate::machine::Machine;
     use crate::paging::PagingError;
-    use crate::state::ClientState;
     use crate::Endpoint;
 
     /// A client that answers each request with `answer(path and query)` and counts them.
@@ -225,7 +224,7 @@ mod tests {
         fn run<M, S>(&self, _start: S) -> Result<M::Output, Error>
         where
             M: Machine,
-            S: FnOnce(&ClientState, Now) -> M + Send + 'static,
+            S: FnOnce(&crate::Config, Now) -> M + Send + 'static,
         {
             Err(Error::Misuse(crate::error::Misuse::Other(
                 "the fake client runs endpoints only",

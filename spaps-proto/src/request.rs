@@ -12,11 +12,12 @@
 //! in the core over any `Execute`, so both clients offer every endpoint without
 //! endpoint-specific code of their own.
 
+use crate::call::Call;
+use crate::config::Config;
 use crate::driver::Now;
 use crate::endpoint::{CallOptions, Endpoint};
 use crate::machine::Machine;
 use crate::secret::Secret;
-use crate::state::ClientState;
 
 /// A client that can run any [`Endpoint`] (and any [`Machine`]): implemented by
 /// `spaps_tokio::Client` (where the outcome is a future) and `spaps_blocking::Client`
@@ -27,12 +28,13 @@ pub trait Execute {
     where
         Self: 'a;
 
-    /// Runs the machine `start` builds (it is called once, with the client's state and
-    /// the time, before the first poll).
+    /// Runs the machine `start` builds (it is called once, with the client's
+    /// configuration and the time, before the first poll, and without the state lock:
+    /// building the request is the larger part of a call's own work).
     fn run<M, F>(&self, start: F) -> Self::Outcome<'_, M::Output>
     where
         M: Machine,
-        F: FnOnce(&ClientState, Now) -> M + Send + 'static;
+        F: FnOnce(&Config, Now) -> M + Send + 'static;
 
     /// Runs `endpoint` with `options`.
     fn execute<E: Endpoint>(
@@ -40,7 +42,7 @@ pub trait Execute {
         endpoint: E,
         options: CallOptions,
     ) -> Self::Outcome<'_, E::Output> {
-        self.run(move |state: &ClientState, _now: Now| state.call(endpoint, options))
+        self.run(move |config: &Config, _now: Now| Call::new(config, endpoint, options))
     }
 }
 

@@ -233,7 +233,7 @@ fn login_until_done(
     let start = Instant::now();
     let mut now = Now::new(start, Timestamp::from_unix_seconds(1_700_000_000).unwrap());
     let mut login = DeviceLogin::with_options(
-        &state,
+        state.config(),
         now,
         StartDeviceFlow::default(),
         Box::new(|_| {}),

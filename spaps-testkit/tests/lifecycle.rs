@@ -233,8 +233,8 @@ impl Lifecycle for AnyClient {
 
     fn config_of(&self) -> Config {
         match self {
-            AnyClient::Tokio(c, _) => c.config(),
-            AnyClient::Blocking(c) => c.config(),
+            AnyClient::Tokio(c, _) => c.config().clone(),
+            AnyClient::Blocking(c) => c.config().clone(),
         }
     }
 }

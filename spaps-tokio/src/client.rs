@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 use spaps_driver::tls::NetOptions;
 use spaps_driver::{CallGuard, Effects, Runtime};
 use spaps_proto::{
-    ClientState, Config, Error, Machine, Now, Output, RefreshLock, StoreError, StoreSnapshot,
-    Tokens,
+    Config, Error, Machine, Now, Output, RefreshLock, StoreError, StoreSnapshot, Tokens,
 };
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -97,7 +96,7 @@ impl Runtime for Tokio {
     fn run<M, F>(client: &Client, start: F) -> BoxFuture<'_, Result<M::Output, Error>>
     where
         M: Machine,
-        F: FnOnce(&ClientState, Now) -> M + Send + 'static,
+        F: FnOnce(&Config, Now) -> M + Send + 'static,
     {
         Box::pin(drive(client, start))
     }
@@ -126,7 +125,7 @@ impl Runtime for Tokio {
 async fn drive<M, F>(client: &Client, start: F) -> Result<M::Output, Error>
 where
     M: Machine,
-    F: FnOnce(&ClientState, Now) -> M,
+    F: FnOnce(&Config, Now) -> M,
 {
     let shared = client.shared();
     let runtime = client.runtime();

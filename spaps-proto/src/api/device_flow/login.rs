@@ -26,6 +26,7 @@ use http::Method;
 
 use crate::api::device_flow::{RequestDeviceToken, StartDeviceFlow};
 use crate::call::Call;
+use crate::config::Config;
 use crate::driver::{Now, Output, SendError};
 use crate::endpoint::CallOptions;
 use crate::error::Error;
@@ -305,7 +306,7 @@ impl Machine for DevicePoll {
                 bound: Unbound,
                 device_code: self.device_code.clone(),
             };
-            let options = limited(state, self.limit_at, now);
+            let options = limited(state.config(), self.limit_at, now);
             self.call = Some(state.call(endpoint, options));
         }
     }
@@ -393,11 +394,11 @@ fn timed_out(options: DeviceLoginOptions) -> Error {
 }
 
 /// Call options whose overall deadline ends no later than `limit_at`.
-fn limited(state: &ClientState, limit_at: Option<Instant>, now: Now) -> CallOptions {
+fn limited(config: &Config, limit_at: Option<Instant>, now: Now) -> CallOptions {
     CallOptions {
         call_timeout: limit_at.map(|end| {
             end.saturating_duration_since(now.instant)
-                .min(state.config().call_timeout())
+                .min(config.call_timeout())
         }),
         ..CallOptions::default()
     }
@@ -442,12 +443,12 @@ impl fmt::Debug for DeviceLogin {
 impl DeviceLogin {
     /// A login that starts with `start` and calls `show` once with the codes.
     pub fn new(
-        state: &ClientState,
+        config: &Config,
         start: StartDeviceFlow,
         show: Box<dyn FnMut(&DeviceAuthorization) + Send>,
     ) -> Self {
         Self {
-            start: Some(state.call(start, CallOptions::default())),
+            start: Some(Call::new(config, start, CallOptions::default())),
             poll: None,
             options: DeviceLoginOptions::default(),
             limit_at: None,
@@ -459,7 +460,7 @@ impl DeviceLogin {
     /// A login like [`DeviceLogin::new`], within `options`, its time limit counted from
     /// `now`.
     pub fn with_options(
-        state: &ClientState,
+        config: &Config,
         now: Now,
         start: StartDeviceFlow,
         show: Box<dyn FnMut(&DeviceAuthorization) + Send>,
@@ -467,7 +468,7 @@ impl DeviceLogin {
     ) -> Self {
         let limit_at = options.end(now);
         Self {
-            start: Some(state.call(start, limited(state, limit_at, now))),
+            start: Some(Call::new(config, start, limited(config, limit_at, now))),
             poll: None,
             options,
             limit_at,

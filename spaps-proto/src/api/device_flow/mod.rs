@@ -122,9 +122,9 @@ impl<'a, X: Execute> DeviceLoginRequest<'a, X> {
             show,
             options,
         } = self;
-        client.run(move |state, now| {
+        client.run(move |config, now| {
             DeviceLogin::with_options(
-                state,
+                config,
                 now,
                 StartDeviceFlow {
                     bound: Unbound,
