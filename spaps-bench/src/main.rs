@@ -90,7 +90,7 @@ fn main() {
 }
 
 fn usage() -> &'static str {
-    "usage: spaps-bench [--quick] [--server URL] [--no-python] [--strict]\n       spaps-bench serve [--addr 127.0.0.1:0]\n       spaps-bench profile blocking|ureq|raw|tokio|reqwest|tokio256|reqwest256 SECONDS URL"
+    "usage: spaps-bench [--quick] [--server URL] [--no-python] [--strict]\n       spaps-bench serve [--addr 127.0.0.1:0]\n       spaps-bench profile blocking|ureq|raw|tokio|reqwest|tokio256|reqwest256|reqwest256mutex SECONDS URL\n       (SPAPS_BENCH_WORKERS sets the worker threads of the 256 sides; default 2)"
 }
 
 /// The CPU the sequential comparisons share with the server.
@@ -753,8 +753,14 @@ mod net {
             return Err(usage().into());
         };
         let deadline = Instant::now() + Duration::from_secs_f64(seconds.parse()?);
+        // The worker threads of the 256-in-flight sides (2 unless `SPAPS_BENCH_WORKERS`
+        // says otherwise: one worker takes cross-thread sharing out of the picture).
+        let workers = std::env::var("SPAPS_BENCH_WORKERS")
+            .ok()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or(2);
         let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(workers)
             .enable_all()
             .build()?;
         let rt_seq = tokio::runtime::Builder::new_current_thread()
@@ -794,6 +800,27 @@ mod net {
             "tokio256" => sdk_side(&rt, &tokio_client(&rt, base)?, IN_FLIGHT)(deadline)?,
             "reqwest" => bare_side(&rt_seq, &reqwest_client()?, &url, &bearer, 1)(deadline)?,
             "reqwest256" => bare_side(&rt, &reqwest_client()?, &url, &bearer, IN_FLIGHT)(deadline)?,
+            // Bare reqwest plus what a shared client state costs at most: a mutex taken
+            // twice per call, writing 512 bytes each time (the SDK takes its state lock
+            // twice per call and writes less). BENCHMARKS.md: it costs nothing measurable.
+            "reqwest256mutex" => {
+                let http = reqwest_client()?;
+                let state = Arc::new(std::sync::Mutex::new([0u64; 64]));
+                let touch = |state: &std::sync::Mutex<[u64; 64]>| {
+                    let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+                    state.iter_mut().for_each(|x| *x += 1);
+                };
+                tokio_side(&rt, IN_FLIGHT, move || {
+                    let (http, url, bearer, state) =
+                        (http.clone(), url.clone(), bearer.clone(), state.clone());
+                    async move {
+                        touch(&state);
+                        reqwest_call(&http, &url, &bearer).await?;
+                        touch(&state);
+                        Ok(())
+                    }
+                })(deadline)?
+            }
             other => return Err(format!("unknown side `{other}`").into()),
         };
         let took = start.elapsed().as_secs_f64();

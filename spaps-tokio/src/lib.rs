@@ -40,6 +40,7 @@
 #![warn(missing_docs)]
 
 mod client;
+mod request_url;
 mod transport;
 
 spaps_driver::driver_trace!("spaps_tokio");

@@ -8,6 +8,8 @@ use spaps_proto::{Config, Error, SendError, TransportError, TransportErrorKind};
 
 use spaps_driver::tls::{is_tls_error, needs_tls, NetOptions, TlsBackend};
 
+use crate::request_url::BaseUrl;
+
 /// A reqwest client configured for SPAPS: no redirects, one timeout per exchange, the
 /// SDK's TLS and proxy settings.
 #[derive(Debug, Clone)]
@@ -16,10 +18,16 @@ pub(crate) struct Transport {
     /// The per-attempt timeout the SDK applies: always for its own client; for a
     /// caller's client only when set explicitly (its own timeout stands otherwise).
     timeout: Option<Duration>,
+    /// The timeout the reqwest client was built with, when the SDK built it: a
+    /// request whose timeout is that one needs no timeout of its own (which reqwest
+    /// keeps in a map allocated per request).
+    built_with: Option<Duration>,
     /// The timeout reported by [`Error::Timeout`] when the client's own one fired.
     nominal_timeout: Duration,
     /// Drop the core's default `User-Agent`, so a caller's client sends its own.
     own_user_agent: bool,
+    /// The base URL, parsed once for every request to it.
+    base: BaseUrl,
     limit: usize,
 }
 
@@ -49,8 +57,10 @@ impl Transport {
         Ok(Self {
             http,
             timeout: Some(config.timeout()),
+            built_with: Some(config.timeout()),
             nominal_timeout: config.timeout(),
             own_user_agent: false,
+            base: BaseUrl::new(config.base_url()),
             limit: config.max_response_bytes(),
         })
     }
@@ -75,8 +85,10 @@ impl Transport {
         Ok(Self {
             http,
             timeout: config.timeout_is_set().then(|| config.timeout()),
+            built_with: None,
             nominal_timeout: config.timeout(),
             own_user_agent: config.user_agent_is_default(),
+            base: BaseUrl::new(config.base_url()),
             limit: config.max_response_bytes(),
         })
     }
@@ -128,12 +140,7 @@ impl Transport {
         if self.own_user_agent {
             request.headers_mut().remove(http::header::USER_AGENT);
         }
-        let mut request = reqwest::Request::try_from(request).map_err(|e| {
-            SendError::Transport(TransportError::new(
-                TransportErrorKind::Other,
-                e.to_string(),
-            ))
-        })?;
+        let mut request = self.base.to_reqwest(request)?;
         Ok(match self.timeout {
             None => {
                 let reported = within.unwrap_or(self.nominal_timeout);
@@ -141,7 +148,9 @@ impl Transport {
             }
             Some(own) => {
                 let timeout = within.map_or(own, |w| w.min(own));
-                *request.timeout_mut() = Some(timeout);
+                if self.built_with != Some(timeout) {
+                    *request.timeout_mut() = Some(timeout);
+                }
                 (self.http.execute(request), timeout, None)
             }
         })
