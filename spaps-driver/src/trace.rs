@@ -69,7 +69,10 @@ macro_rules! driver_trace {
             /// Records the host a request goes to (`server.address`) on the current span.
             pub(crate) fn record_server(uri: &$crate::__http::Uri) {
                 if let Some(host) = uri.host() {
-                    tracing::Span::current().record("server.address", host);
+                    let span = tracing::Span::current();
+                    if !span.is_disabled() {
+                        span.record("server.address", host);
+                    }
                 }
             }
 
@@ -84,9 +87,13 @@ macro_rules! driver_trace {
                 match result {
                     Ok(response) => {
                         let status = response.status().as_u16();
-                        span.record("http.response.status_code", status);
-                        if let Some(id) = $crate::spaps_proto::response::request_id(response.headers()) {
-                            span.record("request_id", id.as_str());
+                        // Nothing to record into a span no subscriber wants (the
+                        // request id would be copied for nothing).
+                        if !span.is_disabled() {
+                            span.record("http.response.status_code", status);
+                            if let Some(id) = $crate::spaps_proto::response::request_id(response.headers()) {
+                                span.record("request_id", id.as_str());
+                            }
                         }
                         tracing::debug!(
                             target: $target,

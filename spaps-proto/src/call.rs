@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT};
-use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 
 use crate::config::Config;
 use crate::driver::{Now, Output, SendError};
@@ -134,6 +134,10 @@ impl Phase {
         }
     }
 }
+
+/// Header names built at compile time (a `&str` name is parsed on every insert).
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+const X_IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("x-idempotency-key");
 
 /// A request built once and re-sent on every attempt.
 #[derive(Clone)]
@@ -761,7 +765,7 @@ impl Prepared {
             let value = config.api_key_header().cloned().ok_or_else(|| {
                 Error::invalid("api_key", "holds characters a header cannot carry")
             })?;
-            headers.insert("x-api-key", value);
+            headers.insert(X_API_KEY, value);
         }
         if spec.body.is_some() {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -786,7 +790,7 @@ impl Prepared {
             let value = HeaderValue::from_str(key).map_err(|_| {
                 Error::invalid("idempotency_key", "holds characters a header cannot carry")
             })?;
-            headers.insert("x-idempotency-key", value);
+            headers.insert(X_IDEMPOTENCY_KEY, value);
         }
         Ok(Self {
             method: spec.method,
