@@ -806,9 +806,15 @@ mod net {
             "reqwest256mutex" => {
                 let http = reqwest_client()?;
                 let state = Arc::new(std::sync::Mutex::new([0u64; 64]));
-                let touch = |state: &std::sync::Mutex<[u64; 64]>| {
+                let rounds: usize = std::env::var("SPAPS_BENCH_HOLD")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(1);
+                let touch = move |state: &std::sync::Mutex<[u64; 64]>| {
                     let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
-                    state.iter_mut().for_each(|x| *x += 1);
+                    for _ in 0..rounds {
+                        state.iter_mut().for_each(|x| *x = black_box(*x + 1));
+                    }
                 };
                 tokio_side(&rt, IN_FLIGHT, move || {
                     let (http, url, bearer, state) =

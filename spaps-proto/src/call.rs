@@ -56,6 +56,12 @@ impl ClientState {
 pub struct Call<E: Endpoint> {
     endpoint: E,
     prepared: Option<Prepared>,
+    /// The first attempt's request, built with the call (outside any driver lock), so
+    /// that the poll that sends it only writes the bearer token into it.
+    first: Held<http::Request<Bytes>>,
+    /// The last response fed, kept until the call is dropped: freeing it is a
+    /// driver's work outside its state lock, not the locked feed's.
+    spent: Held<http::Response<Bytes>>,
     override_token: Option<Secret>,
     phase: Phase,
     attempt: u32,
@@ -75,6 +81,16 @@ pub struct Call<E: Endpoint> {
     decoded: Option<Result<E::Output, Error>>,
     /// The last retry decided, until the driver takes it.
     notice: Option<RetryNotice>,
+}
+
+/// A request or response a call holds on to. Its `Debug` shows only whether there is
+/// one: a body may carry a password or tokens.
+struct Held<T>(Option<T>);
+
+impl<T> std::fmt::Debug for Held<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Some(..)" } else { "None" })
+    }
 }
 
 #[derive(Debug)]
@@ -164,6 +180,7 @@ impl<E: Endpoint> Call<E> {
             Ok(p) => (Some(p), None),
             Err(e) => (None, Some(Err(e))),
         };
+        let first = Held(prepared.as_ref().map(Prepared::template));
         let phase = if result.is_some() {
             Phase::Finished
         } else {
@@ -172,6 +189,8 @@ impl<E: Endpoint> Call<E> {
         Self {
             endpoint,
             prepared,
+            first,
+            spent: Held(None),
             override_token: options.access_token,
             phase,
             attempt: 0,
@@ -341,7 +360,8 @@ impl<E: Endpoint> Call<E> {
                 Acquire::Missing => (None, None),
             }
         };
-        match prepared.build(bearer) {
+        let request = self.first.0.take().unwrap_or_else(|| prepared.template());
+        match prepared.authorize(request, bearer) {
             Ok(request) => {
                 self.attempt += 1;
                 self.phase = Phase::AwaitMain { generation };
@@ -370,13 +390,18 @@ impl<E: Endpoint> Call<E> {
                     Err(e) => self.finish(Err(Error::RefreshFailed(Box::new(e)))),
                 }
             }
-            Phase::AwaitMain { generation } => self.main_response(now, state, response, generation),
+            Phase::AwaitMain { generation } => {
+                self.main_response(now, state, &response, generation);
+            }
             phase => {
                 self.phase = phase;
                 self.abandon_refresh(state);
                 self.finish(Err(Error::Misuse(crate::error::Misuse::UnexpectedResponse)));
             }
         }
+        // Freed with the call (or by the next response), not here: a driver feeds a
+        // response under its state lock.
+        self.spent = Held(Some(response));
     }
 
     /// Feeds a failure to send the request or read its response.
@@ -507,7 +532,7 @@ impl<E: Endpoint> Call<E> {
         &mut self,
         now: Now,
         state: &mut ClientState,
-        response: http::Response<Bytes>,
+        response: &http::Response<Bytes>,
         generation: Option<u64>,
     ) {
         let status = response.status();
@@ -515,7 +540,7 @@ impl<E: Endpoint> Call<E> {
             let result = self
                 .decoded
                 .take()
-                .unwrap_or_else(|| crate::endpoint::read(&self.endpoint, &response));
+                .unwrap_or_else(|| crate::endpoint::read(&self.endpoint, response));
             if let Ok(output) = &result {
                 let update = self.endpoint.token_update(output);
                 state.apply(update, now.wall);
@@ -714,7 +739,8 @@ fn read_refresh(response: &http::Response<Bytes>, now: Now) -> Result<crate::Tok
 }
 
 fn refresh_request(config: &Config, refresh_token: Secret) -> Result<http::Request<Bytes>, Error> {
-    Prepared::new(config, crate::refresh::request(&refresh_token)?, None)?.build(None)
+    let prepared = Prepared::new(config, crate::refresh::request(&refresh_token)?, None)?;
+    prepared.authorize(prepared.template(), None)
 }
 
 impl std::fmt::Debug for Prepared {
@@ -804,13 +830,23 @@ impl Prepared {
         })
     }
 
-    /// The request of one attempt. `bearer` is the `Authorization` value to send:
-    /// `None` for none, `Some(None)` for a token that cannot be sent in a header.
-    fn build(&self, bearer: Option<Option<HeaderValue>>) -> Result<http::Request<Bytes>, Error> {
+    /// A copy of the request, its `Authorization` slot (if any) still a placeholder.
+    fn template(&self) -> http::Request<Bytes> {
         let mut request = http::Request::new(self.body.clone());
         *request.method_mut() = self.method.clone();
         *request.uri_mut() = self.uri.clone();
         *request.headers_mut() = self.headers.clone();
+        request
+    }
+
+    /// `request` (a [`Prepared::template`]) ready to send: `bearer` is the
+    /// `Authorization` value to send, `None` for none, `Some(None)` for a token that
+    /// cannot be sent in a header.
+    fn authorize(
+        &self,
+        mut request: http::Request<Bytes>,
+        bearer: Option<Option<HeaderValue>>,
+    ) -> Result<http::Request<Bytes>, Error> {
         match bearer {
             Some(Some(value)) => {
                 request.headers_mut().insert(AUTHORIZATION, value);

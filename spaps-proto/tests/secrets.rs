@@ -260,3 +260,25 @@ fn credential_headers_are_marked_sensitive() {
     let request = first_request(json::<Reconcile>("{}"));
     assert!(request.headers().get("x-recon-token").is_none());
 }
+
+/// A call keeps the last response it was fed (freed with the call, outside a driver's
+/// lock); its `Debug` never shows that response's body.
+#[test]
+fn a_call_after_its_response_shows_no_secret() {
+    let config = Config::new("https://h").unwrap();
+    let mut state = ClientState::new(config, 1);
+    let now = Now::new(
+        Instant::now(),
+        Timestamp::from_unix_seconds(1_700_000_000).unwrap(),
+    );
+    let mut call = state.call(
+        SignInWithPassword::new("e", "PW_password_hunter2"),
+        CallOptions::default(),
+    );
+    let Output::Send(_) = call.poll(now, &mut state) else {
+        panic!()
+    };
+    let body = r#"{"success":true,"data":{"access_token":"AT_ACCESS_abcdef","refresh_token":"RT_REFRESH_abcdef","token_type":"Bearer","expires_in":3600,"user":{"id":"u1","email":"e"}}}"#;
+    call.handle_response(now, &mut state, http::Response::new(Bytes::from(body)));
+    check("Call after its response", &call);
+}
