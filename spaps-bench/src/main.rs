@@ -800,6 +800,20 @@ mod net {
             "tokio256" => sdk_side(&rt, &tokio_client(&rt, base)?, IN_FLIGHT)(deadline)?,
             "reqwest" => bare_side(&rt_seq, &reqwest_client()?, &url, &bearer, 1)(deadline)?,
             "reqwest256" => bare_side(&rt, &reqwest_client()?, &url, &bearer, IN_FLIGHT)(deadline)?,
+            // Bare reqwest plus a fresh boxed 2 KiB state per call, written whole (what
+            // boxing the SDK's call future costs when calls move between threads).
+            "reqwest256box" => {
+                let http = reqwest_client()?;
+                tokio_side(&rt, IN_FLIGHT, move || {
+                    let (http, url, bearer) = (http.clone(), url.clone(), bearer.clone());
+                    Box::pin(async move {
+                        let state = black_box(Box::new([1u8; 2048]));
+                        reqwest_call(&http, &url, &bearer).await?;
+                        black_box(state);
+                        Ok(())
+                    })
+                })(deadline)?
+            }
             // Bare reqwest plus what a shared client state costs at most: a mutex taken
             // twice per call, writing 512 bytes each time (the SDK takes its state lock
             // twice per call and writes less). BENCHMARKS.md: it costs nothing measurable.

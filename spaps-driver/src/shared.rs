@@ -1,7 +1,7 @@
 //! [`Shared`] and [`ClientOptions`]: what both clients are made of, apart from their
 //! transport and their way of waiting.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -16,10 +16,13 @@ use spaps_proto::{
 ///
 /// The lock is held only while the core decides (microseconds): the clock is read
 /// before it is taken, and the token store is called after it is released
-/// ([`StoreWriter`]), so no user code ever runs under it.
+/// ([`StoreWriter`]), so no user code ever runs under it. It is a read-write lock: the
+/// steps that only read the state (sending with the current token, a success that
+/// changes no token) share it ([`Machine::poll_shared`],
+/// [`Machine::handle_response_shared`]), so concurrent calls do not queue on it.
 #[derive(Debug)]
 pub struct Shared {
-    state: Mutex<ClientState>,
+    state: RwLock<ClientState>,
     /// The state's configuration, which never changes: read without the lock.
     config: Config,
     writer: Arc<StoreWriter>,
@@ -130,7 +133,7 @@ impl Shared {
         let written = state.token_manager().generation();
         Ok(Self {
             config: state.config().clone(),
-            state: Mutex::new(state),
+            state: RwLock::new(state),
             writer: Arc::new(StoreWriter {
                 store,
                 written: Mutex::new(written),
@@ -249,11 +252,16 @@ impl Shared {
         (effects, observed.and(retried))
     }
 
-    /// Locks the state.
-    pub fn lock(&self) -> MutexGuard<'_, ClientState> {
+    /// Locks the state, to write it.
+    pub fn lock(&self) -> RwLockWriteGuard<'_, ClientState> {
         // ClientState is updated by whole assignments; a panic elsewhere while the lock
         // was held cannot leave it half-written.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Locks the state, to read it alongside other readers.
+    pub fn read(&self) -> RwLockReadGuard<'_, ClientState> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The time, from the client's clock.
@@ -295,6 +303,12 @@ impl Shared {
         if let Some(result) = machine.take_result() {
             return (Output::Done(result), Effects::default());
         }
+        let shared = machine.poll_shared(now, &self.read());
+        if let Some(output) = shared {
+            // A shared poll changes no state: no events.
+            machine.run_callbacks();
+            return (output, Effects::default());
+        }
         let (output, effects) = {
             let mut state = self.lock();
             let output = machine.poll(now, &mut state);
@@ -320,10 +334,24 @@ impl Shared {
         result: Result<http::Response<Bytes>, SendError>,
         now: Now,
     ) -> Effects {
-        if let Ok(response) = &result {
-            // Decoding the body is the slow part of an answer: done before the lock.
-            machine.prepare_response(response);
-        }
+        let result = match result {
+            Ok(response) => {
+                // Decoding the body is the slow part of an answer: done before the lock.
+                machine.prepare_response(&response);
+                let back = machine.handle_response_shared(now, &self.read(), response);
+                match back {
+                    None => {
+                        // Nothing written: no events.
+                        return Effects {
+                            retry: machine.take_retry(),
+                            ..Effects::default()
+                        };
+                    }
+                    Some(response) => Ok(response),
+                }
+            }
+            Err(error) => Err(error),
+        };
         let mut state = self.lock();
         match result {
             Ok(response) => machine.handle_response(now, &mut state, response),
@@ -503,149 +531,5 @@ impl ClientOptions {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::atomic::{AtomicBool, Ordering};
-
-    use http::Method;
-    use spaps_proto::api::metrics::Health;
-    use spaps_proto::{Call, CallOptions, Endpoint};
-
-    use super::*;
-    use crate::clock::SystemClock;
-
-    /// A call that checks, when asked to read its response ahead, that the state lock
-    /// is free, and counts the polls made under the lock.
-    struct Probe {
-        call: Call<Health>,
-        shared: Arc<Shared>,
-        unlocked: Arc<AtomicBool>,
-        locked_polls: usize,
-    }
-
-    impl Machine for Probe {
-        type Output = <Health as Endpoint>::Output;
-        fn poll(&mut self, now: Now, state: &mut ClientState) -> Output<Self::Output> {
-            self.locked_polls += 1;
-            self.call.poll(now, state)
-        }
-        fn take_result(&mut self) -> Option<Result<Self::Output, Error>> {
-            Machine::take_result(&mut self.call)
-        }
-        fn prepare_response(&mut self, response: &http::Response<Bytes>) {
-            let free = self.shared.state.try_lock().is_ok();
-            self.unlocked.store(free, Ordering::SeqCst);
-            Machine::prepare_response(&mut self.call, response);
-        }
-        fn handle_response(
-            &mut self,
-            now: Now,
-            state: &mut ClientState,
-            response: http::Response<Bytes>,
-        ) {
-            self.call.handle_response(now, state, response);
-        }
-        fn handle_error(&mut self, now: Now, state: &mut ClientState, error: SendError) {
-            self.call.handle_error(now, state, error);
-        }
-        fn handle_reload(
-            &mut self,
-            now: Now,
-            state: &mut ClientState,
-            reloaded: Result<StoreSnapshot, Error>,
-        ) {
-            self.call.handle_reload(now, state, reloaded);
-        }
-        fn abandon(&mut self, state: &mut ClientState) {
-            Machine::abandon(&mut self.call, state);
-        }
-        fn deadline(&self) -> Option<Instant> {
-            Machine::deadline(&self.call)
-        }
-        fn name(&self) -> &'static str {
-            Machine::name(&self.call)
-        }
-        fn describe(&self) -> Option<(&Method, &'static str)> {
-            Machine::describe(&self.call)
-        }
-        fn attempt(&self) -> u32 {
-            Machine::attempt(&self.call)
-        }
-        fn refreshing(&self) -> bool {
-            Machine::refreshing(&self.call)
-        }
-    }
-
-    fn shared() -> Arc<Shared> {
-        let config = Config::new("https://api.example.com").unwrap();
-        Arc::new(
-            Shared::new(
-                ClientState::new(config, 1),
-                Arc::new(MemoryTokenStore::new()),
-                Arc::new(SystemClock),
-            )
-            .unwrap(),
-        )
-    }
-
-    #[test]
-    fn a_call_is_built_outside_the_state_lock() {
-        let shared = shared();
-        let free = shared.start(|config, _| {
-            let _call = Call::new(config, Health::new(), CallOptions::default());
-            shared.state.try_lock().is_ok()
-        });
-        assert!(free, "the call was built under the state lock");
-    }
-
-    #[test]
-    fn a_done_call_hands_its_result_over_without_the_state_lock() {
-        let shared = shared();
-        let mut probe = shared.start(|config, _| Probe {
-            call: Call::new(config, Health::new(), CallOptions::default()),
-            shared: shared.clone(),
-            unlocked: Arc::new(AtomicBool::new(false)),
-            locked_polls: 0,
-        });
-        let (output, _) = shared.poll(&mut probe);
-        assert!(matches!(output, Output::Send(_)));
-        let ok = http::Response::new(Bytes::from_static(br#"{"status":"healthy"}"#));
-        let _ = shared.feed(&mut probe, Ok(ok));
-        let (output, _) = shared.poll(&mut probe);
-        assert!(matches!(output, Output::Done(Ok(_))), "{output:?}");
-        assert_eq!(
-            probe.locked_polls, 1,
-            "the result was polled under the lock"
-        );
-        // Taken once: a poll after it is a misuse, answered by the locked poll.
-        let (output, _) = shared.poll(&mut probe);
-        assert!(
-            matches!(
-                output,
-                Output::Done(Err(Error::Misuse(spaps_proto::Misuse::PolledAfterDone)))
-            ),
-            "{output:?}"
-        );
-    }
-
-    #[test]
-    fn a_response_body_is_decoded_outside_the_state_lock() {
-        let shared = shared();
-        let unlocked = Arc::new(AtomicBool::new(false));
-        let mut probe = shared.start(|config, _| Probe {
-            call: Call::new(config, Health::new(), CallOptions::default()),
-            shared: shared.clone(),
-            unlocked: unlocked.clone(),
-            locked_polls: 0,
-        });
-        let (output, _) = shared.poll(&mut probe);
-        assert!(matches!(output, Output::Send(_)));
-        let ok = http::Response::new(Bytes::from_static(br#"{"status":"healthy"}"#));
-        let _ = shared.feed(&mut probe, Ok(ok));
-        assert!(
-            unlocked.load(Ordering::SeqCst),
-            "the body was read under the lock"
-        );
-        let (output, _) = shared.poll(&mut probe);
-        assert!(matches!(output, Output::Done(Ok(_))), "{output:?}");
-    }
-}
+#[path = "shared_tests.rs"]
+mod tests;

@@ -42,7 +42,7 @@ use crate::retry::{decide, Decision, RetryBudget, RetryNotice, RetryReason};
 use crate::secret::Secret;
 use crate::spec::{Auth, RequestSpec};
 use crate::state::ClientState;
-use crate::tokens::{bearer_header, Acquire, RefreshOutcome, Reload, StoreSnapshot};
+use crate::tokens::{bearer_header, Acquire, RefreshOutcome, Reload, StoreSnapshot, TokenUpdate};
 
 impl ClientState {
     /// Starts a call of `endpoint`.
@@ -244,11 +244,7 @@ impl<E: Endpoint> Call<E> {
 
     /// What to do next. See the module docs of `spaps_proto::call`.
     pub fn poll(&mut self, now: Now, state: &mut ClientState) -> Output<E::Output> {
-        if !self.started {
-            self.started = true;
-            // A limit past the end of the clock is no limit.
-            self.deadline = now.instant.checked_add(self.limit);
-        }
+        self.start_clock(now);
         loop {
             if self.deadline.is_some_and(|d| now.instant >= d)
                 && !matches!(self.phase, Phase::Finished)
@@ -334,6 +330,94 @@ impl<E: Endpoint> Call<E> {
         }
     }
 
+    /// Fixes the call's deadline at its first poll.
+    fn start_clock(&mut self, now: Now) {
+        if !self.started {
+            self.started = true;
+            // A limit past the end of the clock is no limit.
+            self.deadline = now.instant.checked_add(self.limit);
+        }
+    }
+
+    /// [`Machine::poll_shared`]: in the `Ready` phase, before the deadline, with a
+    /// bearer token that needs no refresh (or none needed), sends the next attempt;
+    /// anything else is left to [`Call::poll`].
+    pub fn poll_shared(&mut self, now: Now, state: &ClientState) -> Option<Output<E::Output>> {
+        if !matches!(self.phase, Phase::Ready) {
+            return None;
+        }
+        self.start_clock(now);
+        if self.deadline.is_some_and(|d| now.instant >= d) {
+            return None;
+        }
+        let prepared = self.prepared.as_ref()?;
+        let (bearer, generation) = if !prepared.auth.uses_bearer() {
+            (None, None)
+        } else if let Some(token) = &self.override_token {
+            (Some(bearer_header(token)), None)
+        } else {
+            let (header, generation) = state.tokens.peek(now.wall, !self.refreshed)?;
+            (Some(header.clone()), Some(generation))
+        };
+        if matches!(bearer, Some(None)) {
+            // A token a header cannot carry: `poll` reports it.
+            return None;
+        }
+        self.send_attempt(bearer, generation)
+    }
+
+    /// Sends the next attempt with `bearer` (as [`Prepared::authorize`] takes it);
+    /// `None` when the call failed instead.
+    fn send_attempt(
+        &mut self,
+        bearer: Option<Option<HeaderValue>>,
+        generation: Option<u64>,
+    ) -> Option<Output<E::Output>> {
+        let prepared = self.prepared.as_ref()?;
+        let request = self.first.0.take().unwrap_or_else(|| prepared.template());
+        match prepared.authorize(request, bearer) {
+            Ok(request) => {
+                self.attempt += 1;
+                self.phase = Phase::AwaitMain { generation };
+                Some(Output::Send(request))
+            }
+            Err(e) => {
+                self.finish(Err(e));
+                None
+            }
+        }
+    }
+
+    /// [`Machine::handle_response_shared`]: a success that changes no token and owes
+    /// the retry budget nothing is fed here (`None`); anything else goes back.
+    pub fn handle_response_shared(
+        &mut self,
+        state: &ClientState,
+        response: http::Response<Bytes>,
+    ) -> Option<http::Response<Bytes>> {
+        let plain = matches!(self.phase, Phase::AwaitMain { .. })
+            && response.status().is_success()
+            && state.budget.is_full()
+            && match &self.decoded {
+                Some(Ok(output)) => {
+                    matches!(self.endpoint.token_update(output), TokenUpdate::Keep)
+                }
+                Some(Err(_)) => true,
+                None => false,
+            };
+        match self.decoded.take() {
+            Some(result) if plain => {
+                self.finish(result);
+                self.spent = Held(Some(response));
+                None
+            }
+            decoded => {
+                self.decoded = decoded;
+                Some(response)
+            }
+        }
+    }
+
     /// The `Ready` phase: pick the bearer token and send, or go refresh first.
     fn ready(&mut self, now: Now, state: &mut ClientState) -> Option<Output<E::Output>> {
         let Some(prepared) = &self.prepared else {
@@ -360,18 +444,7 @@ impl<E: Endpoint> Call<E> {
                 Acquire::Missing => (None, None),
             }
         };
-        let request = self.first.0.take().unwrap_or_else(|| prepared.template());
-        match prepared.authorize(request, bearer) {
-            Ok(request) => {
-                self.attempt += 1;
-                self.phase = Phase::AwaitMain { generation };
-                Some(Output::Send(request))
-            }
-            Err(e) => {
-                self.finish(Err(e));
-                None
-            }
-        }
+        self.send_attempt(bearer, generation)
     }
 
     /// Feeds the response to the request last returned by [`Output::Send`].
@@ -650,6 +723,19 @@ impl<E: Endpoint> crate::machine::Machine for Call<E> {
 
     fn poll(&mut self, now: Now, state: &mut ClientState) -> Output<E::Output> {
         Call::poll(self, now, state)
+    }
+
+    fn poll_shared(&mut self, now: Now, state: &ClientState) -> Option<Output<E::Output>> {
+        Call::poll_shared(self, now, state)
+    }
+
+    fn handle_response_shared(
+        &mut self,
+        _now: Now,
+        state: &ClientState,
+        response: http::Response<Bytes>,
+    ) -> Option<http::Response<Bytes>> {
+        Call::handle_response_shared(self, state, response)
     }
 
     fn take_result(&mut self) -> Option<Result<E::Output, Error>> {

@@ -22,6 +22,30 @@ pub trait Machine: Send + 'static {
     /// What to do next.
     fn poll(&mut self, now: Now, state: &mut ClientState) -> Output<Self::Output>;
 
+    /// A poll that needs only to read the shared state: `Some(output)` when this step
+    /// reads it and nothing else (the common case: send with the current token), and
+    /// then it is exactly what [`poll`](Machine::poll) would have given; `None` (the
+    /// default) means nothing was done: poll with the state to write. A driver may run
+    /// it under a shared lock, so concurrent calls do not wait for one another.
+    fn poll_shared(&mut self, now: Now, state: &ClientState) -> Option<Output<Self::Output>> {
+        let _ = (now, state);
+        None
+    }
+
+    /// Feeds a response with read access to the shared state only: `None` when that
+    /// was enough (the common case: a success that changes no token), fed exactly as
+    /// [`handle_response`](Machine::handle_response) would have fed it; `Some` hands
+    /// the response back untouched, to feed with the state to write (the default).
+    fn handle_response_shared(
+        &mut self,
+        now: Now,
+        state: &ClientState,
+        response: http::Response<Bytes>,
+    ) -> Option<http::Response<Bytes>> {
+        let _ = (now, state);
+        Some(response)
+    }
+
     /// The result, when the machine is done and its next [`poll`](Machine::poll) would
     /// only hand it over: a driver that shares state may take it here, without the
     /// state lock, and treat it as [`Output::Done`]. `None` means: poll as usual (the

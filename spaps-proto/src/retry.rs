@@ -349,6 +349,11 @@ impl RetryBudget {
         }
     }
 
+    /// True when the bucket holds its whole capacity (a success refunds nothing).
+    pub fn is_full(&self) -> bool {
+        self.available >= self.capacity
+    }
+
     /// Refunds one token after a success.
     pub fn on_success(&mut self) {
         // A full bucket (the usual case) is left unwritten.

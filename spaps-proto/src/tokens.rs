@@ -314,6 +314,26 @@ impl TokenManager {
         self.in_flight.take().is_some()
     }
 
+    /// The current token's `Authorization` value and generation, when
+    /// [`TokenManager::acquire`] at `wall` would answer [`Acquire::Use`] without
+    /// changing anything: there are tokens, no refresh is running, and none is due (or
+    /// `may_refresh` is false). `None` means: ask `acquire`. It takes `&self`, so a
+    /// driver may answer the common case under a shared lock.
+    pub fn peek(&self, wall: Timestamp, may_refresh: bool) -> Option<(&Option<HeaderValue>, u64)> {
+        if self.in_flight.is_some() {
+            return None;
+        }
+        let tokens = self.tokens.as_ref()?;
+        if may_refresh && tokens.expires_at.is_some() {
+            // Not yet fixed: the first look fixes it (a write), so it is acquire's.
+            let at = self.refresh_at?;
+            if wall >= at {
+                return None;
+            }
+        }
+        Some((&self.header, self.generation))
+    }
+
     /// Decides what a call that needs a bearer token does at wall time `wall` and
     /// monotonic time `instant`. A call that already refreshed once passes
     /// `may_refresh: false`: it gets the current token as it is (or `Missing`).

@@ -368,3 +368,76 @@ fn debug_never_shows_tokens() {
     let s = format!("{:?}", expired());
     assert!(!s.contains("at_old") && !s.contains("rt_old"));
 }
+
+/// One step of [`peek_agrees_with_acquire`]'s random histories.
+#[derive(Debug, Clone)]
+enum Step {
+    Set(Option<i64>, bool),
+    Acquire(i64, u64, bool),
+    Finish(bool),
+    Abandon,
+}
+
+fn any_step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (proptest::option::of(0i64..400), any::<bool>()).prop_map(|(e, r)| Step::Set(e, r)),
+        (0i64..500, 0u64..50, any::<bool>()).prop_map(|(w, i, m)| Step::Acquire(w, i, m)),
+        any::<bool>().prop_map(Step::Finish),
+        Just(Step::Abandon),
+    ]
+}
+
+proptest::proptest! {
+    /// Whenever `peek` answers, `acquire` at the same time answers `Use` with the same
+    /// header and generation, and changes nothing: a driver may answer the common case
+    /// under a shared lock and be exactly right.
+    #[test]
+    fn peek_agrees_with_acquire(
+        steps in proptest::collection::vec(any_step(), 1..30),
+        probes in proptest::collection::vec((0i64..500, 0u64..50, proptest::bool::ANY), 1..8),
+    ) {
+        let mut m = TokenManager::new(Duration::from_secs(30)).with_lease(Duration::from_secs(10));
+        let mut owned: Option<(u64, u64)> = None;
+        for step in steps {
+            match step {
+                Step::Set(expiry, refresh) => {
+                    let mut tokens = Tokens::new("at_x");
+                    if let Some(e) = expiry { tokens = tokens.with_expires_at(t(e)); }
+                    if refresh { tokens = tokens.with_refresh_token("rt_x"); }
+                    m.set(Some(tokens));
+                }
+                Step::Acquire(wall, instant, may) => {
+                    if let Acquire::Refresh { epoch, generation, .. } = m.acquire(t(wall), at(instant), may) {
+                        owned = Some((epoch, generation));
+                    }
+                }
+                Step::Finish(ok) => if let Some((epoch, generation)) = owned.take() {
+                    let result = if ok {
+                        Ok(Tokens::new("at_y").with_refresh_token("rt_y").with_expires_at(t(450)))
+                    } else {
+                        Err(Error::Misuse(spaps_proto::Misuse::Abandoned))
+                    };
+                    m.finish(epoch, generation, result);
+                },
+                Step::Abandon => if let Some((epoch, _)) = owned.take() {
+                    m.abandon(epoch);
+                },
+            }
+            for &(wall, instant, may) in &probes {
+                let Some((header, generation)) = m.peek(t(wall), may) else { continue };
+                let header = header.clone();
+                let before = format!("{m:?}");
+                let mut copy = m.clone();
+                match copy.acquire(t(wall), at(instant), may) {
+                    Acquire::Use { header: h, generation: g, .. } => {
+                        proptest::prop_assert_eq!(h, header);
+                        proptest::prop_assert_eq!(g, generation);
+                    }
+                    other => proptest::prop_assert!(false, "peek said use, acquire said {:?}", other),
+                }
+                proptest::prop_assert_eq!(format!("{copy:?}"), before);
+            }
+        }
+    }
+}
