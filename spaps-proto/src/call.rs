@@ -59,9 +59,6 @@ pub struct Call<E: Endpoint> {
     /// The first attempt's request, built with the call (outside any driver lock), so
     /// that the poll that sends it only writes the bearer token into it.
     first: Held<http::Request<Bytes>>,
-    /// The last response fed, kept until the call is dropped: freeing it is a
-    /// driver's work outside its state lock, not the locked feed's.
-    spent: Held<http::Response<Bytes>>,
     override_token: Option<Secret>,
     phase: Phase,
     attempt: u32,
@@ -83,8 +80,8 @@ pub struct Call<E: Endpoint> {
     notice: Option<RetryNotice>,
 }
 
-/// A request or response a call holds on to. Its `Debug` shows only whether there is
-/// one: a body may carry a password or tokens.
+/// A request a call holds on to. Its `Debug` shows only whether there is one: a body
+/// may carry a password.
 struct Held<T>(Option<T>);
 
 impl<T> std::fmt::Debug for Held<T> {
@@ -190,7 +187,6 @@ impl<E: Endpoint> Call<E> {
             endpoint,
             prepared,
             first,
-            spent: Held(None),
             override_token: options.access_token,
             phase,
             attempt: 0,
@@ -408,7 +404,8 @@ impl<E: Endpoint> Call<E> {
         match self.decoded.take() {
             Some(result) if plain => {
                 self.finish(result);
-                self.spent = Held(Some(response));
+                // Freed here, under a lock other readers share.
+                drop(response);
                 None
             }
             decoded => {
@@ -472,9 +469,6 @@ impl<E: Endpoint> Call<E> {
                 self.finish(Err(Error::Misuse(crate::error::Misuse::UnexpectedResponse)));
             }
         }
-        // Freed with the call (or by the next response), not here: a driver feeds a
-        // response under its state lock.
-        self.spent = Held(Some(response));
     }
 
     /// Feeds a failure to send the request or read its response.

@@ -261,8 +261,8 @@ fn credential_headers_are_marked_sensitive() {
     assert!(request.headers().get("x-recon-token").is_none());
 }
 
-/// A call keeps the last response it was fed (freed with the call, outside a driver's
-/// lock); its `Debug` never shows that response's body.
+/// A call fed a response carrying tokens shows none of them in its `Debug` (it holds
+/// the decoded result until it is taken).
 #[test]
 fn a_call_after_its_response_shows_no_secret() {
     let config = Config::new("https://h").unwrap();
