@@ -23,6 +23,13 @@
 //!    [`Machine::abandon`] from a `Drop` guard, so a refresh it owned is handed to the
 //!    calls that wait for it.
 //!
+//! A driver that shares the state between concurrent calls can keep them from queueing
+//! on it: [`Machine::poll_shared`] and [`Machine::handle_response_shared`] take the
+//! state by shared reference and handle the common steps (sending with the current
+//! token, a success that changes no token), so they run under a read lock; when they
+//! decline, poll or feed under the write lock as above. [`Machine::take_result`] hands
+//! over a finished call's result with no lock at all.
+//!
 //! Retries, the token refresh (before expiry, or once after a 401, then one replay),
 //! the single-flight rule between concurrent calls and the call's overall deadline are
 //! all decided here.
@@ -335,7 +342,7 @@ impl<E: Endpoint> Call<E> {
         }
     }
 
-    /// [`Machine::poll_shared`]: in the `Ready` phase, before the deadline, with a
+    /// [`Machine::poll_shared`](crate::Machine::poll_shared): in the `Ready` phase, before the deadline, with a
     /// bearer token that needs no refresh (or none needed), sends the next attempt;
     /// anything else is left to [`Call::poll`].
     pub fn poll_shared(&mut self, now: Now, state: &ClientState) -> Option<Output<E::Output>> {
@@ -384,7 +391,7 @@ impl<E: Endpoint> Call<E> {
         }
     }
 
-    /// [`Machine::handle_response_shared`]: a success that changes no token and owes
+    /// [`Machine::handle_response_shared`](crate::Machine::handle_response_shared): a success that changes no token and owes
     /// the retry budget nothing is fed here (`None`); anything else goes back.
     pub fn handle_response_shared(
         &mut self,
