@@ -388,7 +388,7 @@ impl Shared {
 
     /// The tokens in use.
     pub fn tokens(&self) -> Option<Tokens> {
-        self.lock().tokens().cloned()
+        self.read().tokens().cloned()
     }
 
     /// Replaces the tokens (`None` clears them); a refresh in flight is cancelled. The

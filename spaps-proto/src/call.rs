@@ -342,9 +342,9 @@ impl<E: Endpoint> Call<E> {
         }
     }
 
-    /// [`Machine::poll_shared`](crate::Machine::poll_shared): in the `Ready` phase, before the deadline, with a
-    /// bearer token that needs no refresh (or none needed), sends the next attempt;
-    /// anything else is left to [`Call::poll`].
+    /// [`Machine::poll_shared`](crate::Machine::poll_shared): in the `Ready` phase,
+    /// before the deadline, with a bearer token that needs no refresh (or none needed),
+    /// sends the next attempt; anything else is left to [`Call::poll`].
     pub fn poll_shared(&mut self, now: Now, state: &ClientState) -> Option<Output<E::Output>> {
         if !matches!(self.phase, Phase::Ready) {
             return None;
@@ -391,8 +391,9 @@ impl<E: Endpoint> Call<E> {
         }
     }
 
-    /// [`Machine::handle_response_shared`](crate::Machine::handle_response_shared): a success that changes no token and owes
-    /// the retry budget nothing is fed here (`None`); anything else goes back.
+    /// [`Machine::handle_response_shared`](crate::Machine::handle_response_shared): a
+    /// success that changes no token and owes the retry budget nothing is fed here
+    /// (`None`); anything else goes back.
     pub fn handle_response_shared(
         &mut self,
         state: &ClientState,
