@@ -90,7 +90,7 @@ fn main() {
 }
 
 fn usage() -> &'static str {
-    "usage: spaps-bench [--quick] [--server URL] [--no-python] [--strict]\n       spaps-bench serve [--addr 127.0.0.1:0]\n       spaps-bench profile blocking|ureq|raw|tokio|reqwest|tokio256|reqwest256|reqwest256mutex SECONDS URL\n       (SPAPS_BENCH_WORKERS sets the worker threads of the 256 sides; default 2)"
+    "usage: spaps-bench [--quick] [--server URL] [--no-python] [--strict]\n       spaps-bench serve [--addr 127.0.0.1:0]\n       spaps-bench profile blocking|ureq|raw|tokio|reqwest|tokio256|reqwest256|reqwest256mutex|reqwest256box SECONDS URL\n       (SPAPS_BENCH_WORKERS sets the worker threads of the 256 sides, default 2;\n       SPAPS_BENCH_HOLD the rounds reqwest256mutex holds its lock, default 1)"
 }
 
 /// The CPU the sequential comparisons share with the server.
@@ -814,9 +814,9 @@ mod net {
                     })
                 })(deadline)?
             }
-            // Bare reqwest plus what a shared client state costs at most: a mutex taken
-            // twice per call, writing 512 bytes each time (the SDK takes its state lock
-            // twice per call and writes less). BENCHMARKS.md: it costs nothing measurable.
+            // Bare reqwest plus a shared mutex taken twice per call, held for
+            // `SPAPS_BENCH_HOLD` rounds of 64 writes each time (default 1): what holding
+            // a client's state lock costs at 256 in flight (BENCHMARKS.md).
             "reqwest256mutex" => {
                 let http = reqwest_client()?;
                 let state = Arc::new(std::sync::Mutex::new([0u64; 64]));

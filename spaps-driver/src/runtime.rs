@@ -79,7 +79,8 @@ pub struct CallGuard<'a, R: Runtime, M: Machine> {
 }
 
 impl<'a, R: Runtime, M: Machine> CallGuard<'a, R, M> {
-    /// Starts the machine `start` builds, with the client's configuration and time (outside the state lock).
+    /// Starts the machine `start` builds, with the client's configuration and time
+    /// (outside the state lock).
     pub fn start<F: FnOnce(&Config, Now) -> M>(client: &'a Client<R>, start: F) -> Self {
         let now = client.shared().now();
         Self {

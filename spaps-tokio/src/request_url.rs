@@ -34,7 +34,8 @@ impl BaseUrl {
     }
 
     /// The URL of `uri`: the base's, with the path and query of `uri`, when `uri`
-    /// starts with the base's scheme and authority; else `uri` parsed whole.
+    /// starts with the base's scheme and authority; else `uri` parsed whole, as
+    /// reqwest's own conversion parses it.
     fn url_of(&self, uri: &http::Uri) -> Result<Url, SendError> {
         if let Some((scheme, authority, base)) = &self.parsed {
             if uri.scheme_str() == Some(scheme.as_str())
@@ -46,17 +47,7 @@ impl BaseUrl {
                 return Ok(url);
             }
         }
-        let (scheme, authority) = match (uri.scheme_str(), uri.authority()) {
-            (Some(scheme), Some(authority)) => (scheme, authority.as_str()),
-            _ => return Err(invalid(&"the request URI is not absolute")),
-        };
-        let path = uri.path_and_query().map_or("/", |p| p.as_str());
-        let mut text = String::with_capacity(scheme.len() + 3 + authority.len() + path.len());
-        text.push_str(scheme);
-        text.push_str("://");
-        text.push_str(authority);
-        text.push_str(path);
-        Url::parse(&text).map_err(|e| invalid(&e))
+        Url::parse(&uri.to_string()).map_err(|e| invalid(&e))
     }
 
     /// Converts a request for reqwest. A request carrying extensions (an interceptor
@@ -201,7 +192,7 @@ mod tests {
     #[test]
     fn a_relative_uri_is_a_typed_error() {
         let mut relative = request("https://api.example.com/x");
-        *relative.uri_mut() = "/api/x".parse().unwrap();
+        *relative.uri_mut() = "/x".parse().unwrap();
         assert!(matches!(
             BaseUrl::new("https://api.example.com").to_reqwest(relative),
             Err(SendError::Transport(e)) if e.kind == TransportErrorKind::Other
