@@ -90,7 +90,7 @@ fn main() {
 }
 
 fn usage() -> &'static str {
-    "usage: spaps-bench [--quick] [--server URL] [--no-python] [--strict]\n       spaps-bench serve [--addr 127.0.0.1:0]\n       spaps-bench profile blocking|ureq|raw|tokio|reqwest|tokio256|reqwest256|reqwest256mutex|reqwest256box SECONDS URL\n       (SPAPS_BENCH_WORKERS sets the worker threads of the 256 sides, default 2;\n       SPAPS_BENCH_HOLD the rounds reqwest256mutex holds its lock, default 1)"
+    "usage: spaps-bench [--quick] [--server URL] [--no-python] [--strict]\n       spaps-bench serve [--addr 127.0.0.1:0]\n       spaps-bench profile blocking|ureq|raw|tokio|reqwest|tokio256|reqwest256|reqwest256mutex|reqwest256box|reqwest256pin SECONDS URL\n       (SPAPS_BENCH_WORKERS sets the worker threads of the 256 sides, default 2;\n       SPAPS_BENCH_HOLD the rounds reqwest256mutex holds its lock, default 1;\n       SPAPS_BENCH_BOX_BYTES the block reqwest256box allocates, default 2048)"
 }
 
 /// The CPU the sequential comparisons share with the server.
@@ -800,18 +800,28 @@ mod net {
             "tokio256" => sdk_side(&rt, &tokio_client(&rt, base)?, IN_FLIGHT)(deadline)?,
             "reqwest" => bare_side(&rt_seq, &reqwest_client()?, &url, &bearer, 1)(deadline)?,
             "reqwest256" => bare_side(&rt, &reqwest_client()?, &url, &bearer, IN_FLIGHT)(deadline)?,
-            // Bare reqwest plus a fresh boxed 2 KiB state per call, written whole (what
-            // boxing the SDK's call future costs when calls move between threads).
+            // Bare reqwest boxed as the SDK's call future is, plus a fresh block of
+            // `SPAPS_BENCH_BOX_BYTES` per call (default 2048), written whole: what a
+            // per-call block costs when calls move between threads (BENCHMARKS.md, fourth
+            // round: blocks over 1,032 bytes miss glibc's per-thread cache).
             "reqwest256box" => {
                 let http = reqwest_client()?;
                 tokio_side(&rt, IN_FLIGHT, move || {
                     let (http, url, bearer) = (http.clone(), url.clone(), bearer.clone());
                     Box::pin(async move {
-                        let state = black_box(Box::new([1u8; 2048]));
+                        let state = black_box(vec![1u8; box_bytes()]);
                         reqwest_call(&http, &url, &bearer).await?;
                         black_box(state);
                         Ok(())
                     })
+                })(deadline)?
+            }
+            // Bare reqwest with its call future boxed, as the SDK's is.
+            "reqwest256pin" => {
+                let http = reqwest_client()?;
+                tokio_side(&rt, IN_FLIGHT, move || {
+                    let (http, url, bearer) = (http.clone(), url.clone(), bearer.clone());
+                    Box::pin(async move { reqwest_call(&http, &url, &bearer).await })
                 })(deadline)?
             }
             // Bare reqwest plus a shared mutex taken twice per call, held for
@@ -850,6 +860,14 @@ mod net {
             took * 1e6 / n as f64
         );
         Ok(())
+    }
+
+    /// The block `reqwest256box` allocates per call (`SPAPS_BENCH_BOX_BYTES`).
+    fn box_bytes() -> usize {
+        std::env::var("SPAPS_BENCH_BOX_BYTES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2048)
     }
 
     /// The bare ureq baseline: statuses returned as responses and no redirects, as the

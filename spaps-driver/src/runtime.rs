@@ -69,7 +69,12 @@ pub trait Runtime: Debug + Send + Sync + Sized + 'static {
 #[derive(Debug)]
 pub struct CallGuard<'a, R: Runtime, M: Machine> {
     client: &'a Client<R>,
-    machine: M,
+    /// Boxed apart from the driver's own state: a call's future holds the guard across
+    /// every await, and two allocations of half the size each are cheaper than one
+    /// large one (glibc serves blocks up to 1,032 bytes from a per-thread cache, and
+    /// larger ones from arenas whose lock the worker threads contend for; see
+    /// BENCHMARKS.md, "Fourth round").
+    machine: Box<M>,
     /// The clock reading of the step just taken, for the poll that follows it (the
     /// two are microseconds apart: one reading serves both).
     fresh: Option<Now>,
@@ -84,12 +89,21 @@ impl<'a, R: Runtime, M: Machine> CallGuard<'a, R, M> {
     pub fn start<F: FnOnce(&Config, Now) -> M>(client: &'a Client<R>, start: F) -> Self {
         let now = client.shared().now();
         Self {
-            machine: client.shared().start_at(start, now),
+            machine: Box::new(client.shared().start_at(start, now)),
             client,
             fresh: Some(now),
             seen: 0,
             done: false,
         }
+    }
+
+    /// [`CallGuard::start`] for a call that runs later (a future, polled when its
+    /// caller awaits it): the machine is built now, and its first poll reads the clock
+    /// again instead of reusing the reading it was built with.
+    pub fn start_ahead<F: FnOnce(&Config, Now) -> M>(client: &'a Client<R>, start: F) -> Self {
+        let mut guard = Self::start(client, start);
+        guard.fresh = None;
+        guard
     }
 
     /// [`Runtime::settled_count`] as read before the poll that gave the last output:
@@ -115,7 +129,7 @@ impl<'a, R: Runtime, M: Machine> CallGuard<'a, R, M> {
         self.seen = self.client.runtime().settled_count();
         let shared = self.client.shared();
         let now = self.fresh.take().unwrap_or_else(|| shared.now());
-        shared.poll_at(&mut self.machine, now)
+        shared.poll_at(&mut *self.machine, now)
     }
 
     /// Runs the interceptors before an exchange and starts timing it
@@ -128,7 +142,7 @@ impl<'a, R: Runtime, M: Machine> CallGuard<'a, R, M> {
         &self,
         request: http::Request<Bytes>,
     ) -> Result<(http::Request<Bytes>, Sending), Error> {
-        self.client.shared().before_send(&self.machine, request)
+        self.client.shared().before_send(&*self.machine, request)
     }
 
     /// Ends an exchange ([`Shared::after_send`](crate::Shared::after_send)) with one
@@ -140,7 +154,7 @@ impl<'a, R: Runtime, M: Machine> CallGuard<'a, R, M> {
     ) -> (Effects, Result<(), Error>) {
         let shared = self.client.shared();
         let now = shared.now();
-        let outcome = shared.after_send_at(&mut self.machine, sending, result, now);
+        let outcome = shared.after_send_at(&mut *self.machine, sending, result, now);
         self.fresh = Some(now);
         outcome
     }
@@ -155,7 +169,7 @@ impl<R: Runtime, M: Machine> Drop for CallGuard<'_, R, M> {
     fn drop(&mut self) {
         if !self.done {
             // Abandoning persists nothing: waking the waiters is all there is to do.
-            let effects = self.client.shared().abandon(&mut self.machine);
+            let effects = self.client.shared().abandon(&mut *self.machine);
             if effects.refresh_settled {
                 self.client.runtime().wake_waiters();
             }

@@ -79,10 +79,12 @@ pub struct Call<E: Endpoint> {
     limit: Duration,
     deadline: Option<Instant>,
     started: bool,
+    /// In [`Phase::Finished`], the result; before, a success body decoded by
+    /// [`Machine::prepare_response`] (outside the driver's lock) for the response the
+    /// call is fed next. One slot serves both: a call has a decoded body only while it
+    /// awaits its response, and a result only after, and the call is boxed by the
+    /// drivers, where a smaller box is a cheaper allocation.
     result: Option<Result<E::Output, Error>>,
-    /// A success body decoded by [`Machine::prepare_response`], outside the driver's
-    /// lock, for the response it is fed next.
-    decoded: Option<Result<E::Output, Error>>,
     /// The last retry decided, until the driver takes it.
     notice: Option<RetryNotice>,
 }
@@ -204,7 +206,6 @@ impl<E: Endpoint> Call<E> {
             deadline: None,
             started: false,
             result,
-            decoded: None,
             notice: None,
         }
     }
@@ -402,14 +403,14 @@ impl<E: Endpoint> Call<E> {
         let plain = matches!(self.phase, Phase::AwaitMain { .. })
             && response.status().is_success()
             && state.budget.is_full()
-            && match &self.decoded {
+            && match &self.result {
                 Some(Ok(output)) => {
                     matches!(self.endpoint.token_update(output), TokenUpdate::Keep)
                 }
                 Some(Err(_)) => true,
                 None => false,
             };
-        match self.decoded.take() {
+        match self.result.take() {
             Some(result) if plain => {
                 self.finish(result);
                 // Freed here, under a lock other readers share.
@@ -417,7 +418,7 @@ impl<E: Endpoint> Call<E> {
                 None
             }
             decoded => {
-                self.decoded = decoded;
+                self.result = decoded;
                 Some(response)
             }
         }
@@ -482,7 +483,9 @@ impl<E: Endpoint> Call<E> {
     /// Feeds a failure to send the request or read its response.
     pub fn handle_error(&mut self, now: Now, state: &mut ClientState, error: SendError) {
         // A body decoded ahead belongs to a response, not to this failure.
-        self.decoded = None;
+        if !matches!(self.phase, Phase::Finished) {
+            self.result = None;
+        }
         let error = Error::from(error);
         if self.cut_by_deadline(now, &error)
             && matches!(
@@ -613,7 +616,7 @@ impl<E: Endpoint> Call<E> {
         let status = response.status();
         if status.is_success() {
             let result = self
-                .decoded
+                .result
                 .take()
                 .unwrap_or_else(|| crate::endpoint::read(&self.endpoint, response));
             if let Ok(output) = &result {
@@ -749,9 +752,11 @@ impl<E: Endpoint> crate::machine::Machine for Call<E> {
     }
 
     fn prepare_response(&mut self, response: &http::Response<Bytes>) {
-        self.decoded = (matches!(self.phase, Phase::AwaitMain { .. })
-            && response.status().is_success())
-        .then(|| crate::endpoint::read(&self.endpoint, response));
+        if !matches!(self.phase, Phase::Finished) {
+            self.result = (matches!(self.phase, Phase::AwaitMain { .. })
+                && response.status().is_success())
+            .then(|| crate::endpoint::read(&self.endpoint, response));
+        }
     }
 
     fn handle_response(

@@ -98,13 +98,18 @@ impl Runtime for Tokio {
         M: Machine,
         F: FnOnce(&Config, Now) -> M + Send + 'static,
     {
-        Box::pin(drive(client, start))
+        // The machine is built here rather than on the first poll, so that the future
+        // keeps no space for `start` (it holds the endpoint's arguments) once it runs.
+        Box::pin(drive(client, CallGuard::start_ahead(client, start)))
     }
 
     fn replace_tokens(client: &Client, tokens: Option<Tokens>) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(async move {
             let effects = client.shared().set_tokens(tokens);
-            apply(client, effects).await
+            match start_apply(client, effects) {
+                None => Ok(()),
+                Some(started) => finish_apply(started).await,
+            }
         })
     }
 
@@ -122,84 +127,164 @@ impl Runtime for Tokio {
 
 /// Runs one call. Dropping this future at any await point drops the guard, which hands
 /// a refresh the call owned back to the client.
-async fn drive<M, F>(client: &Client, start: F) -> Result<M::Output, Error>
-where
-    M: Machine,
-    F: FnOnce(&Config, Now) -> M,
-{
-    let shared = client.shared();
+///
+/// Every call's future is boxed, so its size is what each call allocates; it is kept
+/// under the 1,032 bytes glibc serves from a per-thread cache (the machine is boxed
+/// apart, in the guard; `drive_fits_a_small_allocation` checks it). Two rules of how
+/// `async` code is laid out shape the loop: a local keeps its space for the rest of its
+/// scope once it was borrowed or anything was moved out of it (a `match` taking the
+/// request out of the poll's output), and a local that lives across two awaits gets a
+/// slot of its own in every state of the future. So the output is matched in a block with no await, and
+/// what a poll leaves to wait for (a token write, a sleep, a store reload, a refresh)
+/// is kept small and waited for at the top of the next turn.
+async fn drive<M: Machine>(
+    client: &Client,
+    mut guard: CallGuard<'_, Tokio, M>,
+) -> Result<M::Output, Error> {
     let runtime = client.runtime();
-    let mut guard = CallGuard::start(client, start);
     let span = crate::trace::call_span(guard.machine());
     // The call's own span, for its events (cheaper than looking up the current one).
     let call_span = span.clone();
     async {
         // Held from a store reload until the refresh it guards is persisted.
         let mut store_lock: Option<RefreshLock> = None;
+        // A token write the last poll started, to finish before its output is acted on.
+        let mut write: Option<Write> = None;
+        // That output, boxed (rare: most polls write nothing).
+        let mut held: Option<Box<Output<M::Output>>> = None;
+        // What the last output said to wait for.
+        let mut pause: Option<Pause> = None;
         loop {
-            let (output, effects) = guard.poll();
-            apply(client, effects).await?;
-            match output {
-                Output::Send(request) => {
-                    crate::trace::sending(&call_span, guard.machine());
-                    // Interceptors run around the exchange, outside the lock.
-                    let (request, sending) = guard.before_send(request)?;
-                    let result = runtime.transport.send(request, sending.time_left()).await;
-                    crate::trace::received(&call_span, &result);
-                    let (effects, hooked) = guard.after_send(sending, result);
-                    apply(client, effects).await?;
-                    hooked?;
-                }
-                Output::ReloadStore => {
-                    let (snapshot, lock) = reload(client).await;
-                    store_lock = lock;
-                    let effects = shared.feed_reload(guard.machine_mut(), snapshot);
-                    apply(client, effects).await?;
-                }
-                Output::Sleep(until) => {
-                    let now = shared.instant();
-                    if until > now {
-                        runtime.sleeper.sleep(until - now).await;
+            if let Some(started) = write.take() {
+                finish_apply(started).await?;
+            }
+            if let Some(until) = pause.take() {
+                wait(client, &mut guard, &mut store_lock, until).await?;
+                continue;
+            }
+            let request = {
+                let output = match held.take() {
+                    Some(output) => *output,
+                    None => {
+                        let (output, effects) = guard.poll();
+                        write = start_apply(client, effects);
+                        if write.is_some() {
+                            held = Some(Box::new(output));
+                            continue;
+                        }
+                        output
+                    }
+                };
+                match output {
+                    Output::Send(request) => request,
+                    Output::Done(result) => {
+                        guard.disarm();
+                        return result;
+                    }
+                    Output::ReloadStore => {
+                        pause = Some(Pause::Reload);
+                        continue;
+                    }
+                    Output::Sleep(until) => {
+                        pause = Some(Pause::Sleep(until));
+                        continue;
+                    }
+                    Output::AwaitRefresh(until) => {
+                        pause = Some(Pause::Refresh(until));
+                        continue;
                     }
                 }
-                Output::AwaitRefresh(until) => {
-                    await_settle(client, guard.seen(), until).await;
-                }
-                Output::Done(result) => {
-                    guard.disarm();
-                    return result;
-                }
+            };
+            // In a block: `sending` and `result` are borrowed, and a borrowed local
+            // keeps its space to the end of its scope, moved or not.
+            let (effects, hooked) = {
+                crate::trace::sending(&call_span, guard.machine());
+                // Interceptors run around the exchange, outside the lock.
+                let (request, sending) = guard.before_send(request)?;
+                let exchange = runtime.transport.send(request, sending.time_left());
+                let result = exchange.await;
+                crate::trace::received(&call_span, &result);
+                guard.after_send(sending, result)
+            };
+            if let Some(started) = start_apply(client, effects) {
+                finish_apply(started).await?;
             }
-            if !guard.machine().refreshing() {
-                // The refresh the lock guarded is persisted (or was never sent).
-                drop(store_lock.take());
-            }
+            hooked?;
+            release_if_settled(&guard, &mut store_lock);
         }
     }
     .instrument(span)
     .await
 }
 
-/// Wakes waiting calls, then persists token changes on a blocking thread. A write that
-/// started finishes even if this future is dropped.
-///
-/// The waking and the spawning happen before the future is first polled, so the future
-/// holds only the write's handle: it is part of every call's future, awaited after each
-/// step, and most steps have nothing to write.
-fn apply(client: &Client, effects: Effects) -> impl Future<Output = Result<(), Error>> + Send {
+/// What an output other than an exchange or a result says to wait for.
+#[derive(Debug, Clone, Copy)]
+enum Pause {
+    /// Re-read the token store ([`Output::ReloadStore`]).
+    Reload,
+    /// Sleep until then ([`Output::Sleep`]).
+    Sleep(Instant),
+    /// Wait for a refresh to settle, at most until then ([`Output::AwaitRefresh`]).
+    Refresh(Option<Instant>),
+}
+
+/// Waits as `pause` says, then drops the store's refresh lock if the refresh it guarded
+/// is over.
+async fn wait<M: Machine>(
+    client: &Client,
+    guard: &mut CallGuard<'_, Tokio, M>,
+    store_lock: &mut Option<RefreshLock>,
+    pause: Pause,
+) -> Result<(), Error> {
+    let shared = client.shared();
+    match pause {
+        Pause::Reload => {
+            let (snapshot, lock) = reload(client).await;
+            *store_lock = lock;
+            let effects = shared.feed_reload(guard.machine_mut(), snapshot);
+            if let Some(started) = start_apply(client, effects) {
+                finish_apply(started).await?;
+            }
+        }
+        Pause::Sleep(until) => {
+            let now = shared.instant();
+            if until > now {
+                client.runtime().sleeper.sleep(until - now).await;
+            }
+        }
+        Pause::Refresh(until) => await_settle(client, guard.seen(), until).await,
+    }
+    release_if_settled(guard, store_lock);
+    Ok(())
+}
+
+/// Drops the store's refresh lock once the refresh it guarded is persisted (or was
+/// never sent).
+fn release_if_settled<M: Machine>(guard: &CallGuard<'_, Tokio, M>, lock: &mut Option<RefreshLock>) {
+    if !guard.machine().refreshing() {
+        drop(lock.take());
+    }
+}
+
+/// A token write on a blocking thread.
+type Write = tokio::task::JoinHandle<Result<(), Error>>;
+
+/// Wakes waiting calls, and starts persisting token changes on a blocking thread when
+/// there are any (most steps have none). A write that started finishes even if the
+/// call's future is dropped; [`finish_apply`] waits for it.
+fn start_apply(client: &Client, effects: Effects) -> Option<Write> {
     if effects.refresh_settled {
         client.runtime().wake_waiters();
     }
-    let write = effects.persist.is_some().then(|| {
+    effects.persist.is_some().then(|| {
         let writer = client.shared().writer().clone();
         tokio::task::spawn_blocking(move || writer.persist(effects.persist))
-    });
-    async move {
-        match write {
-            None => Ok(()),
-            Some(write) => write.await.unwrap_or_else(|e| Err(store_panicked(e))),
-        }
-    }
+    })
+}
+
+/// Waits for a write [`start_apply`] started.
+async fn finish_apply(write: Write) -> Result<(), Error> {
+    write.await.unwrap_or_else(|e| Err(store_panicked(e)))
 }
 
 /// Takes the store's refresh lock and re-reads it, on a blocking thread.
@@ -236,4 +321,74 @@ async fn await_settle(client: &Client, seen: u64, until: Option<Instant>) {
 /// The error of a store call that panicked on its blocking thread.
 fn store_panicked(panic: tokio::task::JoinError) -> Error {
     StoreError::with_source("the token store panicked", panic).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::IntoFuture;
+    use std::mem::{size_of, size_of_val};
+
+    use spaps_proto::api::auth::SignInWithPassword;
+    use spaps_proto::api::payments::CreateCheckoutSession;
+    use spaps_proto::api::sessions::{GetCurrentSession, ListSessions};
+    use spaps_proto::{Call, Endpoint};
+
+    use super::{BoxFuture, Client};
+
+    /// The largest block glibc's allocator serves from its per-thread cache (64 bins of
+    /// 16 bytes). Larger blocks come from arenas whose lock two worker threads contend
+    /// for when calls move between them: one such block per call cost about 10% at 256
+    /// calls in flight (BENCHMARKS.md, "Fourth round").
+    const SMALL_BLOCK: usize = 1032;
+
+    fn check<T>(what: &str, call: BoxFuture<'_, T>, machine: usize) {
+        let drive = size_of_val(&*call);
+        assert!(
+            drive <= SMALL_BLOCK,
+            "the future of {what} is {drive} bytes, over {SMALL_BLOCK}"
+        );
+        assert!(
+            machine <= SMALL_BLOCK,
+            "the boxed machine of {what} is {machine} bytes, over {SMALL_BLOCK}"
+        );
+    }
+
+    fn machine<E: Endpoint>() -> usize {
+        size_of::<Call<E>>()
+    }
+
+    #[test]
+    fn each_allocation_of_a_call_fits_a_small_block() {
+        let client = Client::builder()
+            .base_url("http://127.0.0.1:9")
+            .build()
+            .unwrap();
+        check(
+            "a plain read",
+            client.sessions().get_current_session().into_future(),
+            machine::<GetCurrentSession>(),
+        );
+        check(
+            "a page of a list",
+            client.sessions().list_sessions().limit(5).into_future(),
+            machine::<ListSessions>(),
+        );
+        check(
+            "a sign-in (new tokens)",
+            client
+                .auth()
+                .sign_in_with_password("ada@example.com", "secret")
+                .into_future(),
+            machine::<SignInWithPassword>(),
+        );
+        check(
+            "a write with a body and an idempotency key",
+            client
+                .payments()
+                .create_checkout_session("price_1", "payment", "https://a.b/ok", "https://a.b/no")
+                .idempotency_key("k-1")
+                .into_future(),
+            machine::<CreateCheckoutSession>(),
+        );
+    }
 }
