@@ -64,9 +64,12 @@ pub struct Call<E: Endpoint> {
     endpoint: E,
     prepared: Option<Prepared>,
     /// The first attempt's request, built with the call (outside any driver lock), so
-    /// that the poll that sends it only writes the bearer token into it.
+    /// that the poll that sends it only writes the bearer token into it. It goes out
+    /// whole; a retry or a replay (rare) builds its request again when it is sent.
     first: Held<http::Request<Bytes>>,
     override_token: Option<Secret>,
+    /// The caller's idempotency key, to build the request again for a retry.
+    idempotency_key: Option<String>,
     phase: Phase,
     attempt: u32,
     /// A replay after a 401 was made.
@@ -161,32 +164,31 @@ impl Phase {
 const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 const X_IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("x-idempotency-key");
 
-/// A request built once and re-sent on every attempt.
+/// What a call keeps of its request once built: how to send it and how to retry it.
+/// The request itself goes out whole with the first attempt (no copy is kept: one
+/// header map per call, not two); a retry or a replay builds it again from the
+/// endpoint ([`Prepared::new`] is deterministic).
 #[derive(Clone)]
 struct Prepared {
     method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
     auth: Auth,
     template: &'static str,
     has_idempotency_key: bool,
-    /// `headers` holds a placeholder `Authorization` entry, so that the bearer token is
-    /// written in place rather than growing a cloned map on every attempt.
+    /// The request's headers hold a placeholder `Authorization` entry, so that the
+    /// bearer token is written in place rather than growing the map.
     bearer_slot: bool,
 }
 
 impl<E: Endpoint> Call<E> {
     /// Starts a call; a local error (bad argument) is reported by the first poll.
     pub fn new(config: &Config, endpoint: E, options: CallOptions) -> Self {
-        let (prepared, result) = match endpoint
+        let (prepared, first, result) = match endpoint
             .request()
             .and_then(|spec| Prepared::new(config, spec, options.idempotency_key.as_deref()))
         {
-            Ok(p) => (Some(p), None),
-            Err(e) => (None, Some(Err(e))),
+            Ok((p, request)) => (Some(p), Held(Some(request)), None),
+            Err(e) => (None, Held(None), Some(Err(e))),
         };
-        let first = Held(prepared.as_ref().map(Prepared::template));
         let phase = if result.is_some() {
             Phase::Finished
         } else {
@@ -197,6 +199,7 @@ impl<E: Endpoint> Call<E> {
             prepared,
             first,
             override_token: options.access_token,
+            idempotency_key: options.idempotency_key,
             phase,
             attempt: 0,
             replayed: false,
@@ -367,19 +370,28 @@ impl<E: Endpoint> Call<E> {
             // A token a header cannot carry: `poll` reports it.
             return None;
         }
-        self.send_attempt(bearer, generation)
+        self.send_attempt(state.config(), bearer, generation)
     }
 
     /// Sends the next attempt with `bearer` (as [`Prepared::authorize`] takes it);
-    /// `None` when the call failed instead.
+    /// `None` when the call failed instead. The first attempt's request was built with
+    /// the call; a later one is built again here, from the endpoint and `config`.
     fn send_attempt(
         &mut self,
+        config: &Config,
         bearer: Option<Option<HeaderValue>>,
         generation: Option<u64>,
     ) -> Option<Output<E::Output>> {
         let prepared = self.prepared.as_ref()?;
-        let request = self.first.0.take().unwrap_or_else(|| prepared.template());
-        match prepared.authorize(request, bearer) {
+        let request = match self.first.0.take() {
+            Some(request) => Ok(request),
+            None => self
+                .endpoint
+                .request()
+                .and_then(|spec| Prepared::new(config, spec, self.idempotency_key.as_deref()))
+                .map(|(_, request)| request),
+        };
+        match request.and_then(|request| prepared.authorize(request, bearer)) {
             Ok(request) => {
                 self.attempt += 1;
                 self.phase = Phase::AwaitMain { generation };
@@ -450,7 +462,7 @@ impl<E: Endpoint> Call<E> {
                 Acquire::Missing => (None, None),
             }
         };
-        self.send_attempt(bearer, generation)
+        self.send_attempt(state.config(), bearer, generation)
     }
 
     /// Feeds the response to the request last returned by [`Output::Send`].
@@ -832,8 +844,9 @@ fn read_refresh(response: &http::Response<Bytes>, now: Now) -> Result<crate::Tok
 }
 
 fn refresh_request(config: &Config, refresh_token: Secret) -> Result<http::Request<Bytes>, Error> {
-    let prepared = Prepared::new(config, crate::refresh::request(&refresh_token)?, None)?;
-    prepared.authorize(prepared.template(), None)
+    let (prepared, request) =
+        Prepared::new(config, crate::refresh::request(&refresh_token)?, None)?;
+    prepared.authorize(request, None)
 }
 
 impl std::fmt::Debug for Prepared {
@@ -841,8 +854,7 @@ impl std::fmt::Debug for Prepared {
         // The body may hold a password or a token: only its size is shown.
         f.debug_struct("Prepared")
             .field("method", &self.method)
-            .field("uri", &self.uri)
-            .field("body_len", &self.body.len())
+            .field("template", &self.template)
             .field("auth", &self.auth)
             .finish_non_exhaustive()
     }
@@ -853,7 +865,7 @@ impl Prepared {
         config: &Config,
         spec: RequestSpec,
         idempotency_key: Option<&str>,
-    ) -> Result<Self, Error> {
+    ) -> Result<(Self, http::Request<Bytes>), Error> {
         let spec = spec.validate()?;
         if spec.auth != Auth::Anonymous {
             // The request carries credentials (in its headers, or a password or refresh
@@ -911,28 +923,21 @@ impl Prepared {
             })?;
             headers.insert(X_IDEMPOTENCY_KEY, value);
         }
-        Ok(Self {
+        let mut request = http::Request::new(spec.body.unwrap_or_default());
+        *request.method_mut() = spec.method.clone();
+        *request.uri_mut() = uri;
+        *request.headers_mut() = headers;
+        let prepared = Self {
             method: spec.method,
-            uri,
-            headers,
-            body: spec.body.unwrap_or_default(),
             auth: spec.auth,
             template: spec.template,
             has_idempotency_key: key.is_some(),
             bearer_slot,
-        })
+        };
+        Ok((prepared, request))
     }
 
-    /// A copy of the request, its `Authorization` slot (if any) still a placeholder.
-    fn template(&self) -> http::Request<Bytes> {
-        let mut request = http::Request::new(self.body.clone());
-        *request.method_mut() = self.method.clone();
-        *request.uri_mut() = self.uri.clone();
-        *request.headers_mut() = self.headers.clone();
-        request
-    }
-
-    /// `request` (a [`Prepared::template`]) ready to send: `bearer` is the
+    /// `request` (as [`Prepared::new`] built it) ready to send: `bearer` is the
     /// `Authorization` value to send, `None` for none, `Some(None)` for a token that
     /// cannot be sent in a header.
     fn authorize(

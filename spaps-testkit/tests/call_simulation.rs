@@ -375,3 +375,92 @@ fn driver_misuse_is_a_typed_error() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Records every request, answers 503 until `fail` attempts failed, then 401 once (a
+/// revoked token: the call refreshes and replays), then the refresh, then success.
+struct Replayer {
+    seen: Vec<http::Request<Bytes>>,
+    fail: usize,
+    rejected: bool,
+}
+
+impl Responder for Replayer {
+    fn respond(
+        &mut self,
+        req: http::Request<Bytes>,
+        _: Now,
+    ) -> Result<http::Response<Bytes>, SendError> {
+        if req.uri().path().ends_with(spaps_proto::refresh::PATH) {
+            return Ok(response(
+                200,
+                r#"{"data":{"access_token":"at_new","refresh_token":"rt_new","expires_in":3600}}"#,
+            ));
+        }
+        self.seen.push(req);
+        if self.seen.len() <= self.fail {
+            return Ok(response(503, ""));
+        }
+        if !self.rejected {
+            self.rejected = true;
+            return Ok(response(
+                401,
+                r#"{"error":{"code":"TOKEN_EXPIRED","message":"x"}}"#,
+            ));
+        }
+        Ok(response(
+            200,
+            r#"{"data":{"email":"x@example.com","tier":"premium"}}"#,
+        ))
+    }
+}
+
+/// The request without its `Authorization`, as comparable parts.
+fn parts(req: &http::Request<Bytes>) -> (String, String, Vec<(String, Vec<u8>)>, Bytes) {
+    let headers = req
+        .headers()
+        .iter()
+        .filter(|(name, _)| *name != AUTHORIZATION)
+        .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
+        .collect();
+    (
+        req.method().to_string(),
+        req.uri().to_string(),
+        headers,
+        req.body().clone(),
+    )
+}
+
+proptest! {
+    /// The first attempt's request goes out whole and later attempts build theirs again
+    /// from the endpoint: retries and the replay after a refresh must send the very same
+    /// request, only the bearer token changing.
+    #[test]
+    fn every_attempt_sends_the_same_request_but_for_the_token(
+        email in "[a-z0-9.+%/?#&=-]{1,24}@[a-z]{1,8}\\.dev",
+        tier in proptest::option::of("[ -~]{0,12}"),
+        key in proptest::option::of("[A-Za-z0-9_-]{1,32}"),
+        fail in 0usize..3,
+    ) {
+        let config = Config::new("https://h/base").unwrap().with_retry(
+            RetryPolicy::default().max_attempts(4).jitter(false).base_delay(Duration::from_millis(1)),
+        );
+        let mut state = ClientState::new(config, 1);
+        state.load_tokens(Some(Tokens::new("at_old").with_refresh_token("rt_old")));
+        let mut sim = Simulator::starting_at(state, wall(0));
+        let mut endpoint = AddToWhitelist::new(email);
+        endpoint.tier = tier;
+        // Without a key a POST is not retried: only the replay repeats it.
+        let fail = if key.is_some() { fail } else { 0 };
+        let mut server = Replayer { seen: Vec::new(), fail, rejected: false };
+        let options = CallOptions { idempotency_key: key, ..CallOptions::default() };
+        let result = sim.call(endpoint, options, &mut server);
+        prop_assert!(result.is_ok(), "{:?}", result.err());
+        prop_assert_eq!(server.seen.len(), fail + 2);
+        let first = parts(&server.seen[0]);
+        for later in &server.seen[1..] {
+            prop_assert_eq!(&parts(later), &first);
+        }
+        let last = &server.seen[server.seen.len() - 1];
+        prop_assert_eq!(last.headers()[AUTHORIZATION].as_bytes(), b"Bearer at_new");
+    }
+}

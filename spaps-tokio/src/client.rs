@@ -130,13 +130,14 @@ impl Runtime for Tokio {
 ///
 /// Every call's future is boxed, so its size is what each call allocates; it is kept
 /// under the 1,032 bytes glibc serves from a per-thread cache (the machine is boxed
-/// apart, in the guard; `drive_fits_a_small_allocation` checks it). Two rules of how
-/// `async` code is laid out shape the loop: a local keeps its space for the rest of its
-/// scope once it was borrowed or anything was moved out of it (a `match` taking the
-/// request out of the poll's output), and a local that lives across two awaits gets a
-/// slot of its own in every state of the future. So the output is matched in a block with no await, and
-/// what a poll leaves to wait for (a token write, a sleep, a store reload, a refresh)
-/// is kept small and waited for at the top of the next turn.
+/// apart, in the guard; `each_allocation_of_a_call_fits_a_small_block` checks both).
+/// Two rules of how `async` code is laid out shape the loop: a local keeps its space
+/// for the rest of its scope once it was borrowed or anything was moved out of it (a
+/// `match` taking the request out of the poll's output), and a local that lives across
+/// two awaits gets a slot of its own in every state of the future. So the output is
+/// matched in a block with no await, and what a poll leaves to wait for (a token write,
+/// a sleep, a store reload, a refresh) is kept small and waited for at the top of the
+/// next turn.
 async fn drive<M: Machine>(
     client: &Client,
     mut guard: CallGuard<'_, Tokio, M>,
