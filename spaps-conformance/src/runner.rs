@@ -10,18 +10,8 @@ use std::path::PathBuf;
 
 use crate::cassette::{load_paths, Cassette, Corpus, WebhookVectors};
 use crate::harness::{AdapterKind, Harness};
+pub use crate::verify::Verdict;
 use crate::verify::{verify_step, StepRun};
-
-/// How one cassette went on one client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    /// Everything matched.
-    Pass,
-    /// Something differed.
-    Fail(String),
-    /// A step calls something not built.
-    Skip(String),
-}
 
 /// The tally of a run.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use spaps_proto::webhook::{WebhookError, WebhookVerifier};
 use spaps_proto::Timestamp;
 
 use crate::cassette::WebhookVector;
-use crate::runner::Verdict;
+use crate::verify::Verdict;
 
 /// Runs one vector: the verdict says whether the verifier did what it expects.
 pub fn run_vector(vector: &WebhookVector) -> Verdict {

@@ -8,6 +8,17 @@ use spaps_proto::{Error, Tokens};
 use crate::cassette::{ExpectKind, Step, TokensAfter};
 use crate::matching::{check_ok_leaves, match_request, ObservedRequest};
 
+/// How one cassette (or webhook vector) went on one client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Everything matched.
+    Pass,
+    /// Something differed.
+    Fail(String),
+    /// A step calls something not built.
+    Skip(String),
+}
+
 /// What happened when a step ran.
 #[derive(Debug)]
 pub struct StepRun {

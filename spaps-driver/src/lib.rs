@@ -28,19 +28,19 @@
 mod client;
 mod clock;
 mod file_store;
-mod runtime;
+mod guard;
 mod shared;
 pub mod tls;
 pub mod trace;
 
 #[doc(hidden)]
 pub use bytes as __bytes;
-pub use client::{Client, ClientBuilder};
+pub use client::{Client, ClientBuilder, Runtime};
 pub use clock::SystemClock;
 pub use file_store::FileTokenStore;
+pub use guard::CallGuard;
 #[doc(hidden)]
 pub use http as __http;
-pub use runtime::{CallGuard, Runtime};
 pub use shared::{ClientOptions, Effects, Sending, Shared, StoreWriter};
 #[doc(hidden)]
 pub use spaps_proto;

@@ -1,66 +1,11 @@
-//! [`Runtime`]: what a client adapter provides (its transport, its way of waiting and
-//! its drive loop), and [`CallGuard`], the `Drop` guard every drive loop holds.
-
-use std::fmt::Debug;
-use std::sync::Arc;
+//! [`CallGuard`]: the `Drop` guard every drive loop holds, which hands a call's
+//! refresh back to the client when the call goes away before it is done.
 
 use bytes::Bytes;
-use spaps_proto::{Config, Error, Machine, Now, Output, SendError, Tokens};
+use spaps_proto::{Config, Error, Machine, Now, Output, SendError};
 
-use crate::client::Client;
+use crate::client::{Client, Runtime};
 use crate::shared::{Effects, Sending};
-use crate::tls::NetOptions;
-
-/// A way to run SPAPS calls: an async runtime (`spaps_tokio::Tokio`) or plain threads
-/// (`spaps_blocking::Blocking`). [`Client<R>`](Client) and
-/// [`ClientBuilder<R>`](crate::ClientBuilder) are written once over it; an adapter
-/// crate implements it and names the client with a type alias.
-///
-/// A value of the runtime is the per-client part only the adapter knows: its HTTP
-/// transport, its sleeper and the signal that wakes calls waiting for a refresh.
-pub trait Runtime: Debug + Send + Sync + Sized + 'static {
-    /// The HTTP client a caller may pass instead of the one the SDK builds
-    /// ([`ClientBuilder::http_client`](crate::ClientBuilder::http_client)).
-    type Http: Debug + Send + Sync + 'static;
-
-    /// How calls wait for retry backoffs (a trait object of the adapter's sleeper
-    /// trait), replaceable in tests
-    /// ([`ClientBuilder::sleeper`](crate::ClientBuilder::sleeper)).
-    type Sleeper: ?Sized + Debug + Send + Sync + 'static;
-
-    /// What a call gives back: a future of the result, or the result.
-    type Outcome<'a, T: Send + 'static>;
-
-    /// Builds the runtime's part of a client for `config` and `net`, with the caller's
-    /// HTTP client and sleeper when given.
-    ///
-    /// # Errors
-    /// A bad TLS, proxy or HTTP-client setting.
-    fn new(
-        config: &Config,
-        net: &NetOptions,
-        http: Option<Self::Http>,
-        sleeper: Option<Arc<Self::Sleeper>>,
-    ) -> Result<Self, Error>;
-
-    /// Runs the machine `start` builds on `client` to completion.
-    fn run<M, F>(client: &Client<Self>, start: F) -> Self::Outcome<'_, M::Output>
-    where
-        M: Machine,
-        F: FnOnce(&Config, Now) -> M + Send + 'static;
-
-    /// Replaces the client's tokens (`None` clears them) and persists the change.
-    fn replace_tokens(client: &Client<Self>, tokens: Option<Tokens>) -> Self::Outcome<'_, ()>;
-
-    /// Wakes the calls waiting for a token refresh to settle.
-    fn wake_waiters(&self);
-
-    /// How many times [`Runtime::wake_waiters`] has run. A call reads it before each
-    /// poll ([`CallGuard::seen`]) and, told to await a refresh, waits until it moves
-    /// past that reading: a refresh that settles between the poll and the wait is not
-    /// missed. Read on every step of every call, so it should be a plain atomic load.
-    fn settled_count(&self) -> u64;
-}
 
 /// Holds the machine of one call, and abandons it when dropped before the call is
 /// done (its future was dropped, its thread unwound): a token refresh the call owned
