@@ -167,8 +167,9 @@ const X_IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("x-idempotency-key
 /// What a call keeps of its request once built: how to send it and how to retry it.
 /// The request itself goes out whole with the first attempt (no copy is kept: one
 /// header map per call, not two); a retry or a replay builds it again from the
-/// endpoint ([`Prepared::new`] is deterministic).
-#[derive(Clone)]
+/// endpoint ([`Prepared::new`] is deterministic). It holds no header value or body,
+/// so its `Debug` shows nothing secret.
+#[derive(Debug)]
 struct Prepared {
     method: Method,
     auth: Auth,
@@ -847,17 +848,6 @@ fn refresh_request(config: &Config, refresh_token: Secret) -> Result<http::Reque
     let (prepared, request) =
         Prepared::new(config, crate::refresh::request(&refresh_token)?, None)?;
     prepared.authorize(request, None)
-}
-
-impl std::fmt::Debug for Prepared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The body may hold a password or a token: only its size is shown.
-        f.debug_struct("Prepared")
-            .field("method", &self.method)
-            .field("template", &self.template)
-            .field("auth", &self.auth)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Prepared {

@@ -357,7 +357,7 @@ impl RetryBudget {
     /// Refunds one token after a success.
     pub fn on_success(&mut self) {
         // A full bucket (the usual case) is left unwritten.
-        if self.available < self.capacity {
+        if !self.is_full() {
             self.available += 1;
         }
     }

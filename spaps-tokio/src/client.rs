@@ -149,28 +149,30 @@ async fn drive<M: Machine>(
     async {
         // Held from a store reload until the refresh it guards is persisted.
         let mut store_lock: Option<RefreshLock> = None;
-        // A token write the last poll started, to finish before its output is acted on.
-        let mut write: Option<Write> = None;
-        // That output, boxed (rare: most polls write nothing).
-        let mut held: Option<Box<Output<M::Output>>> = None;
+        // A token write the last poll started, and that poll's output (boxed), to act
+        // on once the write is done (rare: most polls write nothing).
+        let mut pending: Option<(Write, Box<Output<M::Output>>)> = None;
         // What the last output said to wait for.
         let mut pause: Option<Pause> = None;
         loop {
-            if let Some(started) = write.take() {
-                finish_apply(started).await?;
-            }
             if let Some(until) = pause.take() {
                 wait(client, &mut guard, &mut store_lock, until).await?;
                 continue;
             }
+            let held = match pending.take() {
+                Some((started, output)) => {
+                    finish_apply(started).await?;
+                    Some(output)
+                }
+                None => None,
+            };
             let request = {
-                let output = match held.take() {
+                let output = match held {
                     Some(output) => *output,
                     None => {
                         let (output, effects) = guard.poll();
-                        write = start_apply(client, effects);
-                        if write.is_some() {
-                            held = Some(Box::new(output));
+                        if let Some(started) = start_apply(client, effects) {
+                            pending = Some((started, Box::new(output)));
                             continue;
                         }
                         output
