@@ -17,7 +17,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
                     let _ = recorded.body_bytes();
                     // parse_corpus validated the status and the headers, so the replay
                     // server's conversion keeps them.
-                    let response = spaps_conformance::harness::to_http(recorded);
+                    let response = recorded.to_http();
                     assert_eq!(response.status().as_u16(), recorded.status);
                     assert_eq!(response.headers().len(), recorded.headers.len());
                 }

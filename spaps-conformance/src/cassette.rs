@@ -11,6 +11,7 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
@@ -325,6 +326,22 @@ impl RecordedResponse {
                 .map(|b| b.as_bytes().to_vec())
                 .unwrap_or_default(),
         }
+    }
+
+    /// This response as an `http::Response`; one the `http` crate cannot hold (a bad
+    /// status or header) becomes an empty 500.
+    pub fn to_http(&self) -> http::Response<Bytes> {
+        let mut builder = http::Response::builder().status(self.status);
+        for (name, value) in &self.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        builder
+            .body(Bytes::from(self.body_bytes()))
+            .unwrap_or_else(|_| {
+                let mut r = http::Response::new(Bytes::new());
+                *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                r
+            })
     }
 
     /// The first value of a header (name case-insensitive).

@@ -107,21 +107,6 @@ impl Script {
     }
 }
 
-/// Converts a recorded response into an `http::Response`.
-pub fn to_http(recorded: &RecordedResponse) -> http::Response<Bytes> {
-    let mut builder = http::Response::builder().status(recorded.status);
-    for (name, value) in &recorded.headers {
-        builder = builder.header(name.as_str(), value.as_str());
-    }
-    builder
-        .body(Bytes::from(recorded.body_bytes()))
-        .unwrap_or_else(|_| {
-            let mut r = http::Response::new(Bytes::new());
-            *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-            r
-        })
-}
-
 /// One client under test.
 pub struct Harness {
     kind: AdapterKind,
@@ -491,7 +476,7 @@ impl Responder for ScriptResponder<'_> {
         _now: Now,
     ) -> Result<http::Response<Bytes>, SendError> {
         match self.script.answer(ObservedRequest::from_http(&request)) {
-            Some(recorded) => Ok(to_http(&recorded)),
+            Some(recorded) => Ok(recorded.to_http()),
             None => Err(SendError::Transport(TransportError::new(
                 TransportErrorKind::Connect,
                 "the cassette has no response for this request",

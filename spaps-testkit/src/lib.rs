@@ -5,14 +5,21 @@
 //! core's state machines on virtual time against scripted answers.
 //!
 //! ## Features
-//! None.
+//! - `io` (default): everything that opens a socket or drives a client: [`mock_spaps`],
+//!   [`server`], [`tls`] and `virtual_time::VirtualRuntime`, with tokio, both clients,
+//!   rustls and h2 behind them. With `default-features = false` the crate is sans-IO,
+//!   on spaps-proto alone: [`simulator`], [`webhooks`], [`observed`] and the
+//!   [`VirtualClock`](virtual_time::VirtualClock). The fuzz targets build it that way.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "io")]
 pub mod mock_spaps;
 pub mod observed;
+#[cfg(feature = "io")]
 pub mod server;
 pub mod simulator;
+#[cfg(feature = "io")]
 pub mod tls;
 pub mod virtual_time;
 pub mod webhooks;
