@@ -8,7 +8,7 @@
 //! - `io` (default): everything that opens a socket or drives a client: [`mock_spaps`],
 //!   [`server`], [`tls`] and `virtual_time::VirtualRuntime`, with tokio, both clients,
 //!   rustls and h2 behind them. With `default-features = false` the crate is sans-IO,
-//!   on spaps-proto alone: [`simulator`], [`webhooks`], [`observed`] and the
+//!   with no runtime or HTTP client: [`simulator`], [`webhooks`], [`observed`] and the
 //!   [`VirtualClock`](virtual_time::VirtualClock). The fuzz targets build it that way.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
