@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::report::{Plan, Report};
+use crate::{mem, micro, net, python, server};
 
 struct Opts {
     quick: bool,
