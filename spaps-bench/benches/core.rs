@@ -15,36 +15,15 @@ use hmac::{Hmac, Mac};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use sha2::Sha256;
-use spaps_bench::drive::{drive, simulator};
+use spaps_bench::drive::{drive, simulator, Ping};
 use spaps_proto::api::auth::SignInWithPassword;
 use spaps_proto::api::payments::ListProducts;
 use spaps_proto::api::sessions::{GetCurrentSession, ListSessions};
-use spaps_proto::envelope::Shape;
 use spaps_proto::model::auth::TokenPair;
 use spaps_proto::model::payments::ProductList;
 use spaps_proto::model::sessions::{SessionList, SessionSummary};
-use spaps_proto::spec::{Auth, RequestSpec};
 use spaps_proto::webhook::{sign, WebhookVerifier};
-use spaps_proto::{ClientState, Config, Endpoint, Error, Timestamp, Tokens};
-
-/// The smallest bearer endpoint: `GET /api/ping`, whose parse reads nothing, so a call
-/// costs only the core's own work.
-struct Ping;
-
-impl Endpoint for Ping {
-    type Output = ();
-    type Wire = ();
-    const NAME: &'static str = "bench.ping";
-    const SHAPE: Shape = Shape::Custom;
-
-    fn request(&self) -> Result<RequestSpec, Error> {
-        Ok(RequestSpec::get("/api/ping").auth(Auth::Bearer))
-    }
-
-    fn parse(&self, _response: &http::Response<Bytes>) -> Result<(), Error> {
-        Ok(())
-    }
-}
+use spaps_proto::{ClientState, Config, Endpoint, Timestamp, Tokens};
 
 fn state() -> ClientState {
     let config = Config::new("https://api.example.com")

@@ -4,6 +4,8 @@
 use std::hint::black_box;
 
 use bytes::Bytes;
+use spaps_proto::envelope::Shape;
+use spaps_proto::spec::{Auth, RequestSpec};
 use spaps_proto::{CallOptions, ClientState, Endpoint, Error, Now, Timestamp};
 use spaps_testkit::simulator::Simulator;
 
@@ -32,4 +34,24 @@ pub fn drive<E: Endpoint>(
         },
     )
     .expect("a lone call with a fresh token neither sleeps nor waits")
+}
+
+/// The smallest bearer endpoint: `GET /api/ping`, whose parse reads nothing, so a call
+/// costs only the core's own work.
+#[derive(Debug, Clone, Copy)]
+pub struct Ping;
+
+impl Endpoint for Ping {
+    type Output = ();
+    type Wire = ();
+    const NAME: &'static str = "bench.ping";
+    const SHAPE: Shape = Shape::Custom;
+
+    fn request(&self) -> Result<RequestSpec, Error> {
+        Ok(RequestSpec::get("/api/ping").auth(Auth::Bearer))
+    }
+
+    fn parse(&self, _response: &http::Response<Bytes>) -> Result<(), Error> {
+        Ok(())
+    }
 }

@@ -8,34 +8,14 @@ use sha2::Sha256;
 use spaps_proto::api::auth::SignInWithPassword;
 use spaps_proto::api::payments::ListProducts;
 use spaps_proto::api::sessions::{GetCurrentSession, ListSessions};
-use spaps_proto::envelope::Shape;
 use spaps_proto::model::auth::TokenPair;
 use spaps_proto::model::payments::ProductList;
 use spaps_proto::model::sessions::SessionList;
-use spaps_proto::spec::{Auth, RequestSpec};
 use spaps_proto::webhook::{sign, WebhookVerifier};
-use spaps_proto::{CallOptions, ClientState, Config, Endpoint, Error, Now, Timestamp};
+use spaps_proto::{CallOptions, ClientState, Config, Endpoint, Now, Timestamp};
 
 use super::*;
 use crate::report::Report;
-
-/// `GET /api/ping` with a bearer token, whose parse reads nothing.
-struct Ping;
-
-impl Endpoint for Ping {
-    type Output = ();
-    type Wire = ();
-    const NAME: &'static str = "bench.ping";
-    const SHAPE: Shape = Shape::Custom;
-
-    fn request(&self) -> Result<RequestSpec, Error> {
-        Ok(RequestSpec::get("/api/ping").auth(Auth::Bearer))
-    }
-
-    fn parse(&self, _response: &http::Response<Bytes>) -> Result<(), Error> {
-        Ok(())
-    }
-}
 
 /// Nanoseconds per call of `f`, over `iters` calls.
 fn per_op<F: FnMut()>(f: &mut F, iters: u64) -> f64 {
@@ -89,7 +69,7 @@ fn ratio_of(a: &[f64], b: &[f64]) -> f64 {
     median(&mut r)
 }
 
-use spaps_bench::drive::{drive, simulator};
+use spaps_bench::drive::{drive, simulator, Ping};
 
 pub(crate) fn core_overhead(plan: &(Duration, usize), report: &mut Report) {
     let config = Config::new("https://api.example.com")

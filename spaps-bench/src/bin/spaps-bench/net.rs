@@ -378,15 +378,7 @@ pub(crate) fn tokio_seq(
     report: &mut Report,
 ) -> Result<(), BoxError> {
     let (slice, rounds) = plan.net();
-    let sdk = tokio_client(rt, base)?;
-    let http = reqwest_client()?;
-    let url: Arc<str> = format!("{base}{PATH}").into();
-    let bearer: Arc<str> = bearer().into();
-    rt.block_on(reqwest_call(&http, &url, &bearer))?;
-    let mut sides = vec![
-        sdk_side(rt, &sdk, 1),
-        bare_side(rt, &http, &url, &bearer, 1),
-    ];
+    let mut sides = tokio_sides(rt, base, 1)?;
     let r = interleave(slice, rounds, &mut sides)?;
     let (a, b) = (rate(&r[0]), rate(&r[1]));
     println!(
@@ -396,6 +388,25 @@ pub(crate) fn tokio_seq(
     );
     report.ratio("tokio_vs_reqwest_seq", cost_ratio(&r[0], &r[1]), 1.03, true);
     Ok(())
+}
+
+/// The two sides of a tokio comparison against `base`, each with `workers` tasks
+/// calling in a loop: spaps-tokio, then bare reqwest (one call made first, so its
+/// client has resolved and connected before it is timed).
+fn tokio_sides<'a>(
+    rt: &'a tokio::runtime::Runtime,
+    base: &str,
+    workers: usize,
+) -> Result<Vec<Side<'a>>, BoxError> {
+    let sdk = tokio_client(rt, base)?;
+    let http = reqwest_client()?;
+    let url: Arc<str> = format!("{base}{PATH}").into();
+    let bearer: Arc<str> = bearer().into();
+    rt.block_on(reqwest_call(&http, &url, &bearer))?;
+    Ok(vec![
+        sdk_side(rt, &sdk, workers),
+        bare_side(rt, &http, &url, &bearer, workers),
+    ])
 }
 
 pub(crate) fn sdk_side<'a>(
@@ -434,14 +445,7 @@ pub(crate) fn tokio_concurrent(
     report: &mut Report,
 ) -> Result<(), BoxError> {
     let (slice, rounds) = plan.net();
-    let sdk = tokio_client(rt, base)?;
-    let http = reqwest_client()?;
-    let url: Arc<str> = format!("{base}{PATH}").into();
-    let bearer: Arc<str> = bearer().into();
-    let mut sides = vec![
-        sdk_side(rt, &sdk, IN_FLIGHT),
-        bare_side(rt, &http, &url, &bearer, IN_FLIGHT),
-    ];
+    let mut sides = tokio_sides(rt, base, IN_FLIGHT)?;
     // One short round first so both pools hold their connections.
     interleave(Duration::from_millis(100), 1, &mut sides)?;
     let r = interleave(slice, rounds, &mut sides)?;
