@@ -250,15 +250,10 @@ crate::registry!(CreateInvoice, GetInvoice, GetInvoiceStatus, Reconcile);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::test_support::body;
     use bytes::Bytes;
     use http::Method;
     use serde_json::{json, Value};
-
-    fn body(spec: &RequestSpec) -> Option<Value> {
-        spec.body
-            .as_ref()
-            .map(|b| serde_json::from_slice(b).expect("request body is JSON"))
-    }
 
     fn response(value: Value) -> http::Response<Bytes> {
         http::Response::new(Bytes::from(value.to_string()))

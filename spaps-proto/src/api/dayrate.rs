@@ -377,20 +377,11 @@ crate::registry!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::test_support::{body, query};
     use bytes::Bytes;
 
     fn response(body: &str) -> http::Response<Bytes> {
         http::Response::new(Bytes::from(body.to_owned()))
-    }
-
-    fn query(spec: &RequestSpec) -> Vec<(&str, &str)> {
-        spec.query.iter().map(|(k, v)| (*k, v.as_str())).collect()
-    }
-
-    fn body(spec: &RequestSpec) -> Option<serde_json::Value> {
-        spec.body
-            .as_ref()
-            .map(|b| serde_json::from_slice(b).unwrap())
     }
 
     #[test]

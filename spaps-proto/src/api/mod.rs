@@ -36,6 +36,9 @@ pub mod usage;
 pub mod users;
 pub mod whitelist;
 
+#[cfg(test)]
+mod test_support;
+
 /// Lists the group modules once for [`visit`] and [`names`] (the modules themselves are
 /// declared above, where rustfmt sees them).
 macro_rules! groups {

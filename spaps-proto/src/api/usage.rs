@@ -200,15 +200,10 @@ crate::registry!(GetFeatures, RecordUsage, GetHistory);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::test_support::body;
     use bytes::Bytes;
     use http::Method;
     use serde_json::{json, Value};
-
-    fn body(spec: &RequestSpec) -> Option<Value> {
-        spec.body
-            .as_ref()
-            .map(|b| serde_json::from_slice(b).expect("request body is JSON"))
-    }
 
     fn raw_body(spec: &RequestSpec) -> &str {
         std::str::from_utf8(spec.body.as_ref().expect("a body")).unwrap()

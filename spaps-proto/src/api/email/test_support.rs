@@ -3,13 +3,7 @@
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
-use crate::spec::RequestSpec;
-
-pub(super) fn body(spec: &RequestSpec) -> Option<Value> {
-    spec.body
-        .as_ref()
-        .map(|b| serde_json::from_slice(b).expect("the body is JSON"))
-}
+pub(super) use crate::api::test_support::body;
 
 pub(super) fn response(body: Value) -> http::Response<Bytes> {
     http::Response::new(Bytes::from(body.to_string()))

@@ -1,4 +1,5 @@
 use super::*;
+use crate::api::test_support::{body, query};
 use crate::model::entitlements::{EntitlementEventType, EventTrigger, PurchaseStatus};
 use bytes::Bytes;
 
@@ -6,16 +7,6 @@ fn response(status: u16, body: &str) -> http::Response<Bytes> {
     let mut r = http::Response::new(Bytes::from(body.to_owned()));
     *r.status_mut() = http::StatusCode::from_u16(status).unwrap();
     r
-}
-
-fn query(spec: &RequestSpec) -> Vec<(&str, &str)> {
-    spec.query.iter().map(|(k, v)| (*k, v.as_str())).collect()
-}
-
-fn body(spec: &RequestSpec) -> Option<serde_json::Value> {
-    spec.body
-        .as_ref()
-        .map(|b| serde_json::from_slice(b).unwrap())
 }
 
 const ENTITLEMENT: &str = r#"{"id":"ent_abc123","application_id":"app_123",

@@ -14,11 +14,7 @@ pub(super) fn built<E: Endpoint>(endpoint: &E) -> RequestSpec {
         .expect("request builds")
 }
 
-pub(super) fn body(spec: &RequestSpec) -> Option<Value> {
-    spec.body
-        .as_ref()
-        .map(|b| serde_json::from_slice(b).expect("body is JSON"))
-}
+pub(super) use crate::api::test_support::body;
 
 pub(super) fn check(
     spec: &RequestSpec,
