@@ -1,7 +1,7 @@
 //! What every comparison shares: the slice lengths and round counts of a run, and
 //! the report its ratio lines go to.
 
-use super::*;
+use std::time::Duration;
 
 /// Slice lengths and round counts.
 pub(crate) struct Plan {
